@@ -1,0 +1,51 @@
+"""Exact money: decimal strings with at most 2 places <-> integer cents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# 15 integer digits keep every amount (times 100) well inside int64.
+MONEY_PATTERN = r"^(?P<sign>-?)(?P<units>\d{1,15})(?:\.(?P<frac>\d{1,2}))?$"
+MONEY_EXPECTED = "a decimal number with at most 2 decimal places, like -12.50 (at most 15 digits before the point)"
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
+
+
+def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse money strings; returns (cents as int64, mask of values that parsed).
+
+    Nulls and malformed values get cents 0 and False in the mask.
+    """
+    parts = pc.extract_regex(_arrow_strings(values), MONEY_PATTERN)
+    ok = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    units = pc.cast(pc.fill_null(parts.field("units"), "0"), pa.int64())
+    frac = pc.cast(pc.utf8_rpad(pc.fill_null(parts.field("frac"), ""), 2, "0"), pa.int64())
+    cents = pc.add(pc.multiply(units, 100), frac).to_numpy(zero_copy_only=False)
+    negative = np.asarray(
+        pc.equal(parts.field("sign"), "-").fill_null(False).to_numpy(zero_copy_only=False)
+    )
+    cents = np.where(negative, -cents, cents).astype(np.int64)
+    return cents, ok
+
+
+def format_cents(cents: pd.Series | np.ndarray | int) -> pd.Series | str:
+    """Render cents as a decimal string with 2 places: -1250 -> '-12.50'."""
+    if isinstance(cents, (int, np.integer)):
+        sign = "-" if cents < 0 else ""
+        units, frac = divmod(abs(int(cents)), 100)
+        return f"{sign}{units}.{frac:02d}"
+    series = pd.Series(cents)
+    values = series.to_numpy(dtype=np.int64, na_value=0)
+    absolute = np.abs(values)
+    text = (
+        pd.Series(np.where(values < 0, "-", ""), index=series.index, dtype="str")
+        + pd.Series(absolute // 100, index=series.index).astype("str")
+        + "."
+        + pd.Series(absolute % 100, index=series.index).astype("str").str.zfill(2)
+    )
+    return text.where(series.notna())

@@ -1,0 +1,83 @@
+"""Writing result tables: atomic, spreadsheet-safe CSV or Parquet."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "parquet")
+
+
+@contextlib.contextmanager
+def staged_files(out: Path) -> Iterator[Path]:
+    """Yield a staging folder inside `out`; on success move its files over `out`'s, else discard.
+
+    Every file is complete before it is moved, and each move is an atomic rename,
+    so a failed run leaves the previous files untouched.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".auditkit-staging-", dir=out))
+    try:
+        yield staging
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def spreadsheet_safe(values: pd.Series) -> pd.Series:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories.to_series().astype("str")
+        return values.cat.rename_categories(_defuse(categories).to_numpy())
+    if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+        return _defuse(values.astype("str"))
+    return values
+
+
+def _defuse(text: pd.Series) -> pd.Series:
+    risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+    return text.where(~risky, "'" + text)
+
+
+def _arrow(frame: pd.DataFrame, as_text: bool) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if not as_text:
+        return table
+    columns = [
+        column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """Write one frame as CSV (text, safe for spreadsheets) or Parquet, by the file suffix."""
+    if path.suffix == ".csv":
+        safe = frame.apply(spreadsheet_safe)
+        pa_csv.write_csv(
+            _arrow(safe, as_text=True), path, pa_csv.WriteOptions(quoting_style="needed")
+        )
+    else:
+        pq.write_table(_arrow(frame, as_text=False), path)
+
+
+def write_tables(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -> dict[str, Path]:
+    """Write NAME.fmt for each frame into `out`, all or nothing."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    with staged_files(out) as staging:
+        for name, frame in frames.items():
+            write_frame(frame, staging / f"{name}.{fmt}")
+    return {name: Path(out) / f"{name}.{fmt}" for name in frames}

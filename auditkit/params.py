@@ -1,0 +1,101 @@
+"""Run parameters: every knob of the rules in one frozen value."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from auditkit.enums import CustomerTier, OrderStatus, values
+from auditkit.errors import ParameterError
+
+DEFAULT_VERIFIED_INTERNAL_TYPES = frozenset({4, 6, 9})
+DEFAULT_OPEN_ORDER_STATUSES = frozenset({OrderStatus.TO_BE_PAID, OrderStatus.PROCESSING})
+DEFAULT_Q03_TIERS = frozenset({CustomerTier.MID, CustomerTier.LONG_TAIL})
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def parse_date(text: str | dt.date) -> dt.date:
+    """Parse an as_of value given as YYYY-MM-DD (or pass a date through)."""
+    if isinstance(text, dt.datetime):
+        return text.date()
+    if isinstance(text, dt.date):
+        return text
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ParameterError(
+            f"as_of {text!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of one evaluation, with the contract's defaults.
+
+    as_of is a date; the snapshot moment is its start (00:00 UTC), so a voucher
+    expiring at 2026-11-01T10:00 is still usable as of 2026-11-01.
+    """
+
+    as_of: dt.date = field(default_factory=today_utc)
+    verified_internal_types: frozenset[int] = DEFAULT_VERIFIED_INTERNAL_TYPES
+    open_order_statuses: frozenset[str] = DEFAULT_OPEN_ORDER_STATUSES
+    j10_require_both: bool = False
+    q03_tiers: frozenset[str] = DEFAULT_Q03_TIERS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "as_of", parse_date(self.as_of))
+        object.__setattr__(
+            self, "verified_internal_types", frozenset(int(t) for t in self.verified_internal_types)
+        )
+        statuses = frozenset(str(s) for s in self.open_order_statuses)
+        _check_subset("open_order_statuses", statuses, values(OrderStatus))
+        object.__setattr__(self, "open_order_statuses", statuses)
+        tiers = frozenset(str(t) for t in self.q03_tiers)
+        _check_subset("q03_tiers", tiers, values(CustomerTier))
+        object.__setattr__(self, "q03_tiers", tiers)
+        object.__setattr__(self, "j10_require_both", bool(self.j10_require_both))
+
+    @property
+    def as_of_timestamp(self) -> pd.Timestamp:
+        return pd.Timestamp(self.as_of)
+
+    def replace(self, **changes: object) -> Params:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict with sorted sets, for manifests and hashes."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "verified_internal_types": sorted(self.verified_internal_types),
+            "open_order_statuses": sorted(self.open_order_statuses),
+            "j10_require_both": self.j10_require_both,
+            "q03_tiers": sorted(self.q03_tiers),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Params:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ParameterError(
+                f"unknown parameter(s) {sorted(unknown)}; known parameters are {sorted(known)}"
+            )
+        return cls(**data)  # type: ignore[arg-type]
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def _check_subset(name: str, given: Iterable[str], allowed: list[str]) -> None:
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise ParameterError(f"{name} holds {unknown}; allowed values are {allowed}")
