@@ -163,6 +163,10 @@ def generate(
         }
     )
 
+    # A few orders belong to no known account (data-quality finding, counted by J07/Q02).
+    orphan = rng.random(n_orders) < 0.001
+    orders.loc[orphan, "uin"] = _ids("6", np.flatnonzero(orphan), 12)[: orphan.sum()]
+
     n_vouchers = max(int(0.36 * n), 5)
     subcustomers = np.flatnonzero(role[:n] == "distributor_subcustomer")
     holders = subcustomers if len(subcustomers) else np.arange(n)
