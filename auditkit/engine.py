@@ -10,6 +10,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.enums import Action, ControlException, Decision, PaymentMode, Status, Verdict, values
 from auditkit.loading import Tables
@@ -81,22 +83,30 @@ def _take(column: pd.Series, positions: np.ndarray, found: np.ndarray) -> object
     return taken.where(found).array
 
 
+def open_order_mask(tables: Tables, params: Params) -> np.ndarray:
+    """Per order: is its status in the blocking set."""
+    return tables.orders["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
+
+
 def open_orders(tables: Tables, params: Params) -> pd.DataFrame:
     """Orders whose status is in the blocking set."""
-    orders = tables.orders
-    return orders[orders["status"].isin(sorted(params.open_order_statuses)).to_numpy()]
+    return tables.orders[open_order_mask(tables, params)]
 
 
-def usable_vouchers(tables: Tables, params: Params) -> pd.DataFrame:
-    """Sub-customer vouchers that are valid, have money left and have not expired at as_of."""
+def usable_voucher_mask(tables: Tables, params: Params) -> np.ndarray:
+    """Per voucher: sub-customer, valid, money left and not expired at as_of."""
     v = tables.vouchers
-    mask = (
+    return (
         v["subcustomer_voucher"].to_numpy(dtype=bool)
         & (v["status"] == "valid").to_numpy()
         & (v["remaining_amount_cents"].to_numpy() > 0)
         & (v["expires_at"].isna() | (v["expires_at"] > params.as_of_timestamp)).to_numpy()
     )
-    return v[mask]
+
+
+def usable_vouchers(tables: Tables, params: Params) -> pd.DataFrame:
+    """Sub-customer vouchers that are valid, have money left and have not expired at as_of."""
+    return tables.vouchers[usable_voucher_mask(tables, params)]
 
 
 def _per_member(
@@ -106,7 +116,7 @@ def _per_member(
     grouped = rows.groupby("uin", sort=False, observed=True).agg(
         count=(id_column, "size"), cents=(amount_column, "sum"), first=(id_column, "first")
     )
-    positions = grouped.index.get_indexer(member_uin)
+    positions = lookup(member_uin, grouped.index)
     hit = positions >= 0
     safe = np.where(hit, positions, 0)
     if len(grouped):
@@ -120,14 +130,24 @@ def _per_member(
     return count.astype(np.int64), cents.astype(np.int64), first
 
 
+def lookup(keys: pd.Series, universe: pd.Series | pd.Index) -> np.ndarray:
+    """Position of each key in `universe` (unique values), -1 where absent; hashed in Arrow."""
+    found = pc.index_in(_arrow(keys), value_set=_arrow(universe))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _arrow(values: pd.Series | pd.Index) -> pa.Array:
+    array = pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def build_cases(tables: Tables, params: Params) -> pd.DataFrame:
     """One row per request: its columns, member_* and admin_* attributes, order/voucher aggregates."""
     requests = tables.requests.reset_index(drop=True)
     accounts = tables.accounts
-    index = pd.Index(accounts["uin"])
     data: dict[str, object] = {name: requests[name].array for name in REQUEST_FIELDS}
     for role in ROLES:
-        positions = index.get_indexer(requests[f"{role}_uin"])
+        positions = lookup(requests[f"{role}_uin"], accounts["uin"])
         found = positions >= 0
         data[f"{role}_found"] = found
         for name in ACCOUNT_FIELDS:
@@ -183,7 +203,7 @@ class Judgement:
     cause: np.ndarray
     status: np.ndarray
     reason_codes: np.ndarray
-    reasons: list[str]
+    reasons: np.ndarray
 
 
 def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
@@ -218,7 +238,7 @@ def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
         [0, 1, 2, 3],
         default=-1,
     ).astype(np.int32)
-    reasons = list(fixed)
+    reasons = [np.asarray(fixed, dtype=object)]
     for selected, render in (
         (cause == FAIL, rule.fail_reason),
         (cause == ERROR, _error_reason(missing)),
@@ -226,13 +246,11 @@ def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
         if not selected.any():
             continue
         subset = cases[selected]
-        text = pd.Series(render(subset, params), index=subset.index).fillna(
-            f"{rule.id} does not hold"
-        )
-        local_codes, uniques = pd.factorize(text.astype("str"))
-        codes[selected] = local_codes + len(reasons)
-        reasons += list(uniques)
-    return Judgement(cause, CAUSE_STATUS[cause], codes, reasons)
+        text = render(subset, params).fillna(f"{rule.id} does not hold").astype("str")
+        local_codes, uniques = pd.factorize(text)
+        codes[selected] = local_codes + sum(len(chunk) for chunk in reasons)
+        reasons.append(np.asarray(uniques, dtype=object))
+    return Judgement(cause, CAUSE_STATUS[cause], codes, np.concatenate(reasons))
 
 
 def _error_reason(missing: dict[str, np.ndarray]):
@@ -419,14 +437,16 @@ def evaluate(
     n = len(cases)
     status = np.empty((n, len(rules)), dtype=np.int8)
     reason_codes = np.empty((n, len(rules)), dtype=np.int32)
-    texts: list[str] = []
+    texts: list[np.ndarray] = []
+    offset = 0
     for j, rule in enumerate(rules):
         judgement = judge(rule, cases, params)
         status[:, j] = judgement.status
-        reason_codes[:, j] = judgement.reason_codes + len(texts)
-        texts += judgement.reasons
+        reason_codes[:, j] = judgement.reason_codes + offset
+        texts.append(judgement.reasons)
+        offset += len(judgement.reasons)
     # Two rules may word a reason identically; categories must be unique.
-    remap, unique_texts = pd.factorize(np.asarray(texts, dtype=object))
+    remap, unique_texts = pd.factorize(np.concatenate(texts))
     reason_codes = remap[reason_codes].astype(np.int32)
     return AuditResult(
         params=params,

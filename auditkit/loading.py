@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
@@ -23,6 +24,7 @@ from auditkit.errors import InputError, Problem
 from auditkit.schema import (
     TABLE_NAMES,
     TABLE_SPECS,
+    UNIQUE_EXPECTED,
     ColumnSpec,
     Kind,
     bool_values,
@@ -240,6 +242,10 @@ def _parquet_column(column: pa.ChunkedArray, spec: ColumnSpec) -> pd.Series:
     if kind is Kind.MONEY and pa.types.is_integer(arrow_type):
         units = column.to_pandas().astype("Int64")
         return units * 100
+    if kind is Kind.MONEY and pa.types.is_decimal128(arrow_type) and arrow_type.scale <= 2:
+        cents = _decimal_cents(column)
+        if cents is not None:
+            return cents
     if kind is Kind.BOOL and pa.types.is_boolean(arrow_type):
         return column.to_pandas().astype("boolean")
     if kind is Kind.TIMESTAMP and (
@@ -251,6 +257,31 @@ def _parquet_column(column: pa.ChunkedArray, spec: ColumnSpec) -> pd.Series:
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return column.to_pandas()
     return column.cast(pa.string()).to_pandas()
+
+
+def _decimal_cents(column: pa.ChunkedArray) -> pd.Series | None:
+    """Exact cents from decimal128 with scale <= 2, read straight from the 128-bit values.
+
+    Returns None when a value does not fit in 64 bits; the caller then falls back to
+    the text path, which reports the value.
+    """
+    scale = 10 ** (2 - column.type.scale)
+    parts: list[np.ndarray] = []
+    valid: list[np.ndarray] = []
+    for chunk in column.chunks:
+        words = np.frombuffer(chunk.buffers()[1], dtype=np.int64).reshape(-1, 2)
+        words = words[chunk.offset : chunk.offset + len(chunk)]
+        low, high = words[:, 0], words[:, 1]
+        present = chunk.is_valid().to_numpy(zero_copy_only=False)
+        if not np.array_equal(high[present], low[present] >> 63):
+            return None
+        if np.abs(low[present]).max(initial=0) > 10**15 * 100 // scale:
+            return None
+        parts.append(low * scale)
+        valid.append(present)
+    values = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    mask = ~np.concatenate(valid) if valid else np.zeros(0, bool)
+    return pd.Series(pd.arrays.IntegerArray(values, mask))
 
 
 # ---- validation --------------------------------------------------------------------
@@ -301,8 +332,8 @@ def _problems_from(table: str, frame: pd.DataFrame, cases: pd.DataFrame) -> list
         if check == "not_nullable":
             expected = "required value is empty"
             value = None
-        elif check == "field_uniqueness":
-            expected = f"duplicate {column}; each {column} must appear once"
+        elif check in ("field_uniqueness", UNIQUE_EXPECTED):
+            expected = f"duplicate {column}; each {column} must appear only once"
         else:
             expected = f"expected {check}"
         spec = specs.get(column or "")

@@ -13,7 +13,8 @@ MONEY_EXPECTED = "a decimal number with at most 2 decimal places, like -12.50 (a
 
 
 def _arrow_strings(values: pd.Series) -> pa.Array:
-    return pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
+    array = pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -70,7 +70,14 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
             _arrow(safe, as_text=True), path, pa_csv.WriteOptions(quoting_style="needed")
         )
     else:
-        pq.write_table(_arrow(frame, as_text=False), path)
+        # One row group with room for large dictionaries: results repeat each request
+        # 13 times, and per-row-group dictionaries made writing 13M rows 3-4x slower.
+        pq.write_table(
+            _arrow(frame, as_text=False),
+            path,
+            row_group_size=max(len(frame), 1),
+            dictionary_pagesize_limit=512 << 20,
+        )
 
 
 def write_tables(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -> dict[str, Path]:

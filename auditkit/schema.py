@@ -186,6 +186,16 @@ BOOL_EXPECTED = "true or false (also 1 or 0, any case)"
 TIMESTAMP_EXPECTED = "an ISO 8601 timestamp like 2026-11-01 or 2026-11-01T10:00:00"
 
 
+UNIQUE_EXPECTED = "each value must appear only once (duplicate)"
+
+
+def unique_ok(series: pd.Series) -> pd.Series:
+    """False on every row whose value occurs more than once (nulls are left to nullability)."""
+    if pd.Index(series.dropna()).is_unique:  # fast path, the usual case
+        return pd.Series(True, index=series.index)
+    return ~series.duplicated(keep=False) | series.isna()
+
+
 def _value_checks(spec: ColumnSpec) -> list[pa.Check]:
     check = {
         Kind.UIN: (uin_ok, "1 to 20 ASCII digits"),
@@ -203,6 +213,8 @@ def _value_checks(spec: ColumnSpec) -> list[pa.Check]:
     else:
         fn, expected = check[spec.kind]
         checks.append(pa.Check(fn, error=expected))
+    if spec.unique:
+        checks.append(pa.Check(unique_ok, error=UNIQUE_EXPECTED))
     if spec.non_negative:
         checks.append(pa.Check(money_non_negative, error="an amount >= 0.00"))
     return checks
@@ -262,7 +274,6 @@ def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema
         spec.name: pa.Column(
             checks=_value_checks(spec),
             nullable=not spec.required,
-            unique=spec.unique,
             required=True,
             coerce=False,
         )
