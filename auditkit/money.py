@@ -24,12 +24,13 @@ def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """
     parts = pc.extract_regex(_arrow_strings(values), MONEY_PATTERN)
     ok = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    units = pc.cast(pc.fill_null(parts.field("units"), "0"), pa.int64())
-    frac = pc.cast(pc.utf8_rpad(pc.fill_null(parts.field("frac"), ""), 2, "0"), pa.int64())
+    # flatten() nulls the fields of unmatched rows; .field() would hand back their
+    # placeholder "" and the int64 cast below would raise instead of reporting the value.
+    sign, units, frac = parts.flatten()
+    units = pc.cast(pc.fill_null(units, "0"), pa.int64())
+    frac = pc.cast(pc.utf8_rpad(pc.fill_null(frac, ""), 2, "0"), pa.int64())
     cents = pc.add(pc.multiply(units, 100), frac).to_numpy(zero_copy_only=False)
-    negative = np.asarray(
-        pc.equal(parts.field("sign"), "-").fill_null(False).to_numpy(zero_copy_only=False)
-    )
+    negative = np.asarray(pc.equal(sign, "-").fill_null(False).to_numpy(zero_copy_only=False))
     cents = np.where(negative, -cents, cents).astype(np.int64)
     return cents, ok
 
