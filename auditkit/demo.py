@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from auditkit.loading import Tables, tables_from_frames
 from auditkit.output import staged_files
 
 DEFAULT_AS_OF = dt.date(2026, 11, 1)
@@ -198,6 +199,14 @@ def generate(
         "vouchers": vouchers,
         "requests": requests_frame,
     }
+
+
+def tables(requests: int = 2000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) -> Tables:
+    """The demo data set as validated, typed Tables in memory, exactly as if written to CSV and loaded."""
+    raw = generate(requests=requests, seed=seed, as_of=as_of)
+    return tables_from_frames(
+        {name: _arrow_table(frame, for_csv=True).to_pandas() for name, frame in raw.items()}
+    )
 
 
 # ---- writing ------------------------------------------------------------------------

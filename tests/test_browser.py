@@ -1,0 +1,202 @@
+"""`auditkit explore` in a real browser: filter, drill down, run a what-if, see the diff.
+
+Starts the CLI as a subprocess on a small demo set (one member's enterprise_id
+is markup on purpose) and drives Debian's Chromium with Playwright. The
+expected numbers are computed in this process with the Python API.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from auditkit import demo, evaluate, load_tables
+from auditkit.engine import STATUS_CODE
+from auditkit.enums import Status
+from auditkit.params import Params
+from auditkit.serve import free_port
+from auditkit.whatif import SettleOpenOrders, whatif
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = "<script>alert(1)</script>"
+RULE = "POB-J07"
+PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
+STARTUP_SECONDS = 90
+WAIT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the page must show, computed with the Python API on the same data."""
+
+    rule_findings: int
+    first_request: str
+    first_reason: str
+    whatif_changed: int
+
+
+def _data_set(folder: Path) -> Expected:
+    """A 200-request demo set whose first member failing RULE has markup as enterprise_id."""
+    raw = demo.generate(requests=200)
+    demo.write(raw, folder)
+    result = evaluate(load_tables(folder), PARAMS)
+    j = result.rule_ids.index(RULE)
+    failing = (result.status_codes[:, j] == STATUS_CODE[Status.FAIL]) & result.cases[
+        "member_found"
+    ].to_numpy()
+    member = result.cases["member_uin"].iloc[int(failing.argmax())]
+    accounts = raw["accounts"]
+    at = accounts["uin"] == member
+    accounts.loc[at, "identity_type"] = "enterprise"
+    accounts.loc[at, "enterprise_id"] = SCRIPT
+    demo.write(raw, folder)
+
+    tables = load_tables(folder)
+    result = evaluate(tables, PARAMS)
+    codes = result.status_codes[:, j]
+    hit = (codes == STATUS_CODE[Status.FAIL]) | (codes == STATUS_CODE[Status.ERROR])
+    first = int(hit.argmax())
+    reason = str(result.reason_texts[result.reason_codes[first, j]])
+    strict = whatif(tables, result, PARAMS.replace(j10_require_both=True), [SettleOpenOrders()])
+    return Expected(
+        rule_findings=int(hit.sum()),
+        first_request=str(result.cases["request_id"].iloc[first]),
+        first_reason=reason,
+        whatif_changed=len(strict.changed),
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected]]:
+    work = tmp_path_factory.mktemp("explore")
+    expected = _data_set(work / "data")
+    port = free_port()
+    log_path = work / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "auditkit.cli",
+                "explore",
+                "--data",
+                str(work / "data"),
+                "--as-of",
+                PARAMS.as_of.isoformat(),
+                "--port",
+                str(port),
+                "--no-browser",
+                "--exports",
+                str(work / "exports"),
+            ],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"auditkit explore exited early:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no answer on {url}:\n{log_path.read_text()}")
+                time.sleep(0.5)
+        assert url in log_path.read_text()
+        yield url, expected
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, expected = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.add_init_script("window.alert = () => { window.__alerted = true; };")
+            page.goto(url, timeout=WAIT_MS)
+            expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
+            assert "import auditkit" not in page.content()  # Voilà shows no code
+
+            # Findings: filter by one rule.
+            page.locator(".lm-TabBar-tab", has_text="Findings").click()
+            page.locator(".ak-rule-filter select").select_option(RULE)
+            expect(page.locator(".ak-page-label")).to_contain_text(
+                f"{expected.rule_findings} finding(s) match", timeout=WAIT_MS
+            )
+            rules_shown = page.locator(".ak-findings-table td.ak-col-rule_id").all_inner_texts()
+            assert rules_shown and set(rules_shown) == {RULE}
+
+            # Drill-down of the first request on the page: every rule, with its reason.
+            page.locator(".ak-drill-select select").select_option(expected.first_request)
+            page.locator(".ak-drill-button").click()
+            rules = page.locator(".ak-drill-rules")
+            expect(rules).to_be_visible(timeout=WAIT_MS)
+            expect(rules).to_contain_text(expected.first_reason, timeout=WAIT_MS)
+            expect(rules).to_contain_text("POB-Q03")
+            expect(page.locator(".ak-drill-header")).to_contain_text(expected.first_request)
+            expect(page.locator(".ak-drill-orders")).to_contain_text("ORD-")
+            # The member's enterprise_id is markup: it must read as text.
+            expect(page.locator(".ak-drill-accounts")).to_contain_text(SCRIPT)
+            page.screenshot(path=str(tmp_path / "explorer-drill-down.png"), full_page=True)
+
+            # What-if: read J10 strictly and settle open orders, then apply.
+            page.locator(".lm-TabBar-tab", has_text="What-if").click()
+            page.locator(".ak-wi-j10 label", has_text="strict").locator("input").check()
+            page.locator(".ak-wi-settle input[type=checkbox]").check()
+            page.locator(".ak-wi-apply").click()
+            summary = page.locator(".ak-wi-summary")
+            expect(summary).to_contain_text(
+                f"{expected.whatif_changed} request(s) changed verdict", timeout=WAIT_MS
+            )
+            expect(page.locator(".ak-wi-rules")).to_contain_text("gained")
+            expect(page.locator(".ak-wi-message")).to_contain_text("j10_require_both")
+
+            assert page.evaluate("window.__alerted === true") is False
+            shot = tmp_path / "explorer-screenshot.png"
+            page.screenshot(path=str(shot), full_page=True)
+            reports = ROOT / "reports"
+            reports.mkdir(exist_ok=True)
+            shutil.copyfile(shot, reports / "explorer-screenshot.png")
+        finally:
+            browser.close()
