@@ -13,10 +13,14 @@ $(BIN)/auditkit: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(BIN)/auditkit
 
+# Two demo months: request ids repeat across seeds, so November's change section has content.
 report: $(BIN)/auditkit
-	$(BIN)/auditkit demo --out $(DEMO) --requests 2000 --as-of $(DEMO_AS_OF)
-	$(BIN)/auditkit check --data $(DEMO) --out reports/demo-check --as-of $(DEMO_AS_OF)
-	@echo "Results: reports/demo-check/results.csv and reports/demo-check/verdicts.csv"
+	$(BIN)/auditkit demo --out $(DEMO)/2026-10 --requests 1800 --seed 7 --as-of 2026-10-01
+	$(BIN)/auditkit demo --out $(DEMO)/2026-11 --requests 2000 --seed 8 --as-of 2026-11-01
+	$(BIN)/auditkit report --data $(DEMO)/2026-10 --period 2026-10 --as-of 2026-10-01 --out reports
+	$(BIN)/auditkit report --data $(DEMO)/2026-11 --period 2026-11 --as-of 2026-11-01 --out reports
+	@echo "Report: reports/2026-11/report.html (compared with reports/2026-10/report.html)"
+	@echo "Index:  reports/index.html"
 
 test: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
@@ -35,4 +39,4 @@ bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_check.py
 
 clean:
-	rm -rf $(DEMO) reports/demo-check .pytest_cache .ruff_cache
+	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/index.html .pytest_cache .ruff_cache

@@ -30,8 +30,10 @@ def segment_of(result: AuditResult, segment: str) -> pd.Series:
         source = cases["member_account_source"].astype("str")
         internal = cases["member_internal_type"].astype("str")
         label = source.where(source != "internal", "internal type " + internal)
-        return label.fillna("member not in accounts")
-    return cases[f"member_{segment}"].astype("str").fillna("member not in accounts")
+    else:
+        # internal_type is null exactly for external accounts, which are not missing ones.
+        label = cases[f"member_{segment}"].astype("str").fillna("external")
+    return label.mask(~cases["member_found"].to_numpy(dtype=bool), "member not in accounts")
 
 
 def segment_breakdown(result: AuditResult, segment: str) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from auditkit import __version__
+from auditkit import __version__, report, serve
 from auditkit.errors import AuditkitError, InputError, ParameterError
 from auditkit.params import Params, parse_date
 
@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Front ends (explorer, report) register their sub-commands here, explicitly.
-EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [serve.register, report.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
