@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-data
-DEMO_AS_OF := 2026-11-01
 
 .PHONY: report test lint format bench clean
 
@@ -13,10 +12,11 @@ $(BIN)/auditkit: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(BIN)/auditkit
 
-# Two demo months: request ids repeat across seeds, so November's change section has content.
+# Two demo months of one population: November is October one month later
+# (some findings resolved, new ones, requests come and go), so the change section has content.
 report: $(BIN)/auditkit
-	$(BIN)/auditkit demo --out $(DEMO)/2026-10 --requests 1800 --seed 7 --as-of 2026-10-01
-	$(BIN)/auditkit demo --out $(DEMO)/2026-11 --requests 2000 --seed 8 --as-of 2026-11-01
+	$(BIN)/auditkit demo --out $(DEMO)/2026-10 --requests 2000 --seed 7 --as-of 2026-10-01
+	$(BIN)/auditkit demo --out $(DEMO)/2026-11 --requests 2000 --seed 7 --months 1 --as-of 2026-11-01
 	$(BIN)/auditkit report --data $(DEMO)/2026-10 --period 2026-10 --as-of 2026-10-01 --out reports
 	$(BIN)/auditkit report --data $(DEMO)/2026-11 --period 2026-11 --as-of 2026-11-01 --out reports
 	@echo "Report: reports/2026-11/report.html (compared with reports/2026-10/report.html)"
@@ -37,6 +37,7 @@ format: $(BIN)/auditkit
 
 bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_whatif.py
 
 clean:
 	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/index.html .pytest_cache .ruff_cache

@@ -106,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ParameterError(f"--requests must be at least 1, got {args.requests}")
     clock = PhaseClock()
     clock("generate")
-    tables = demo.generate(requests=args.requests, seed=args.seed, as_of=as_of)
+    tables = demo.generate(requests=args.requests, seed=args.seed, as_of=as_of, months=args.months)
     clock("write")
     written = demo.write(tables, Path(args.out), args.format)
     clock.finish()
@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--requests", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--as-of", help="snapshot date the data describes (default 2026-11-01)")
+    demo.add_argument(
+        "--months",
+        type=int,
+        default=0,
+        help="the same population this many months later (findings resolve, new ones appear)",
+    )
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
     demo.set_defaults(run=cmd_demo)
 

@@ -41,9 +41,20 @@ def _where(mask: np.ndarray, a: np.ndarray, b: np.ndarray | object) -> np.ndarra
 
 
 def generate(
-    requests: int = 2000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF
+    requests: int = 2000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF, months: int = 0
 ) -> dict[str, pd.DataFrame]:
-    """Raw tables: text columns as strings, money as int64 cents in `<name>_cents`."""
+    """Raw tables: text columns as strings, money as int64 cents in `<name>_cents`.
+
+    `months` > 0 gives the same population that many months later: the data of
+    `months=0` with a snapshot 30 days earlier per month, then evolved month by
+    month (see `evolve`), so consecutive months make a realistic pair of periods.
+    """
+    if months > 0:
+        earlier = generate(requests, seed, as_of - dt.timedelta(days=30 * months))
+        for step in range(months):
+            step_as_of = as_of - dt.timedelta(days=30 * (months - step - 1))
+            earlier = evolve(earlier, seed * 1000 + step, step_as_of)
+        return earlier
     rng = np.random.default_rng(seed)
     n = max(int(requests), 1)
     n_admins = max(n // 20, 3)
@@ -201,12 +212,57 @@ def generate(
     }
 
 
-def tables(requests: int = 2000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) -> Tables:
+def tables(
+    requests: int = 2000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF, months: int = 0
+) -> Tables:
     """The demo data set as validated, typed Tables in memory, exactly as if written to CSV and loaded."""
-    raw = generate(requests=requests, seed=seed, as_of=as_of)
+    raw = generate(requests=requests, seed=seed, as_of=as_of, months=months)
     return tables_from_frames(
         {name: _arrow_table(frame, for_csv=True).to_pandas() for name, frame in raw.items()}
     )
+
+
+def evolve(raw: dict[str, pd.DataFrame], seed: int, as_of: dt.date) -> dict[str, pd.DataFrame]:
+    """One month later: some findings resolve, new ones appear, requests come and go."""
+    rng = np.random.default_rng(seed)
+    as_of_ts = np.datetime64(as_of, "s")
+    accounts = raw["accounts"].copy()
+    balance = accounts["available_balance_cents"].to_numpy().copy()
+    negative = balance < 0
+    balance[negative & (rng.random(len(balance)) < 0.5)] = 0
+    turned = ~negative & (rng.random(len(balance)) < 0.03)
+    balance[turned] = -rng.integers(1, 100_000, int(turned.sum()))
+    accounts["available_balance_cents"] = balance
+    accounts["credit_card_bound"] = accounts["credit_card_bound"].to_numpy() | (
+        rng.random(len(accounts)) < 0.2
+    )
+
+    orders = raw["orders"].copy()
+    status = orders["status"].to_numpy(dtype=object).copy()
+    is_open = np.isin(status, ["to_be_paid", "processing"])
+    status[is_open & (rng.random(len(status)) < 0.6)] = "completed"
+    status[~is_open & (rng.random(len(status)) < 0.005)] = "to_be_paid"
+    orders["status"] = status
+
+    vouchers = raw["vouchers"].copy()
+    used = (vouchers["status"].to_numpy() == "valid") & (rng.random(len(vouchers)) < 0.4)
+    vouchers.loc[used, "status"] = "used_up"
+
+    requests = raw["requests"]
+    n = len(requests)
+    kept = requests[rng.random(n) >= 0.1]
+    n_new = max(n // 10, 1)
+    last = int(requests["request_id"].str.removeprefix("REQ-").astype(int).max()) + 1
+    members = accounts["uin"].to_numpy(dtype=object)[rng.integers(0, len(accounts), n_new)]
+    new = kept.sample(n=n_new, replace=True, random_state=int(rng.integers(0, 2**31)))
+    new = new.assign(
+        request_id=_ids("REQ-", np.arange(last, last + n_new), 8),
+        member_uin=members,
+        requested_at=as_of_ts - rng.integers(0, 30 * 86400, size=n_new).astype("timedelta64[s]"),
+        decision=_choice(rng, ["approved", "rejected", None], [60, 25, 15], n_new),
+    )
+    requests = pd.concat([kept, new], ignore_index=True)
+    return {"accounts": accounts, "orders": orders, "vouchers": vouchers, "requests": requests}
 
 
 # ---- writing ------------------------------------------------------------------------
