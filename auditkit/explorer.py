@@ -3,9 +3,10 @@
 `Explorer` is a controller: it holds the tables, params and result, builds its
 widgets, and its handlers call the engine, `auditkit.findings` and
 `auditkit.whatif`. Tests drive it by setting widget values and clicking
-buttons; the notebook only calls `show()`. Every HTML string built here goes
-through `html.escape`: identifiers and free text are shown as text, never as
-markup.
+buttons; the notebook only calls `show()`. Identifiers and free text are shown
+as text, never as markup: every HTML string built here goes through
+`html.escape`, and the findings page is an itables `ITable` that escapes cells
+itself (`allow_html=False`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
+from itables.widget import ITable
 from matplotlib.figure import Figure
 
 from auditkit import analysis
@@ -81,6 +83,9 @@ STYLE = """
 .ak-status-fail td.ak-col-status { color: #b00020; font-weight: bold; }
 .ak-status-error td.ak-col-status { color: #a05a00; font-weight: bold; }
 .ak-status-pass td.ak-col-status { color: #1b7f3b; }
+.ak-findings-table table.dataTable { font-size: 12px; }
+.ak-findings-table table.dataTable td { white-space: nowrap; vertical-align: top; }
+.ak-findings-table table.dataTable td.ak-col-reason { white-space: pre-wrap; min-width: 320px; }
 .ak-message { font-size: 12px; color: #333; }
 .ak-message.ak-error { color: #b00020; }
 </style>
@@ -102,7 +107,7 @@ def html_table(frame: pd.DataFrame, css_class: str = "", index: bool = False) ->
     shown = frame.reset_index() if index else frame
     columns = [str(c) for c in shown.columns]
     head = "".join(f"<th>{_text(c)}</th>" for c in columns)
-    col_classes = [f"ak-col-{re.sub(r'[^a-z0-9_-]', '', c.lower())}" for c in columns]
+    col_classes = [f"ak-col-{_css_name(c)}" for c in columns]
     rows = []
     status_at = columns.index("status") if "status" in columns else None
     for record in shown.itertuples(index=False, name=None):  # one page: at most 100 rows
@@ -117,6 +122,50 @@ def html_table(frame: pd.DataFrame, css_class: str = "", index: bool = False) ->
         f'<table class="ak-table {html.escape(css_class)}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def page_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of a small frame as a string (nulls empty), so a table shows text only."""
+    return frame.astype("string").fillna("").astype(object)
+
+
+def findings_page_table(frame: pd.DataFrame) -> ITable:
+    """The findings page as an itables widget: text cells, one page, no client-side logic.
+
+    Filtering, sorting across the whole selection and paging happen in pandas
+    (`auditkit.findings`), so the widget only lays out the rows it is given: its
+    own paging, ordering and search are off. Cells are sent as escaped text
+    (`allow_html=False`, set here so an itables config file cannot turn it on),
+    and as plain strings, so no per-column JavaScript renderer is evaluated.
+    """
+    table = ITable(page_as_text(frame), **_findings_table_options(frame))
+    table.add_class("ak-findings-table")
+    return table
+
+
+def _findings_table_options(frame: pd.DataFrame) -> dict[str, object]:
+    return {
+        "allow_html": False,
+        "showIndex": False,
+        "paging": False,
+        "ordering": False,
+        "layout": {"topStart": None, "topEnd": None, "bottomStart": None, "bottomEnd": None},
+        # A page is at most max(PAGE_SIZES) rows: never let itables downsample it.
+        "maxBytes": 0,
+        "maxRows": 0,
+        "maxColumns": 0,
+        "classes": "display compact cell-border ak-findings",
+        "style": "width:100%;margin:0",
+        "columnDefs": [
+            # Type "string": identifiers such as uins are text, not numbers to align or format.
+            {"targets": i, "className": f"ak-col-{_css_name(c)}", "type": "string"}
+            for i, c in enumerate(frame.columns)
+        ],
+    }
+
+
+def _css_name(column: object) -> str:
+    return re.sub(r"[^a-z0-9_-]", "", str(column).lower())
 
 
 def _message(text: str, error: bool = False) -> str:
@@ -357,7 +406,7 @@ class Explorer:
         self.prev_button = _button("◀ Previous", "ak-prev-page")
         self.next_button = _button("Next ▶", "ak-next-page")
         self.page_label = _html("ak-page-label")
-        self.findings_table = _html("ak-findings-table")
+        self.findings_table = findings_page_table(self.findings.frame(self.selection[:0]))
         self.drill_select = _dropdown("Request on this page", [], None, "ak-drill-select", "360px")
         self.drill_button = _button("Open drill-down", "ak-drill-button", "info")
         self.export_csv_button = _button("Export CSV", "ak-export-csv")
@@ -641,7 +690,7 @@ class Explorer:
             f"{total} finding(s) match; rows {start + 1 if total else 0}-{start + len(frame)}, "
             f"page {self.page + 1} of {self.page_count}"
         )
-        self.findings_table.value = html_table(frame, "ak-findings")
+        self.findings_table.update(page_as_text(frame), **_findings_table_options(frame))
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= self.page_count - 1
         ids = list(dict.fromkeys(frame["request_id"].astype("str")))

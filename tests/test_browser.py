@@ -1,8 +1,10 @@
 """`auditkit explore` in a real browser: filter, drill down, run a what-if, see the diff.
 
-Starts the CLI as a subprocess on a small demo set (one member's enterprise_id
+Starts the CLI as a subprocess on a small demo set (two members' enterprise_id
 is markup on purpose) and drives Debian's Chromium with Playwright. The
-expected numbers are computed in this process with the Python API.
+expected numbers are computed in this process with the Python API. The
+findings page is an itables `ITable` (an anywidget), so this also checks that
+its front end loads under Voilà.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "<script>alert(1)</script>"
+BOLD = "<b>x</b>"
 RULE = "POB-J07"
+SAME_ENTERPRISE = "POB-J01"  # its reason quotes the member's enterprise_id
+PAGE_ROWS = 25  # the explorer's default page size
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
 STARTUP_SECONDS = 90
 WAIT_MS = 60_000
@@ -60,10 +65,12 @@ class Expected:
     first_request: str
     first_reason: str
     whatif_changed: int
+    # (request_id, reason) of a SAME_ENTERPRISE failure quoting each markup enterprise_id
+    markup_findings: tuple[tuple[str, str], ...]
 
 
 def _data_set(folder: Path) -> Expected:
-    """A 200-request demo set whose first member failing RULE has markup as enterprise_id."""
+    """A 200-request demo set whose first two members failing RULE have markup as enterprise_id."""
     raw = demo.generate(requests=200)
     demo.write(raw, folder)
     result = evaluate(load_tables(folder), PARAMS)
@@ -71,11 +78,12 @@ def _data_set(folder: Path) -> Expected:
     failing = (result.status_codes[:, j] == STATUS_CODE[Status.FAIL]) & result.cases[
         "member_found"
     ].to_numpy()
-    member = result.cases["member_uin"].iloc[int(failing.argmax())]
+    members = result.cases["member_uin"][failing].drop_duplicates().iloc[:2].tolist()
     accounts = raw["accounts"]
-    at = accounts["uin"] == member
-    accounts.loc[at, "identity_type"] = "enterprise"
-    accounts.loc[at, "enterprise_id"] = SCRIPT
+    for member, markup in zip(members, (SCRIPT, BOLD), strict=True):
+        at = accounts["uin"] == member
+        accounts.loc[at, "identity_type"] = "enterprise"
+        accounts.loc[at, "enterprise_id"] = markup
     demo.write(raw, folder)
 
     tables = load_tables(folder)
@@ -85,11 +93,22 @@ def _data_set(folder: Path) -> Expected:
     first = int(hit.argmax())
     reason = str(result.reason_texts[result.reason_codes[first, j]])
     strict = whatif(tables, result, PARAMS.replace(j10_require_both=True), [SettleOpenOrders()])
+    same = result.rule_ids.index(SAME_ENTERPRISE)
+    markup_findings = []
+    for member, markup in zip(members, (SCRIPT, BOLD), strict=True):
+        at = (result.cases["member_uin"] == member).to_numpy() & (
+            result.status_codes[:, same] == STATUS_CODE[Status.FAIL]
+        )
+        row = int(at.argmax())
+        text = str(result.reason_texts[result.reason_codes[row, same]])
+        assert at.any() and markup in text, f"no {SAME_ENTERPRISE} failure quotes {markup}"
+        markup_findings.append((str(result.cases["request_id"].iloc[row]), text))
     return Expected(
         rule_findings=int(hit.sum()),
         first_request=str(result.cases["request_id"].iloc[first]),
         first_reason=reason,
         whatif_changed=len(strict.changed),
+        markup_findings=tuple(markup_findings),
     )
 
 
@@ -158,14 +177,24 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
             assert "import auditkit" not in page.content()  # Voilà shows no code
 
-            # Findings: filter by one rule.
-            page.locator(".lm-TabBar-tab", has_text="Findings").click()
+            # Findings: filter by one rule; the ITable shows the first page of its findings.
+            findings_tab = page.locator(".lm-TabBar-tab", has_text="Findings")
+            findings_tab.click()
             page.locator(".ak-rule-filter select").select_option(RULE)
             expect(page.locator(".ak-page-label")).to_contain_text(
                 f"{expected.rule_findings} finding(s) match", timeout=WAIT_MS
             )
-            rules_shown = page.locator(".ak-findings-table td.ak-col-rule_id").all_inner_texts()
-            assert rules_shown and set(rules_shown) == {RULE}
+            table = page.locator(".ak-findings-table table.dataTable")
+            shown = min(expected.rule_findings, PAGE_ROWS)
+            expect(table.locator("tbody td.ak-col-rule_id")).to_have_text(
+                [RULE] * shown, timeout=WAIT_MS
+            )
+            expect(table.locator("tbody td.ak-col-request_id").first).to_have_text(
+                expected.first_request
+            )
+            expect(table.locator("tbody td.ak-col-reason").first).to_have_text(
+                expected.first_reason
+            )
 
             # Drill-down of the first request on the page: every rule, with its reason.
             page.locator(".ak-drill-select select").select_option(expected.first_request)
@@ -179,6 +208,21 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             # The member's enterprise_id is markup: it must read as text.
             expect(page.locator(".ak-drill-accounts")).to_contain_text(SCRIPT)
             page.screenshot(path=str(tmp_path / "explorer-drill-down.png"), full_page=True)
+
+            # Markup quoted in a reason reads as text in the findings table, never as markup.
+            findings_tab.click()
+            page.locator(".ak-rule-filter select").select_option(SAME_ENTERPRISE)
+            for request_id, reason in expected.markup_findings:
+                search = page.locator(".ak-search input")
+                search.fill(request_id)
+                search.press("Enter")
+                expect(table.locator("tbody td.ak-col-request_id")).to_have_text(
+                    [request_id], timeout=WAIT_MS
+                )
+                expect(table.locator("tbody td.ak-col-reason")).to_have_text(reason)
+                assert table.locator("tbody script, tbody b, tbody img").count() == 0
+            findings_shot = tmp_path / "explorer-findings.png"
+            page.screenshot(path=str(findings_shot), full_page=True)
 
             # What-if: read J10 strictly and settle open orders, then apply.
             page.locator(".lm-TabBar-tab", has_text="What-if").click()
@@ -198,5 +242,6 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             reports = ROOT / "reports"
             reports.mkdir(exist_ok=True)
             shutil.copyfile(shot, reports / "explorer-screenshot.png")
+            shutil.copyfile(findings_shot, reports / "explorer-findings.png")
         finally:
             browser.close()

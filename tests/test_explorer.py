@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
+import json
 
 import ipywidgets as widgets
 import numpy as np
@@ -15,7 +17,15 @@ from conftest import PARAMS, account, build_tables, order, request, voucher
 from auditkit import explorer as explorer_module
 from auditkit.engine import STATUS_CODE
 from auditkit.enums import Status
-from auditkit.explorer import ANY, Explorer, html_table, parse_types, parse_uins
+from auditkit.explorer import (
+    ANY,
+    Explorer,
+    findings_page_table,
+    html_table,
+    page_as_text,
+    parse_types,
+    parse_uins,
+)
 from auditkit.findings import Findings, FindingsFilter, export_csv, export_excel
 from auditkit.output import FORMULA_START
 from auditkit.serve import ENV_AS_OF, ENV_DATA, ENV_EXPORTS
@@ -64,6 +74,12 @@ def ex(tables, tmp_path):
 
 def shown(ex: Explorer) -> pd.DataFrame:
     return ex.page_frame()
+
+
+def table_rows(ex: Explorer) -> list[list[str]]:
+    """The rows the findings ITable sends to the browser, HTML entities decoded."""
+    rows = json.loads(ex.findings_table.get_state()["_dt_args"]["data_json"])
+    return [[html.unescape(cell) for cell in row] for row in rows]
 
 
 def pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
@@ -370,9 +386,36 @@ def test_overview(ex):
     assert "7 requests from test data, as of 2026-11-01" in ex.header.value
 
 
+def test_the_table_widget_gets_exactly_the_page_as_text(ex):
+    ex.status_filter.value = ANY
+    ex.page_size.value = 10
+    ex.next_button.click()
+    args = ex.findings_table.get_state()["_dt_args"]
+    assert table_rows(ex) == page_as_text(shown(ex)).to_numpy().tolist()
+    assert len(table_rows(ex)) == 10
+    # Paging, sorting and search happen in pandas over the whole selection, not in the page.
+    assert args["paging"] is False and args["ordering"] is False
+    assert set(args["layout"].values()) == {None}
+    assert "keys_to_be_evaluated" not in args  # no JavaScript is evaluated for the cells
+    assert "ak-findings-table" in ex.findings_table._dom_classes
+    ex.search_box.value = "nobody"
+    assert table_rows(ex) == []
+
+
+@pytest.mark.parametrize("markup", [SCRIPT, "<b>x</b>", '<img src=x onerror="alert(1)">'])
+def test_findings_table_sends_markup_as_escaped_text(markup):
+    frame = pd.DataFrame({"request_id": ["R1"], "reason": [f"enterprise_id {markup} differs"]})
+    data_json = findings_page_table(frame).get_state()["_dt_args"]["data_json"]
+    assert "<" not in data_json and ">" not in data_json
+    escaped = html.escape(markup, quote=False)
+    assert json.loads(data_json) == [["R1", f"enterprise_id {escaped} differs"]]
+
+
 def test_markup_in_data_is_shown_as_text_everywhere(ex):
     ex.rule_filter.value = "POB-J01"
-    assert ESCAPED in ex.findings_table.value
+    (reason,) = [row[7] for row in table_rows(ex) if row[0] == "R7"]
+    assert SCRIPT in reason  # shown literally once the browser decodes the entities
+    assert SCRIPT not in ex.findings_table.get_state()["_dt_args"]["data_json"]
     ex.drill_down("R7")
     assert ESCAPED in ex.drill_accounts.value
     assert ESCAPED in ex.drill_rules.value
