@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditkit.errors import ParameterError, ReportError
+from auditkit import resources
+from auditkit.errors import AuditkitError, ParameterError, ReportError
 
 NOTEBOOK_NAME = "compliance_report.ipynb"
 KERNEL_NAME = "python3"
@@ -82,24 +83,11 @@ def check_period(period: str) -> str:
 
 
 def find_notebook(name: str = NOTEBOOK_NAME) -> Path:
-    """The notebook `name`: `notebooks/` of the source tree, else `auditkit/notebooks/`.
-
-    `notebooks/` in the repository is the single source (a checkout or an editable
-    install); an installed wheel that ships the notebooks as package data
-    (`auditkit/notebooks/*.ipynb`) is found by the fallback.
-    """
-    package = Path(__file__).resolve().parent
-    candidates = [package / "notebooks" / name]
-    if (package.parent / "pyproject.toml").is_file():
-        candidates.insert(0, package.parent / "notebooks" / name)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ReportError(
-        f"report notebook {name} not found in "
-        + " or ".join(str(c.parent) for c in candidates)
-        + "; install auditkit from its source tree (pip install -e .) or pass --notebook"
-    )
+    """The report notebook shipped with auditkit (see auditkit.resources)."""
+    try:
+        return resources.notebook_path(name)
+    except AuditkitError as error:
+        raise ReportError(str(error)) from None
 
 
 def period_folders(out: Path) -> dict[str, Path]:

@@ -1,8 +1,7 @@
 """`auditkit explore`: serve the explorer notebook as a web app with Voilà on 127.0.0.1.
 
-The notebook ships inside the package (`auditkit/notebooks/explorer.ipynb`, a
-copy of `notebooks/explorer.ipynb` that a test keeps identical), so an
-installed auditkit can serve it without a source tree. The data directory,
+The notebook is `notebooks/explorer.ipynb`, found by auditkit.resources in a
+checkout and in an installed wheel alike. The data directory,
 snapshot date and export folder reach the notebook's kernel as environment
 variables, which `auditkit.explorer.show` reads.
 """
@@ -12,9 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-from importlib.resources import files
 from pathlib import Path
 
+from auditkit import resources
 from auditkit.loading import find_table_files
 from auditkit.params import parse_date
 
@@ -28,8 +27,8 @@ ENV_DEMO_REQUESTS = "AUDITKIT_EXPLORE_DEMO_REQUESTS"
 
 
 def notebook_path() -> Path:
-    """The explorer notebook shipped with the package."""
-    return Path(str(files("auditkit") / "notebooks" / NOTEBOOK))
+    """The explorer notebook shipped with auditkit."""
+    return resources.notebook_path(NOTEBOOK)
 
 
 def free_port() -> int:

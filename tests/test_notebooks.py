@@ -72,6 +72,6 @@ def test_notebook_is_committed_without_outputs(notebook: Path):
     assert len(tagged) == 1, f"{notebook.name} needs exactly one cell tagged 'parameters'"
 
 
-def test_packaged_explorer_notebook_is_the_repository_one():
-    """`auditkit explore` serves the copy inside the package; it must not drift."""
-    assert notebook_path().read_bytes() == (ROOT / "notebooks" / "explorer.ipynb").read_bytes()
+def test_explorer_serves_the_repository_notebook():
+    """notebooks/ is the single source; there is no second copy to drift."""
+    assert notebook_path() == ROOT / "notebooks" / "explorer.ipynb"
