@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -359,7 +360,7 @@ def convert(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         elif spec.kind is Kind.MONEY:
             out[cents_column(name)] = money_cents(raw)[0]
         elif spec.kind is Kind.ENUM:
-            out[name] = pd.Categorical(raw.astype("str"), categories=list(spec.choices))
+            out[name] = _enum_categorical(raw, spec.choices)
         elif spec.kind is Kind.BOOL:
             out[name] = bool_values(raw)[0]
         elif spec.kind is Kind.TIMESTAMP:
@@ -373,6 +374,14 @@ def convert(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[name] = raw.astype("str")
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _enum_categorical(raw: pd.Series, choices: tuple[str, ...]) -> pd.Categorical:
+    """Categorical with the contract's categories, coded in Arrow (pandas hashes Python objects)."""
+    array = pa.array(raw.astype("str"), type=pa.large_string(), from_pandas=True)
+    codes = pc.index_in(array, value_set=pa.array(choices, type=pa.large_string()))
+    codes = codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int8)
+    return pd.Categorical.from_codes(codes, categories=list(choices))
 
 
 def load_tables(data_dir: Path | str, progress: Progress | None = None) -> Tables:
