@@ -367,15 +367,17 @@ class AuditResult:
     def results(self) -> pd.DataFrame:
         """Long table: one row per (request, rule), request-major, categorical columns."""
         n, r = self.status_codes.shape
-        row_of = np.repeat(np.arange(n), r)
+        row_of = np.repeat(np.arange(n, dtype=np.int32), r)
 
         def repeated(column: str) -> pd.Categorical:
             codes, uniques = pd.factorize(self.cases[column], use_na_sentinel=True)
-            return _categorical(codes[row_of], pd.Index(uniques, dtype="str"))
+            return _categorical(codes.astype(np.int32)[row_of], pd.Index(uniques, dtype="str"))
 
+        # request_id is unique (validated), so row_of already codes it.
+        request_ids = pd.Index(self.cases["request_id"], dtype="str")
         return pd.DataFrame(
             {
-                "request_id": repeated("request_id"),
+                "request_id": _categorical(row_of, request_ids),
                 "member_uin": repeated("member_uin"),
                 "admin_uin": repeated("admin_uin"),
                 "action": pd.Categorical.from_codes(

@@ -123,13 +123,22 @@ def is_text(series: pd.Series) -> bool:
 
 def uin_ok(series: pd.Series) -> pd.Series:
     # Same as UIN_PATTERN, 4x faster than a regex on millions of rows.
-    array = pyarrow.array(series.astype("str"), type=pyarrow.large_string(), from_pandas=True)
+    array = _arrow_text(series)
     ok = pc.and_(pc.ascii_is_decimal(array), pc.less_equal(pc.utf8_length(array), 20))
     return pd.Series(ok.fill_null(False).to_numpy(zero_copy_only=False), index=series.index)
 
 
+def _arrow_text(series: pd.Series) -> pyarrow.Array:
+    return pyarrow.array(series.astype("str"), type=pyarrow.large_string(), from_pandas=True)
+
+
+def _matches(series: pd.Series, pattern: str) -> pd.Series:
+    ok = pc.match_substring_regex(_arrow_text(series), pattern)
+    return pd.Series(ok.fill_null(False).to_numpy(zero_copy_only=False), index=series.index)
+
+
 def id_ok(series: pd.Series) -> pd.Series:
-    return series.astype("str").str.fullmatch(ID_PATTERN).fillna(False).astype(bool)
+    return _matches(series, ID_PATTERN)
 
 
 def text_ok(series: pd.Series) -> pd.Series:
