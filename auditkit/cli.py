@@ -180,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("auditkit: interrupted; nothing was replaced", file=sys.stderr)
         return EXIT_FAILURE
+    except OSError as error:  # unwritable --out, disk full: the user's to fix, not a crash
+        print(f"auditkit: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     except Exception as error:
         if os.environ.get("AUDITKIT_DEBUG"):
             traceback.print_exc()

@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from auditkit.errors import InputError, Problem
+from auditkit.money import format_cents
 from auditkit.schema import (
     TABLE_NAMES,
     TABLE_SPECS,
@@ -322,11 +323,11 @@ def _problems_from(table: str, frame: pd.DataFrame, cases: pd.DataFrame) -> list
             if column is None or row is None:
                 problems.append(Problem(table, column, row, None, check))
                 continue
-            value = frame[column].iloc[int(index)]
-            problems.append(Problem(table, column, row, None if pd.isna(value) else value, check))
+            value = _as_written(frame[column], int(index), specs.get(column))
+            problems.append(Problem(table, column, row, value, check))
             continue
         value = (
-            frame[column].iloc[int(index)]
+            _as_written(frame[column], int(index), specs.get(column))
             if row is not None and column in frame
             else case["failure_case"]
         )
@@ -344,6 +345,20 @@ def _problems_from(table: str, frame: pd.DataFrame, cases: pd.DataFrame) -> list
     problems = list(dict.fromkeys(problems))
     problems.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
     return problems
+
+
+def _as_written(series: pd.Series, index: int, spec: ColumnSpec | None) -> object:
+    """The value at `index` for a message, as the user wrote it.
+
+    Parquet money read as integer cents is shown as a decimal again, and numpy scalars
+    as plain Python values (4, not np.int64(4)).
+    """
+    value = series.iloc[index]
+    if pd.isna(value):
+        return None
+    if spec is not None and spec.kind is Kind.MONEY and pd.api.types.is_integer_dtype(series.dtype):
+        return format_cents(int(value))
+    return value.item() if isinstance(value, np.generic) else value
 
 
 # ---- conversion (only after validation passed) -------------------------------------

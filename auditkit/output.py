@@ -54,7 +54,15 @@ def _defuse(text: pd.Series) -> pd.Series:
 def _arrow(frame: pd.DataFrame, as_text: bool) -> pa.Table:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if not as_text:
-        return table
+        # With no rows, a text categorical may arrive with null-typed values; keep it text
+        # so that the Parquet schema does not depend on whether there were requests.
+        columns = [
+            column.cast(pa.dictionary(column.type.index_type, pa.string()))
+            if pa.types.is_dictionary(column.type) and pa.types.is_null(column.type.value_type)
+            else column
+            for column in table.columns
+        ]
+        return pa.table(columns, names=table.column_names)
     columns = [
         column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
         for column in table.columns

@@ -1,0 +1,149 @@
+"""Tiny hand-built input tables for the core tests.
+
+Rows are dicts of strings exactly as a CSV reader hands them over (None = empty
+field); every helper fills the contract's required columns with harmless
+defaults, so a test states only what matters to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from auditkit import Params, Tables, tables_from_frames
+from auditkit.cli import main
+from auditkit.schema import TABLE_SPECS
+
+AS_OF = dt.date(2026, 11, 1)
+PARAMS = Params(as_of=AS_OF)
+COLUMNS = {table: [spec.name for spec in specs] for table, specs in TABLE_SPECS.items()}
+
+Row = dict[str, str | None]
+
+
+def account(uin: str = "1", **overrides: str | None) -> Row:
+    """An external, enterprise-verified, direct account in good standing."""
+    return {
+        "uin": uin,
+        "account_source": "external",
+        "internal_type": None,
+        "identity_type": "enterprise",
+        "enterprise_id": "E1",
+        "channel_role": "direct",
+        "distributor_id": None,
+        "available_balance": "100.00",
+        "overdue_amount": "0.00",
+        "customer_tier": "key",
+        "channel_manager_followup": "false",
+        "credit_card_bound": "true",
+    } | overrides
+
+
+def order(order_id: str = "O1", uin: str = "1", **overrides: str | None) -> Row:
+    """A completed (not blocking) purchase."""
+    return {
+        "order_id": order_id,
+        "uin": uin,
+        "order_type": "purchase",
+        "status": "completed",
+        "amount": "10.00",
+        "created_at": "2026-10-01",
+    } | overrides
+
+
+def voucher(voucher_id: str = "V1", uin: str = "1", **overrides: str | None) -> Row:
+    """A usable sub-customer voucher (valid, money left, no expiry)."""
+    return {
+        "voucher_id": voucher_id,
+        "uin": uin,
+        "subcustomer_voucher": "true",
+        "status": "valid",
+        "remaining_amount": "5.00",
+        "expires_at": None,
+    } | overrides
+
+
+def request(
+    request_id: str = "R1", member_uin: str = "1", admin_uin: str = "2", **overrides: str | None
+) -> Row:
+    """Member 1 asks to join admin 2 in pay-on-behalf mode, admin paying."""
+    return {
+        "request_id": request_id,
+        "member_uin": member_uin,
+        "admin_uin": admin_uin,
+        "action": "join",
+        "payment_mode": "pay_on_behalf",
+        "payer_uin": None,
+        "requested_at": "2026-10-15",
+        "decision": None,
+    } | overrides
+
+
+def frame(table: str, rows: Iterable[Mapping[str, str | None]]) -> pd.DataFrame:
+    """A raw string frame with at least the contract's columns, in contract order."""
+    rows = list(rows)
+    extra = [name for row in rows for name in row if name not in COLUMNS[table]]
+    columns = COLUMNS[table] + list(dict.fromkeys(extra))
+    return pd.DataFrame(
+        {name: pd.array([row.get(name) for row in rows], dtype="str") for name in columns}
+    )
+
+
+def raw_frames(
+    accounts: Iterable[Row] = (),
+    orders: Iterable[Row] = (),
+    vouchers: Iterable[Row] = (),
+    requests: Iterable[Row] = (),
+) -> dict[str, pd.DataFrame]:
+    return {
+        "accounts": frame("accounts", accounts),
+        "orders": frame("orders", orders),
+        "vouchers": frame("vouchers", vouchers),
+        "requests": frame("requests", requests),
+    }
+
+
+def build_tables(
+    accounts: Iterable[Row] = (),
+    orders: Iterable[Row] = (),
+    vouchers: Iterable[Row] = (),
+    requests: Iterable[Row] = (),
+) -> Tables:
+    return tables_from_frames(raw_frames(accounts, orders, vouchers, requests))
+
+
+def write_data_dir(path: Path, frames: Mapping[str, pd.DataFrame], fmt: str = "csv") -> Path:
+    """Write raw frames as path/NAME.csv (empty field = null) or path/NAME.parquet."""
+    path.mkdir(parents=True, exist_ok=True)
+    for table, data in frames.items():
+        if fmt == "csv":
+            data.to_csv(path / f"{table}.csv", index=False)
+        else:
+            pq.write_table(
+                pa.Table.from_pandas(data, preserve_index=False), path / f"{table}.parquet"
+            )
+    return path
+
+
+def good_frames() -> dict[str, pd.DataFrame]:
+    """A valid data set: one join request by member 1 to admin 2."""
+    return raw_frames(
+        accounts=[account("1"), account("2")],
+        orders=[order()],
+        vouchers=[voucher(subcustomer_voucher="false")],
+        requests=[request()],
+    )
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """Run `auditkit ARGV` in-process; (exit code, stdout, stderr without progress lines)."""
+    code = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    err = "\n".join(line for line in captured.err.splitlines() if not line.startswith("[auditkit]"))
+    return code, captured.out, err
