@@ -66,6 +66,7 @@ def _params(args: argparse.Namespace) -> Params:
 def cmd_check(args: argparse.Namespace) -> int:
     from auditkit.engine import evaluate
     from auditkit.loading import load_tables
+    from auditkit.manifest import describe_check
     from auditkit.output import write_tables
     from auditkit.summary import summary_text
 
@@ -75,8 +76,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     clock("evaluate")
     result = evaluate(tables, params)
     clock("write")
+    # as_of and the inputs are recorded next to the results, written in the same atomic step.
+    manifest = describe_check(tables, result)
     written = write_tables(
-        {"results": result.results, "verdicts": result.verdicts}, Path(args.out), args.format
+        {"results": result.results, "verdicts": result.verdicts},
+        Path(args.out),
+        args.format,
+        documents={"manifest.json": manifest},
     )
     clock.finish()
     print(summary_text(result))

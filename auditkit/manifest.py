@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from auditkit import __version__
+from auditkit.engine import AuditResult
 from auditkit.loading import Tables
 from auditkit.params import Params
 from auditkit.rules import RULES, Rule, catalogue_frame
@@ -83,6 +84,25 @@ def library_versions() -> dict[str, str | None]:
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def describe_check(tables: Tables, result: AuditResult) -> dict[str, object]:
+    """What `auditkit check` records beside its results: as_of, parameters, rules, inputs, counts."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "command": "check",
+        "as_of": result.params.as_of.isoformat(),
+        "written_at": utc_now(),
+        "auditkit_version": __version__,
+        "params": result.params.to_dict(),
+        "params_sha256": result.params.fingerprint(),
+        "rule_catalogue_sha256": catalogue_sha256(),
+        "rule_ids": [rule.id for rule in result.rules],
+        "inputs": input_files(tables),
+        "verdicts": result.verdict_counts(),
+        "control_exceptions": result.exception_counts(),
+        "libraries": library_versions(),
+    }
 
 
 def describe_run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -88,11 +89,20 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
-def write_tables(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -> dict[str, Path]:
-    """Write NAME.fmt for each frame into `out`, all or nothing."""
+def write_tables(
+    frames: dict[str, pd.DataFrame],
+    out: Path,
+    fmt: str = "csv",
+    documents: dict[str, object] | None = None,
+) -> dict[str, Path]:
+    """Write NAME.fmt for each frame and NAME for each JSON document into `out`, all or nothing."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    documents = documents or {}
     with staged_files(out) as staging:
         for name, frame in frames.items():
             write_frame(frame, staging / f"{name}.{fmt}")
-    return {name: Path(out) / f"{name}.{fmt}" for name in frames}
+        for name, document in documents.items():
+            (staging / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    written = {name: Path(out) / f"{name}.{fmt}" for name in frames}
+    return written | {name: Path(out) / name for name in documents}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -108,7 +110,7 @@ def test_parquet_output_holds_the_same_tables(
         capsys, "check", "--data", data, "--out", tmp_path, "--format", "parquet", *AS_OF
     )
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.parquet", "verdicts.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "results.parquet", "verdicts.parquet"]
     assert f"wrote {tmp_path / 'results.parquet'}" in stdout
     for name in ("results", "verdicts"):
         table = pq.read_table(tmp_path / f"{name}.parquet").to_pandas().astype(object)
@@ -230,7 +232,7 @@ def test_failed_write_keeps_the_previous_results(
     assert check(capsys, good_frames(), tmp_path, *AS_OF)[0] == 0
     out = tmp_path / "out"
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert sorted(before) == ["results.csv", "verdicts.csv"]
+    assert sorted(before) == ["manifest.json", "results.csv", "verdicts.csv"]
 
     calls: list[Path] = []
 
@@ -247,6 +249,21 @@ def test_failed_write_keeps_the_previous_results(
     assert (code, err) == (1, "auditkit: disk full")
     assert len(calls) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_manifest_records_as_of_params_and_input_hashes(demo_run: tuple[Path, Path]) -> None:
+    """The contract: as_of is always recorded with the results."""
+    data, out = demo_run
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] == AS_OF[1]
+    assert manifest["params"]["as_of"] == AS_OF[1]
+    assert manifest["rule_ids"][0] == "POB-J01" and len(manifest["rule_ids"]) == 13
+    for table, entry in manifest["inputs"].items():
+        path = data / f"{table}.csv"
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert entry["rows"] == len(path.read_text(encoding="utf-8").splitlines()) - 1
+    verdicts = pd.read_csv(out / "verdicts.csv", dtype=str)
+    assert sum(manifest["verdicts"].values()) == len(verdicts)
 
 
 def test_as_of_defaults_to_today_utc(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
