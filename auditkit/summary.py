@@ -15,8 +15,10 @@ def summary_text(result: AuditResult) -> str:
     if len(failing):
         lines.append("failures by rule (fail / error):")
         lines += [
-            f"  {rule_id}  {int(row.fail):>9} / {int(row.error):<7} {row.title}"
-            for rule_id, row in zip(failing.index, failing.itertuples(), strict=True)  # <= 13 rules
+            f"  {rule_id}  {int(fail):>9} / {int(error):<7} {title}"
+            for rule_id, fail, error, title in zip(
+                failing.index, failing["fail"], failing["error"], failing["title"], strict=True
+            )
         ]
     exceptions = result.exception_counts()
     lines.append("control exceptions: " + ", ".join(f"{k} {v}" for k, v in exceptions.items()))
