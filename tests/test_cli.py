@@ -110,7 +110,11 @@ def test_parquet_output_holds_the_same_tables(
         capsys, "check", "--data", data, "--out", tmp_path, "--format", "parquet", *AS_OF
     )
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "results.parquet", "verdicts.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "manifest.json",
+        "results.parquet",
+        "verdicts.parquet",
+    ]
     assert f"wrote {tmp_path / 'results.parquet'}" in stdout
     for name in ("results", "verdicts"):
         table = pq.read_table(tmp_path / f"{name}.parquet").to_pandas().astype(object)
