@@ -204,6 +204,40 @@ UNVERIFIED_TYPE = (
     "member is an internal account of a type outside the verified set; its balance is not checked"
 )
 
+
+def member_balance_rule(rule_id: str, action: Action, title: str, section: str) -> Rule:
+    """The balance check, worded alike when joining and quitting."""
+    return Rule(
+        id=rule_id,
+        title=title,
+        citation=f"{section}, member account, account type verification",
+        action=action,
+        pob_only=True,
+        reads=(Reads.MEMBER,),
+        applies=lambda f, p: verified(f, "member", p),
+        applies_when="member is of a verified type",
+        not_applicable_reason=UNVERIFIED_TYPE,
+        passes=lambda f, p: f["member_available_balance_cents"] >= 0,
+        fail_reason=_balance_reason("member"),
+        pass_reason="member available_balance is >= 0.00",
+    )
+
+
+def open_orders_rule(rule_id: str, action: Action, title: str, section: str) -> Rule:
+    """The open-order check, worded alike when joining and quitting."""
+    return Rule(
+        id=rule_id,
+        title=title,
+        citation=f"{section}, member account, order verification",
+        action=action,
+        pob_only=True,
+        reads=(Reads.ORDERS,),
+        passes=lambda f, p: f["open_orders"] == 0,
+        fail_reason=_open_orders_reason,
+        pass_reason="member has no open orders",
+    )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="POB-J01",
@@ -301,31 +335,8 @@ RULES: tuple[Rule, ...] = (
         ),
         pass_reason="member holds no usable sub-customer voucher",
     ),
-    Rule(
-        id="POB-J06",
-        title="Member balance is not negative",
-        citation=f"{ENABLE}, member account, account type verification",
-        action=Action.JOIN,
-        pob_only=True,
-        reads=(Reads.MEMBER,),
-        applies=lambda f, p: verified(f, "member", p),
-        applies_when="member is of a verified type",
-        not_applicable_reason=UNVERIFIED_TYPE,
-        passes=lambda f, p: f["member_available_balance_cents"] >= 0,
-        fail_reason=_balance_reason("member"),
-        pass_reason="member available_balance is >= 0.00",
-    ),
-    Rule(
-        id="POB-J07",
-        title="Member has no open orders",
-        citation=f"{ENABLE}, member account, order verification",
-        action=Action.JOIN,
-        pob_only=True,
-        reads=(Reads.ORDERS,),
-        passes=lambda f, p: f["open_orders"] == 0,
-        fail_reason=_open_orders_reason,
-        pass_reason="member has no open orders",
-    ),
+    member_balance_rule("POB-J06", Action.JOIN, "Member balance is not negative", ENABLE),
+    open_orders_rule("POB-J07", Action.JOIN, "Member has no open orders", ENABLE),
     Rule(
         id="POB-J08",
         title="The admin account is the payer",
@@ -374,31 +385,10 @@ RULES: tuple[Rule, ...] = (
         fail_reason=_j10_reason,
         pass_reason="admin has no overdue payment or a non-negative balance, as required",
     ),
-    Rule(
-        id="POB-Q01",
-        title="Member balance is not negative when quitting",
-        citation=f"{DISABLE}, member account, account type verification",
-        action=Action.QUIT,
-        pob_only=True,
-        reads=(Reads.MEMBER,),
-        applies=lambda f, p: verified(f, "member", p),
-        applies_when="member is of a verified type",
-        not_applicable_reason=UNVERIFIED_TYPE,
-        passes=lambda f, p: f["member_available_balance_cents"] >= 0,
-        fail_reason=_balance_reason("member"),
-        pass_reason="member available_balance is >= 0.00",
+    member_balance_rule(
+        "POB-Q01", Action.QUIT, "Member balance is not negative when quitting", DISABLE
     ),
-    Rule(
-        id="POB-Q02",
-        title="Member has no open orders when quitting",
-        citation=f"{DISABLE}, member account, order verification",
-        action=Action.QUIT,
-        pob_only=True,
-        reads=(Reads.ORDERS,),
-        passes=lambda f, p: f["open_orders"] == 0,
-        fail_reason=_open_orders_reason,
-        pass_reason="member has no open orders",
-    ),
+    open_orders_rule("POB-Q02", Action.QUIT, "Member has no open orders when quitting", DISABLE),
     Rule(
         id="POB-Q03",
         title="Mid and long-tail member without channel manager has a bound credit card",
