@@ -352,7 +352,9 @@ class AuditResult:
 
     def _joined_rule_ids(self, status: Status) -> pd.Categorical:
         hit = self.status_codes == STATUS_CODE[status]
-        bits = (hit.astype(np.int64) << np.arange(hit.shape[1], dtype=np.int64)).sum(axis=1)
+        # One integer per request whose bit j says "rule j has this status".
+        packed = np.packbits(hit, axis=1, bitorder="little").astype(np.int64)
+        bits = (packed << (8 * np.arange(packed.shape[1], dtype=np.int64))).sum(axis=1)
         patterns, uniques = pd.factorize(bits)
         labels = [
             ";".join(rule_id for j, rule_id in enumerate(self.rule_ids) if int(pattern) >> j & 1)

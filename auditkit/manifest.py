@@ -86,8 +86,13 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def describe_check(tables: Tables, result: AuditResult) -> dict[str, object]:
-    """What `auditkit check` records beside its results: as_of, parameters, rules, inputs, counts."""
+def describe_check(
+    tables: Tables, result: AuditResult, inputs: dict[str, dict[str, object]] | None = None
+) -> dict[str, object]:
+    """What `auditkit check` records beside its results: as_of, parameters, rules, inputs, counts.
+
+    `inputs` is `input_files(tables)` when the caller already computed it.
+    """
     return {
         "manifest_version": MANIFEST_VERSION,
         "command": "check",
@@ -98,7 +103,7 @@ def describe_check(tables: Tables, result: AuditResult) -> dict[str, object]:
         "params_sha256": result.params.fingerprint(),
         "rule_catalogue_sha256": catalogue_sha256(),
         "rule_ids": [rule.id for rule in result.rules],
-        "inputs": input_files(tables),
+        "inputs": inputs if inputs is not None else input_files(tables),
         "verdicts": result.verdict_counts(),
         "control_exceptions": result.exception_counts(),
         "libraries": library_versions(),
