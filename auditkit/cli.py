@@ -79,11 +79,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         # Hashing the input files releases the GIL: it runs on the other core meanwhile.
         inputs = pool.submit(input_files, tables)
         result = evaluate(tables, params)
+        clock("tabulate")
+        frames = {"results": result.results, "verdicts": result.verdicts}
         clock("write")
         # as_of and the inputs are recorded next to the results, in the same atomic step.
         manifest = describe_check(tables, result, inputs.result())
     written = write_tables(
-        {"results": result.results, "verdicts": result.verdicts},
+        frames,
         Path(args.out),
         args.format,
         documents={"manifest.json": manifest},
