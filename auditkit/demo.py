@@ -253,11 +253,12 @@ def evolve(raw: dict[str, pd.DataFrame], seed: int, as_of: dt.date) -> dict[str,
     kept = requests[rng.random(n) >= 0.1]
     n_new = max(n // 10, 1)
     last = int(requests["request_id"].str.removeprefix("REQ-").astype(int).max()) + 1
-    members = accounts["uin"].to_numpy(dtype=object)[rng.integers(0, len(accounts), n_new)]
+    # New requests come from members already in an organization: a member that
+    # joined now asks to quit and the other way round.
     new = kept.sample(n=n_new, replace=True, random_state=int(rng.integers(0, 2**31)))
     new = new.assign(
         request_id=_ids("REQ-", np.arange(last, last + n_new), 8),
-        member_uin=members,
+        action=np.where(new["action"].to_numpy() == "join", "quit", "join"),
         requested_at=as_of_ts - rng.integers(0, 30 * 86400, size=n_new).astype("timedelta64[s]"),
         decision=_choice(rng, ["approved", "rejected", None], [60, 25, 15], n_new),
     )

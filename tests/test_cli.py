@@ -343,3 +343,27 @@ def test_unwritable_out_is_exit_1_without_traceback(
     assert err.startswith("auditkit: ")
     assert "internal error" not in err
     assert "Traceback" not in err
+
+
+def test_demo_months_is_the_same_population_a_month_later(tmp_path: Path) -> None:
+    from auditkit import demo
+
+    october = demo.generate(requests=400, seed=3, as_of=dt.date(2026, 10, 1))
+    november = demo.generate(requests=400, seed=3, as_of=dt.date(2026, 11, 1), months=1)
+    again = demo.generate(requests=400, seed=3, as_of=dt.date(2026, 11, 1), months=1)
+    for name in november:
+        pd.testing.assert_frame_equal(november[name], again[name])  # deterministic
+    pd.testing.assert_series_equal(october["accounts"]["uin"], november["accounts"]["uin"])
+    before = set(october["requests"]["request_id"])
+    after = set(november["requests"]["request_id"])
+    kept, new = before & after, after - before
+    assert 0.8 * len(before) < len(kept) < len(before)
+    assert new and min(new) > max(before)
+    # Kept requests are the same requests; new ones come from known members.
+    merged = october["requests"].merge(november["requests"], on="request_id")
+    assert (merged["member_uin_x"] == merged["member_uin_y"]).all()
+    assert set(november["requests"]["member_uin"]) <= set(october["requests"]["member_uin"])
+    # Some open orders were settled in the meantime.
+    open_before = october["orders"]["status"].isin(["to_be_paid", "processing"])
+    settled = open_before & (november["orders"]["status"] == "completed")
+    assert settled.any()
