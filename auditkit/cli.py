@@ -80,7 +80,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         inputs = pool.submit(input_files, tables)
         result = evaluate(tables, params)
         clock("tabulate")
-        frames = {"results": result.results, "verdicts": result.verdicts}
+        results = result.results_table() if args.format == "parquet" else result.results
+        frames = {"results": results, "verdicts": result.verdicts}
         clock("write")
         # as_of and the inputs are recorded next to the results, in the same atomic step.
         manifest = describe_check(tables, result, inputs.result())

@@ -398,6 +398,41 @@ class AuditResult:
             }
         )
 
+    def results_table(self) -> pa.Table:
+        """The long results as an Arrow table built straight from the codes, for writing.
+
+        Same rows and columns as `results`, with dictionary-encoded columns; skips the
+        pandas categoricals and their conversion, which cost seconds at 13M rows.
+        """
+        n, r = self.status_codes.shape
+        row_of = np.repeat(np.arange(n, dtype=np.int32), r)
+
+        def encoded(indices: np.ndarray, dictionary: object) -> pa.DictionaryArray:
+            values = pa.array(dictionary, type=pa.large_string(), from_pandas=True)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            return pa.DictionaryArray.from_arrays(pa.array(indices), values)
+
+        def repeated(column: str) -> pa.DictionaryArray:
+            codes, uniques = pd.factorize(self.cases[column])
+            return encoded(codes.astype(np.int32)[row_of], uniques)
+
+        action = self.cases["action"]
+        return pa.table(
+            {
+                "request_id": encoded(row_of, self.cases["request_id"].array),
+                "member_uin": repeated("member_uin"),
+                "admin_uin": repeated("admin_uin"),
+                "action": encoded(
+                    action.cat.codes.to_numpy().astype(np.int8)[row_of],
+                    list(action.cat.categories),
+                ),
+                "rule_id": encoded(np.tile(np.arange(r, dtype=np.int8), n), self.rule_ids),
+                "status": encoded(self.status_codes.ravel(), values(Status)),
+                "reason": encoded(self.reason_codes.ravel(), self.reason_texts),
+            }
+        )
+
     def verdict_counts(self) -> dict[str, int]:
         counts = np.bincount(self.verdict_codes, minlength=len(Verdict))
         return {verdict.value: int(count) for verdict, count in zip(Verdict, counts, strict=True)}
