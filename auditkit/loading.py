@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from auditkit.errors import InputError, Problem
 from auditkit.money import format_cents
 from auditkit.schema import (
+    MONEY_COLUMNS,
     TABLE_NAMES,
     TABLE_SPECS,
     UNIQUE_EXPECTED,
@@ -364,6 +365,17 @@ def _as_written(series: pd.Series, index: int, spec: ColumnSpec | None) -> objec
 # ---- conversion (only after validation passed) -------------------------------------
 
 
+def extra_column(table: str, name: str) -> str:
+    """Name under which an extra input column is kept in the typed frame.
+
+    Extra columns keep their name unless it is one auditkit uses itself for the
+    parsed money (`available_balance_cents`, ...): such a column is kept, untouched,
+    as `input:<name>` so that it can never replace the amount the rules read.
+    """
+    reserved = {cents_column(money) for money in MONEY_COLUMNS[table]}
+    return f"input:{name}" if name in reserved else name
+
+
 def convert(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Typed frame: enums as categoricals, money as int64 cents, bools, naive-UTC timestamps."""
     out: dict[str, object] = {}
@@ -371,7 +383,7 @@ def convert(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         spec = next((s for s in TABLE_SPECS[table] if s.name == name), None)
         raw = frame[name]
         if spec is None:
-            out[name] = raw
+            out[extra_column(table, name)] = raw
         elif spec.kind is Kind.MONEY:
             out[cents_column(name)] = money_cents(raw)[0]
         elif spec.kind is Kind.ENUM:

@@ -20,18 +20,26 @@ FORMATS = ("csv", "parquet")
 
 
 @contextlib.contextmanager
-def staged_files(out: Path) -> Iterator[Path]:
+def staged_files(out: Path, last: tuple[str, ...] = ()) -> Iterator[Path]:
     """Yield a staging folder inside `out`; on success move its files over `out`'s, else discard.
 
-    Every file is complete before it is moved, and each move is an atomic rename,
-    so a failed run leaves the previous files untouched.
+    Every file is complete before it is moved and each move is an atomic rename,
+    so a failed run leaves the previous files untouched. Files named in `last`
+    (a manifest) are removed first and moved in after all others: if a crash
+    interrupts the moves, no manifest claims the mixed set of files.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".auditkit-staging-", dir=out))
     try:
         yield staging
-        for path in sorted(staging.iterdir()):
+        staged = sorted(staging.iterdir(), key=lambda path: (path.name in last, path.name))
+        blocked = [out / p.name for p in staged if (out / p.name).is_dir()]
+        if blocked:
+            raise IsADirectoryError(f"cannot replace {blocked[0]}: it is a directory")
+        for name in last:
+            (out / name).unlink(missing_ok=True)
+        for path in staged:
             os.replace(path, out / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -103,10 +111,16 @@ def write_tables(
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     documents = documents or {}
-    with staged_files(out) as staging:
+    with staged_files(out, last=tuple(documents)) as staging:
         for name, frame in frames.items():
             write_frame(frame, staging / f"{name}.{fmt}")
         for name, document in documents.items():
             (staging / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    for name in frames:
+        for other in FORMATS:
+            # Results of an earlier run in the other format would sit beside the new
+            # manifest without being described by it.
+            if other != fmt:
+                (Path(out) / f"{name}.{other}").unlink(missing_ok=True)
     written = {name: Path(out) / f"{name}.{fmt}" for name in frames}
     return written | {name: Path(out) / name for name in documents}

@@ -367,3 +367,45 @@ def test_demo_months_is_the_same_population_a_month_later(tmp_path: Path) -> Non
     open_before = october["orders"]["status"].isin(["to_be_paid", "processing"])
     settled = open_before & (november["orders"]["status"] == "completed")
     assert settled.any()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_extra_column_named_like_the_parsed_amount_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    """Extra columns are carried through untouched, even `available_balance_cents`."""
+    frames = raw_frames(
+        accounts=[account("1"), account("2", available_balance="-1.00", overdue_amount="1.00")],
+        requests=[request()],
+    )
+    frames["accounts"]["available_balance_cents"] = [5, 5]
+    data = write_data_dir(tmp_path / "data", frames, fmt)
+    code, _, err = run_cli(capsys, "check", "--data", data, "--out", tmp_path / "out", *AS_OF)
+    assert (code, err) == (0, "")
+    verdicts = pd.read_csv(tmp_path / "out" / "verdicts.csv", dtype=str, keep_default_na=False)
+    assert verdicts.loc[0, "failed_rules"] == "POB-J10"
+    tables = auditkit.load_tables(data)
+    assert list(tables.accounts["input:available_balance_cents"].astype(int)) == [5, 5]
+    assert list(tables.accounts["available_balance_cents"]) == [10000, -100]
+
+
+def test_an_unreplaceable_output_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert check(capsys, good_frames(), tmp_path, *AS_OF)[0] == 0
+    out = tmp_path / "out"
+    (out / "verdicts.csv").unlink()
+    (out / "verdicts.csv").mkdir()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    code, _, err = check(capsys, good_frames(), tmp_path, "--as-of", "2026-12-01")
+    assert code == 1 and "is a directory" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_switching_format_removes_the_other_formats_results(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert check(capsys, good_frames(), tmp_path, *AS_OF)[0] == 0
+    assert check(capsys, good_frames(), tmp_path, *AS_OF, "--format", "parquet")[0] == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["manifest.json", "results.parquet", "verdicts.parquet"]
