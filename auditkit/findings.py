@@ -18,7 +18,7 @@ from auditkit.analysis import segment_of
 from auditkit.engine import STATUS_CODE, STATUSES, AuditResult
 from auditkit.enums import Status, Verdict, values
 from auditkit.errors import ParameterError
-from auditkit.output import spreadsheet_safe, write_frame
+from auditkit.output import spreadsheet_safe, staged_files, write_frame
 
 # account_source already splits internal accounts by internal_type.
 SEGMENTS = ("channel_role", "account_source", "customer_tier")
@@ -192,10 +192,10 @@ class Findings:
 
 def export_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Write findings as spreadsheet-safe CSV."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_frame(frame, path.with_suffix(".csv"))
-    return path.with_suffix(".csv")
+    path = Path(path).with_suffix(".csv")
+    with staged_files(path.parent) as staging:
+        write_frame(frame, staging / path.name)
+    return path
 
 
 def export_excel(frame: pd.DataFrame, path: Path) -> Path:
@@ -208,7 +208,6 @@ def export_excel(frame: pd.DataFrame, path: Path) -> Path:
             f"{EXCEL_MAX_ROWS}; narrow the filters or export CSV"
         )
     path = Path(path).with_suffix(".xlsx")
-    path.parent.mkdir(parents=True, exist_ok=True)
     safe = frame.apply(spreadsheet_safe)
     for name in safe.columns:
         column = safe[name]
@@ -217,5 +216,6 @@ def export_excel(frame: pd.DataFrame, path: Path) -> Path:
         ):
             # openpyxl refuses control characters that the contract allows in free text.
             safe[name] = column.astype("str").str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
-    safe.to_excel(path, index=False, sheet_name="findings", engine="openpyxl")
+    with staged_files(path.parent) as staging:
+        safe.to_excel(staging / path.name, index=False, sheet_name="findings", engine="openpyxl")
     return path
