@@ -29,7 +29,7 @@ from itables.widget import ITable
 from matplotlib.figure import Figure
 
 from auditkit import analysis
-from auditkit.engine import ACCOUNT_FIELDS, AuditResult, evaluate
+from auditkit.engine import ACCOUNT_FIELDS, REQUEST_FIELDS, AuditResult, evaluate
 from auditkit.enums import (
     Action,
     ControlException,
@@ -754,27 +754,9 @@ class Explorer:
         row = verdicts[(verdicts["request_id"] == request_id).to_numpy(dtype=bool)].iloc[0]
         facts = pd.DataFrame(
             {
-                "field": [
-                    "request_id",
-                    "member_uin",
-                    "admin_uin",
-                    "action",
-                    "payment_mode",
-                    "payer_uin",
-                    "requested_at",
-                    "decision",
-                    "verdict",
-                    "control_exception",
-                ],
+                "field": [*REQUEST_FIELDS, "verdict", "control_exception"],
                 "value": [
-                    case["request_id"],
-                    case["member_uin"],
-                    case["admin_uin"],
-                    case["action"],
-                    case["payment_mode"],
-                    case["payer_uin"],
-                    case["requested_at"],
-                    case["decision"],
+                    *(case[name] for name in REQUEST_FIELDS),
                     row["verdict"],
                     row["control_exception"],
                 ],

@@ -255,11 +255,17 @@ class WhatIfDiff:
             f"  {v}: {self.verdicts_before[v]} -> {self.verdicts_after[v]}" for v in VERDICT_NAMES
         ]
         moved = self.by_rule[(self.by_rule["gained"] > 0) | (self.by_rule["lost"] > 0)]
-        for rule_id, row in zip(moved.index, moved.itertuples(), strict=True):  # <= 13 rules
-            lines.append(
-                f"  {rule_id}: failures {row.fail_before} -> {row.fail_after}"
-                f" (+{row.gained} / -{row.lost})"
+        lines += [
+            f"  {rule_id}: failures {before} -> {after} (+{gained} / -{lost})"
+            for rule_id, before, after, gained, lost in zip(
+                moved.index,
+                moved["fail_before"],
+                moved["fail_after"],
+                moved["gained"],
+                moved["lost"],
+                strict=True,
             )
+        ]
         return "\n".join(lines)
 
 
