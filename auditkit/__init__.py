@@ -1,23 +1,24 @@
-"""auditkit: audit Tencent Cloud Organization pay-on-behalf requests against the access requirements."""
+"""auditkit: audit Tencent Cloud Organization pay-on-behalf requests against the access requirements.
 
-from importlib.metadata import PackageNotFoundError, version
+The public API; everything else is reached through its module (see docs/architecture.md).
+"""
 
-try:
-    __version__ = version("auditkit")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
-from auditkit.engine import AuditResult, evaluate
-from auditkit.enums import Status, Verdict
+from auditkit.engine.evaluate import evaluate
+from auditkit.engine.result import AuditResult
 from auditkit.errors import AuditkitError, InputError, ParameterError
-from auditkit.loading import Tables, load_tables, tables_from_frames
+from auditkit.io.tables import Tables, load_tables, tables_from_frames
 from auditkit.params import Params
-from auditkit.rules import RULES
+from auditkit.rules.model import Catalogue
+from auditkit.rules.pob import POB, RULES
+from auditkit.version import __version__
+from auditkit.vocab import Status, Verdict
 
 __all__ = [
+    "POB",
     "RULES",
     "AuditResult",
     "AuditkitError",
+    "Catalogue",
     "InputError",
     "ParameterError",
     "Params",

@@ -9,6 +9,7 @@ that every front end renders them as text.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from auditkit.loading import Tables, tables_from_frames
-from auditkit.output import staged_files
+from auditkit.io.tables import Tables, tables_from_frames
+from auditkit.io.write import staged_files
 
 DEFAULT_AS_OF = dt.date(2026, 11, 1)
 TRICKY_TEXT = ("<script>alert(1)</script>", '=HYPERLINK("http://x")', 'Acme "Ltd", <b>bold</b>')
@@ -40,6 +41,20 @@ def _where(mask: np.ndarray, a: np.ndarray, b: np.ndarray | object) -> np.ndarra
     return np.where(mask, a, b).astype(object)
 
 
+@dataclass(frozen=True)
+class Population:
+    """The accounts of a demo data set and who asks what: positions into `uins`."""
+
+    uins: np.ndarray
+    role: np.ndarray
+    request_admin: np.ndarray  # per request, the position of its admin
+    n_requests: int
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.uins)
+
+
 def generate(
     requests: int = 2000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF, months: int = 0
 ) -> dict[str, pd.DataFrame]:
@@ -55,8 +70,23 @@ def generate(
             step_as_of = as_of - dt.timedelta(days=30 * (months - step - 1))
             earlier = evolve(earlier, seed * 1000 + step, step_as_of)
         return earlier
+    # One generator drawn from in a fixed order: the same seed gives the same data.
     rng = np.random.default_rng(seed)
-    n = max(int(requests), 1)
+    as_of_ts = np.datetime64(as_of, "s")
+    accounts, population = _accounts(rng, max(int(requests), 1))
+    requests_frame = _requests(rng, population, as_of_ts)
+    orders = _orders(rng, population, as_of_ts)
+    vouchers = _vouchers(rng, population, as_of_ts)
+    return {
+        "accounts": accounts,
+        "orders": orders,
+        "vouchers": vouchers,
+        "requests": requests_frame,
+    }
+
+
+def _accounts(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, Population]:
+    """Members (one per request), admins shared by ~20 requests, and other accounts."""
     n_admins = max(n // 20, 3)
     n_extra = max(int(n * 1.2) - n - n_admins, 5)
     n_acc = n + n_admins + n_extra
@@ -124,22 +154,26 @@ def generate(
             "credit_card_bound": rng.random(n_acc) < 0.8,
         }
     )
+    return accounts, Population(uins, role, request_admin, n)
 
-    member_uin = uins[member_pos].copy()
-    admin_uin = uins[request_admin].copy()
+
+def _requests(rng: np.random.Generator, pop: Population, as_of_ts: np.datetime64) -> pd.DataFrame:
+    """One request per member; a few members and admins are missing from accounts."""
+    n, uins = pop.n_requests, pop.uins
+    member_uin = uins[np.arange(n)].copy()
+    admin_uin = uins[pop.request_admin].copy()
     # About 1% of members and 0.5% of admins are missing from accounts (verdict unknown).
     lost_member = rng.random(n) < 0.01
     lost_admin = rng.random(n) < 0.005
     member_uin[lost_member] = _ids("8", np.flatnonzero(lost_member), 12)[: lost_member.sum()]
     admin_uin[lost_admin] = _ids("7", np.flatnonzero(lost_admin), 12)[: lost_admin.sum()]
     payer_kind = rng.random(n)
-    other_payer = uins[rng.integers(0, n_acc, size=n)]
+    other_payer = uins[rng.integers(0, pop.n_accounts, size=n)]
     payer = np.where(
         payer_kind < 0.85, None, np.where(payer_kind < 0.95, admin_uin, other_payer)
     ).astype(object)
-    as_of_ts = np.datetime64(as_of, "s")
     requested = as_of_ts - rng.integers(0, 30 * 86400, size=n).astype("timedelta64[s]")
-    requests_frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "request_id": _ids("REQ-", np.arange(n), 8),
             "member_uin": member_uin,
@@ -152,14 +186,19 @@ def generate(
         }
     )
 
-    n_orders = 6 * n
-    order_owner = np.where(
-        rng.random(n_orders) < 0.9, rng.integers(0, n, n_orders), rng.integers(0, n_acc, n_orders)
+
+def _orders(rng: np.random.Generator, pop: Population, as_of_ts: np.datetime64) -> pd.DataFrame:
+    """Six orders per request, mostly the members'; a few belong to no known account."""
+    n, n_orders = pop.n_requests, 6 * pop.n_requests
+    owner = np.where(
+        rng.random(n_orders) < 0.9,
+        rng.integers(0, n, n_orders),
+        rng.integers(0, pop.n_accounts, n_orders),
     )
     orders = pd.DataFrame(
         {
             "order_id": _ids("ORD-", np.arange(n_orders), 9),
-            "uin": uins[order_owner],
+            "uin": pop.uins[owner],
             "order_type": _choice(
                 rng, ["purchase", "renewal", "upgrade", "refund"], [50, 30, 15, 5], n_orders
             ),
@@ -174,26 +213,30 @@ def generate(
             - rng.integers(0, 365 * 86400, size=n_orders).astype("timedelta64[s]"),
         }
     )
-
     # A few orders belong to no known account (data-quality finding, counted by J07/Q02).
     orphan = rng.random(n_orders) < 0.001
     orders.loc[orphan, "uin"] = _ids("6", np.flatnonzero(orphan), 12)[: orphan.sum()]
+    return orders
 
+
+def _vouchers(rng: np.random.Generator, pop: Population, as_of_ts: np.datetime64) -> pd.DataFrame:
+    """Vouchers held mostly by distributor sub-customers, some expired, some used up."""
+    n = pop.n_requests
     n_vouchers = max(int(0.36 * n), 5)
-    subcustomers = np.flatnonzero(role[:n] == "distributor_subcustomer")
+    subcustomers = np.flatnonzero(pop.role[:n] == "distributor_subcustomer")
     holders = subcustomers if len(subcustomers) else np.arange(n)
     owner = np.where(
         rng.random(n_vouchers) < 0.8,
         holders[rng.integers(0, len(holders), n_vouchers)],
-        rng.integers(0, n_acc, n_vouchers),
+        rng.integers(0, pop.n_accounts, n_vouchers),
     )
     expires = as_of_ts + rng.integers(-90 * 86400, 365 * 86400, size=n_vouchers).astype(
         "timedelta64[s]"
     )
-    vouchers = pd.DataFrame(
+    return pd.DataFrame(
         {
             "voucher_id": _ids("VCH-", np.arange(n_vouchers), 8),
-            "uin": uins[owner],
+            "uin": pop.uins[owner],
             "subcustomer_voucher": rng.random(n_vouchers) < 0.85,
             "status": _choice(
                 rng, ["valid", "used_up", "expired", "invalidated"], [45, 35, 12, 8], n_vouchers
@@ -204,12 +247,6 @@ def generate(
             "expires_at": pd.Series(expires).where(rng.random(n_vouchers) < 0.7),
         }
     )
-    return {
-        "accounts": accounts,
-        "orders": orders,
-        "vouchers": vouchers,
-        "requests": requests_frame,
-    }
 
 
 def tables(

@@ -8,11 +8,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from auditkit.enums import CustomerTier, OrderStatus, values
 from auditkit.errors import ParameterError
+from auditkit.vocab import CustomerTier, OrderStatus, values
 
 DEFAULT_VERIFIED_INTERNAL_TYPES = frozenset({4, 6, 9})
 DEFAULT_OPEN_ORDER_STATUSES = frozenset({OrderStatus.TO_BE_PAID, OrderStatus.PROCESSING})
@@ -83,6 +84,7 @@ class Params:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Params:
+        """Params from a JSON-ready dict such as `to_dict()` returns; unknown names are refused."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -99,3 +101,18 @@ def _check_subset(name: str, given: Iterable[str], allowed: list[str]) -> None:
     unknown = sorted(set(given) - set(allowed))
     if unknown:
         raise ParameterError(f"{name} holds {unknown}; allowed values are {allowed}")
+
+
+def read_params_file(path: Path | None) -> dict[str, object]:
+    """The rule parameters of a JSON file (`--params`), as a dict; {} when no file is given."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ParameterError(f"--params {path}: cannot read a JSON object ({error})") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"--params {path}: expected a JSON object of rule parameters")
+    if "as_of" in data:
+        raise ParameterError("give as_of with --as-of, not in the parameters file")
+    return data

@@ -13,7 +13,7 @@ from pathlib import Path
 from auditkit.errors import AuditkitError
 
 
-def notebook_path(name: str) -> Path:
+def shipped_notebook(name: str) -> Path:
     """Path of the shipped notebook `name`, e.g. "explorer.ipynb"."""
     source_tree = Path(__file__).resolve().parent.parent / "notebooks" / name
     installed = Path(str(files("auditkit"))) / "notebooks" / name

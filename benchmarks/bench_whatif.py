@@ -12,10 +12,16 @@ import argparse
 import statistics
 import time
 
-from auditkit import demo
-from auditkit.engine import evaluate
+import auditkit.demo as demo
+from auditkit.analysis.whatif import (
+    BindCard,
+    ClearVouchers,
+    SettleOpenOrders,
+    TopUpBalances,
+    whatif,
+)
+from auditkit.engine.evaluate import evaluate
 from auditkit.params import Params
-from auditkit.whatif import BindCard, ClearVouchers, SettleOpenOrders, TopUpBalances, whatif
 
 TARGET_SECONDS = 1.0
 

@@ -18,7 +18,7 @@ import pytest
 
 from auditkit import Params, Tables, tables_from_frames
 from auditkit.cli import main
-from auditkit.schema import TABLE_SPECS
+from auditkit.contract import TABLE_SPECS
 
 AS_OF = dt.date(2026, 11, 1)
 PARAMS = Params(as_of=AS_OF)

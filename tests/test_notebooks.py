@@ -1,7 +1,8 @@
 """Every notebook in notebooks/ runs headless on demo data, and is committed without outputs.
 
 Each notebook gets only the parameters its `parameters` cell declares, from
-one offer: the demo data directory, its snapshot date and a small demo size.
+one offer: the demo data directory, its snapshot date, a small demo size, and
+the demo judged and saved as the report runner saves it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import nbformat
 import papermill
 import pytest
 
-from auditkit import demo
-from auditkit.serve import notebook_path
+import auditkit.demo as demo
+from auditkit.explore.serve import notebook_path
+from auditkit.io.manifest import utc_now
+from auditkit.io.tables import load_tables
+from auditkit.report import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -29,8 +33,30 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def offered_parameters(demo_dir: Path) -> dict[str, object]:
+@pytest.fixture(scope="module")
+def run_dir(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data judged and saved as `auditkit report` saves it for its notebook."""
+    folder = tmp_path_factory.mktemp("saved-run")
+    plan = runner.prepare(
+        demo_dir,
+        "2026-11",
+        folder,
+        as_of=demo.DEFAULT_AS_OF.isoformat(),
+        previous=None,
+        params=None,
+        pdf=False,
+        notebook_path=None,
+        kernel_name="python3",
+        cell_timeout=CELL_TIMEOUT,
+    )
+    tables = load_tables(demo_dir)
+    runner.evaluate_and_save(plan, tables, folder, runner.describe_plan(plan, tables, utc_now()))
+    return folder
+
+
+def offered_parameters(demo_dir: Path, run_dir: Path) -> dict[str, object]:
     return {
+        "run_dir": str(run_dir),
         "data_dir": str(demo_dir),
         "as_of": demo.DEFAULT_AS_OF.isoformat(),
         "demo_requests": DEMO_REQUESTS,
@@ -43,9 +69,10 @@ def test_there_are_notebooks():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
-def test_notebook_runs_on_demo_data(notebook: Path, demo_dir: Path, tmp_path: Path):
+def test_notebook_runs_on_demo_data(notebook: Path, demo_dir: Path, run_dir: Path, tmp_path: Path):
     declared = papermill.inspect_notebook(str(notebook))
-    parameters = {k: v for k, v in offered_parameters(demo_dir).items() if k in declared}
+    offered = offered_parameters(demo_dir, run_dir)
+    parameters = {k: v for k, v in offered.items() if k in declared}
     executed = papermill.execute_notebook(
         str(notebook),
         str(tmp_path / notebook.name),

@@ -1,0 +1,132 @@
+"""Drill-down tables for one request, and the values a person types into the what-if form.
+
+Everything here returns plain frames of text-ready values; the explorer only
+lays them out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from auditkit.contract import ACCOUNT_FIELDS, REQUEST_FIELDS
+from auditkit.engine.result import AuditResult
+from auditkit.errors import ParameterError
+from auditkit.money import format_cents
+from auditkit.vocab import Role
+
+NOT_IN_ACCOUNTS = "(not in accounts)"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a drill-down shows for one request."""
+
+    request_id: str
+    facts: pd.DataFrame  # field, value: the request's columns, verdict, control exception
+    rules: pd.DataFrame  # rule_id, title, status, reason, citation
+    accounts: pd.DataFrame  # attribute, member, admin
+    open_orders: pd.DataFrame
+    usable_vouchers: pd.DataFrame
+
+
+def evidence(result: AuditResult, request_id: str) -> Evidence:
+    """Every rule's status and reason for one request, and the data they compared."""
+    found = result.evidence(request_id)
+    case = found["case"]
+    verdict = result.verdicts.iloc[result.row_of(request_id)]
+    facts = pd.DataFrame(
+        {
+            "field": [*REQUEST_FIELDS, "verdict", "control_exception"],
+            "value": [
+                *(case[name] for name in REQUEST_FIELDS),
+                verdict["verdict"],
+                verdict["control_exception"],
+            ],
+        }
+    )
+    return Evidence(
+        request_id=request_id,
+        facts=facts,
+        rules=found["rules"],
+        accounts=accounts_compared(case),
+        open_orders=orders_table(found.get("open_orders")),
+        usable_vouchers=vouchers_table(found.get("usable_vouchers")),
+    )
+
+
+def accounts_compared(case: pd.Series) -> pd.DataFrame:
+    """Member and admin attributes side by side, money as decimals, booleans as true/false."""
+    rows: dict[str, list[object]] = {"attribute": [], Role.MEMBER: [], Role.ADMIN: []}
+    for name in ACCOUNT_FIELDS:
+        rows["attribute"].append(name.removesuffix("_cents"))
+        for role in Role:
+            rows[role].append(_attribute(case, role, name))
+    return pd.DataFrame(rows).rename(columns=str)
+
+
+def _attribute(case: pd.Series, role: Role, name: str) -> object:
+    if name == "uin":
+        return case[f"{role}_uin"]
+    if not case[f"{role}_found"]:
+        return NOT_IN_ACCOUNTS
+    value = case[f"{role}_{name}"]
+    if name.endswith("_cents"):
+        return format_cents(int(value))
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    return value
+
+
+def orders_table(orders: pd.DataFrame | None) -> pd.DataFrame:
+    """Open orders as shown in a drill-down."""
+    orders = orders if orders is not None else pd.DataFrame(columns=["order_id"])
+    return pd.DataFrame(
+        {
+            "order_id": orders.get("order_id"),
+            "order_type": orders.get("order_type"),
+            "order_status": orders.get("status"),
+            "amount": format_cents(orders["amount_cents"]) if "amount_cents" in orders else None,
+            "created_at": orders.get("created_at"),
+        }
+    )
+
+
+def vouchers_table(vouchers: pd.DataFrame | None) -> pd.DataFrame:
+    """Usable vouchers as shown in a drill-down."""
+    vouchers = vouchers if vouchers is not None else pd.DataFrame(columns=["voucher_id"])
+    remaining = vouchers.get("remaining_amount_cents")
+    return pd.DataFrame(
+        {
+            "voucher_id": vouchers.get("voucher_id"),
+            "voucher_status": vouchers.get("status"),
+            "remaining_amount": format_cents(remaining) if remaining is not None else None,
+            "expires_at": vouchers.get("expires_at"),
+        }
+    )
+
+
+# ---- what a person types --------------------------------------------------------------
+
+
+def parse_uins(text: str) -> frozenset[str]:
+    """Uins typed by a person: separated by commas, semicolons or whitespace."""
+    uins = frozenset(part for part in re.split(r"[\s,;]+", text.strip()) if part)
+    bad = sorted(uin for uin in uins if not uin.isdigit())
+    if bad:
+        raise ParameterError(f"uins are digits only; these are not: {bad[:5]}")
+    return uins
+
+
+def parse_types(text: str) -> frozenset[int]:
+    """Internal types typed by a person, e.g. '4, 6, 9'."""
+    parts = [part for part in re.split(r"[\s,;]+", text.strip()) if part]
+    try:
+        return frozenset(int(part) for part in parts)
+    except ValueError:
+        raise ParameterError(
+            f"verified internal types must be whole numbers like '4, 6, 9'; got {text!r}"
+        ) from None

@@ -1,0 +1,182 @@
+"""Filter, sort, page and export the (request, rule) findings of one evaluation.
+
+Works on the status and reason matrices with numpy: a finding is addressed by
+its position `request * rules + rule` in the request-major long table, so a
+filter over 1M requests (13M findings) never builds that table; only the rows
+of the page shown, or of an export, are materialized.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from auditkit.analysis.summaries import SEGMENTS, segment_of
+from auditkit.engine.result import AuditResult
+from auditkit.errors import ParameterError
+from auditkit.vocab import STATUS_CODE, STATUSES, VERDICT_CODE, Status, Verdict, values
+
+FINDING_COLUMNS = (
+    "request_id",
+    "member_uin",
+    "admin_uin",
+    "action",
+    "payment_mode",
+    "rule_id",
+    "status",
+    "reason",
+    "verdict",
+    "decision",
+    "control_exception",
+)
+REQUEST_COLUMNS = ("request_id", "member_uin", "admin_uin", "action", "payment_mode", "decision")
+
+
+@dataclass(frozen=True)
+class FindingsFilter:
+    """Which findings to keep; None (or an empty search) keeps everything on that axis.
+
+    `statuses` and `control_exceptions` accept any of the listed values; the
+    control exception of a request without one is the empty string.
+    """
+
+    rule_id: str | None = None
+    statuses: tuple[str, ...] | None = None
+    verdict: str | None = None
+    action: str | None = None
+    payment_mode: str | None = None
+    segment: str = SEGMENTS[0]
+    segment_value: str | None = None
+    control_exceptions: tuple[str, ...] | None = None
+    search: str = ""
+
+    def __post_init__(self) -> None:
+        if self.segment not in SEGMENTS:
+            raise ParameterError(f"segment {self.segment!r} is unknown; expected one of {SEGMENTS}")
+        if self.statuses is not None:
+            unknown = sorted(set(self.statuses) - set(values(Status)))
+            if unknown:
+                raise ParameterError(
+                    f"status filter holds {unknown}; allowed values are {values(Status)}"
+                )
+
+
+def _dense_rank(values_: pd.Series | np.ndarray) -> np.ndarray:
+    """Sort rank of each value by its text (nulls first)."""
+    codes, _ = pd.factorize(pd.Series(values_).astype("str"), sort=True)
+    return codes.astype(np.int64)
+
+
+class Findings:
+    """Per-request arrays of one AuditResult, built once, to select findings quickly."""
+
+    def __init__(self, result: AuditResult) -> None:
+        self.result = result
+        self.requests, self.rules = result.status_codes.shape
+        verdicts = result.verdicts
+        self._verdicts = verdicts
+        self._exception = verdicts["control_exception"].astype("str").to_numpy()
+        self._search = {
+            column: result.cases[column].astype("str").str.lower()
+            for column in ("request_id", "member_uin", "admin_uin")
+        }
+        self._segments: dict[str, np.ndarray] = {}
+
+    # ---- selecting --------------------------------------------------------------------
+
+    def segment_labels(self, segment: str) -> np.ndarray:
+        if segment not in self._segments:
+            self._segments[segment] = segment_of(self.result, segment).to_numpy(dtype=object)
+        return self._segments[segment]
+
+    def segment_values(self, segment: str) -> list[str]:
+        return sorted(set(self.segment_labels(segment)))
+
+    def request_mask(self, f: FindingsFilter) -> np.ndarray:
+        """Requests whose own attributes pass the filter."""
+        cases = self.result.cases
+        keep = np.ones(self.requests, dtype=bool)
+        if f.verdict is not None:
+            keep &= self.result.verdict_codes == VERDICT_CODE[Verdict(f.verdict)]
+        if f.action is not None:
+            keep &= (cases["action"] == f.action).to_numpy(dtype=bool)
+        if f.payment_mode is not None:
+            keep &= (cases["payment_mode"] == f.payment_mode).to_numpy(dtype=bool)
+        if f.segment_value is not None:
+            keep &= self.segment_labels(f.segment) == f.segment_value
+        if f.control_exceptions is not None:
+            keep &= np.isin(self._exception, list(f.control_exceptions))
+        needle = f.search.strip().lower()
+        if needle:
+            found = np.zeros(self.requests, dtype=bool)
+            for column in self._search.values():
+                found |= column.str.contains(needle, regex=False).to_numpy(dtype=bool)
+            keep &= found
+        return keep
+
+    def select(self, f: FindingsFilter) -> np.ndarray:
+        """Positions (request * rules + rule) of the findings that pass, in request-major order."""
+        status = self.result.status_codes
+        keep = np.broadcast_to(self.request_mask(f)[:, None], status.shape)
+        if f.rule_id is not None:
+            if f.rule_id not in self.result.rule_ids:
+                raise ParameterError(f"rule {f.rule_id!r} is not in the catalogue")
+            keep = keep & (np.arange(self.rules) == self.result.rule_ids.index(f.rule_id))
+        if f.statuses is not None:
+            codes = [STATUS_CODE[Status(s)] for s in f.statuses]
+            keep = keep & np.isin(status, codes)
+        return np.flatnonzero(keep)
+
+    # ---- sorting ----------------------------------------------------------------------
+
+    def sort(
+        self, positions: np.ndarray, column: str | None, descending: bool = False
+    ) -> np.ndarray:
+        """The positions ordered by `column` (stable: ties keep request-major order)."""
+        if column is None:
+            return positions[::-1] if descending else positions
+        if column not in FINDING_COLUMNS:
+            raise ParameterError(f"cannot sort by {column!r}; expected one of {FINDING_COLUMNS}")
+        request, rule = np.divmod(positions, self.rules)
+        if column == "rule_id":
+            key = rule
+        elif column == "status":
+            rank = _dense_rank(values(Status))
+            key = rank[self.result.status_codes[request, rule]]
+        elif column == "reason":
+            rank = _dense_rank(self.result.reason_texts)
+            key = rank[self.result.reason_codes[request, rule]]
+        else:
+            key = _dense_rank(self._verdicts[column])[request]
+        order = np.argsort(-key if descending else key, kind="stable")
+        return positions[order]
+
+    # ---- materializing ----------------------------------------------------------------
+
+    def frame(self, positions: np.ndarray) -> pd.DataFrame:
+        """The findings at `positions` as a table with FINDING_COLUMNS."""
+        positions = np.asarray(positions, dtype=np.int64)
+        request, rule = np.divmod(positions, self.rules)
+        cases, verdicts = self.result.cases, self._verdicts
+        data: dict[str, object] = {
+            name: cases[name].iloc[request].reset_index(drop=True)
+            for name in REQUEST_COLUMNS
+            if name != "decision"
+        }
+        data["rule_id"] = pd.Categorical.from_codes(rule, categories=self.result.rule_ids)
+        data["status"] = pd.Categorical.from_codes(
+            self.result.status_codes[request, rule], categories=[s.value for s in STATUSES]
+        )
+        data["reason"] = pd.Series(
+            self.result.reason_texts[self.result.reason_codes[request, rule]], dtype="str"
+        )
+        for name in ("verdict", "decision", "control_exception"):
+            data[name] = verdicts[name].iloc[request].reset_index(drop=True)
+        return pd.DataFrame(data, columns=list(FINDING_COLUMNS))
+
+    def member_uins(self, positions: np.ndarray) -> frozenset[str]:
+        """Member uins of the requests the findings belong to."""
+        requests = np.unique(np.asarray(positions, dtype=np.int64) // self.rules)
+        return frozenset(self.result.cases["member_uin"].iloc[requests].astype("str"))

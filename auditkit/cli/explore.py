@@ -1,0 +1,51 @@
+"""`auditkit explore`: serve the explorer with Voilà on 127.0.0.1 (see `auditkit.explore.serve`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from auditkit.cli.common import EXIT_OK, add_data_option
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from auditkit.explore.serve import serve
+
+    serve(
+        args.data,
+        args.as_of,
+        args.exports,
+        port=args.port,
+        open_browser=not args.no_browser,
+        demo_requests=args.demo_requests,
+    )
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    explore = sub.add_parser(
+        "explore", help="serve the interactive explorer in the browser (Voilà, 127.0.0.1)"
+    )
+    add_data_option(explore, required=False)
+    explore.add_argument(
+        "--as-of", help="snapshot date YYYY-MM-DD (default: today; demo 2026-11-01)"
+    )
+    explore.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default: a free one)"
+    )
+    explore.add_argument(
+        "--no-browser", action="store_true", help="only print the URL, do not open a browser"
+    )
+    explore.add_argument(
+        "--exports",
+        type=Path,
+        default=Path("auditkit-exports"),
+        help="folder the explorer writes CSV/Excel exports into (default: ./auditkit-exports)",
+    )
+    explore.add_argument(
+        "--demo-requests",
+        type=int,
+        default=None,
+        help="size of the demo data set when --data is not given (default 2000)",
+    )
+    explore.set_defaults(run=cmd_explore)

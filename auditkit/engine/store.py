@@ -1,0 +1,84 @@
+"""An evaluation saved to a folder and read back, so a report renders exactly what was judged.
+
+`save` writes the contract's tables (`results.parquet`, `verdicts.csv`) and
+the case frame (`cases.parquet`: per request, the attributes and aggregates the
+rules compared). `load` rebuilds the `AuditResult` from those files, without the
+input data: the status and reason codes come from results.parquet, whose rows
+are request-major in catalogue order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from auditkit.engine.result import AuditResult
+from auditkit.errors import AuditkitError
+from auditkit.io.manifest import describe_inputs
+from auditkit.io.tables import Tables
+from auditkit.io.write import write_frame
+from auditkit.params import Params
+from auditkit.rules.model import Catalogue
+from auditkit.vocab import Status, values
+
+RESULTS = "results.parquet"
+VERDICTS = "verdicts.csv"
+CASES = "cases.parquet"
+
+
+def describe(tables: Tables, result: AuditResult) -> dict[str, object]:
+    """The manifest facts of one evaluation: inputs read, and the params and catalogue that ran."""
+    return describe_inputs(tables, result.params, result.catalogue.fingerprint(), result.rule_ids)
+
+
+def save(result: AuditResult, folder: Path) -> list[Path]:
+    """Write results.parquet, verdicts.csv and cases.parquet into `folder`."""
+    folder = Path(folder)
+    write_frame(result.results_table(), folder / RESULTS)
+    write_frame(result.verdicts, folder / VERDICTS)
+    pq.write_table(pa.Table.from_pandas(result.cases, preserve_index=False), folder / CASES)
+    return [folder / RESULTS, folder / VERDICTS, folder / CASES]
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, dictionary values) of a text column, dictionary-encoded or not."""
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        array = array.dictionary_encode()
+    indices = array.indices.to_numpy(zero_copy_only=False)
+    return indices, np.asarray(array.dictionary.to_pylist(), dtype=object)
+
+
+def load(folder: Path, params: Params, catalogue: Catalogue) -> AuditResult:
+    """The evaluation saved in `folder`, judged with `params` and `catalogue`."""
+    folder = Path(folder)
+    cases = pq.read_table(folder / CASES).to_pandas()
+    results = pq.read_table(folder / RESULTS, columns=["request_id", "rule_id", "status", "reason"])
+    n, r = len(cases), len(catalogue.rules)
+    if results.num_rows != n * r:
+        raise AuditkitError(f"{folder / RESULTS} has {results.num_rows} rows, expected {n} x {r}")
+    rule_codes, rule_names = _codes(results.column("rule_id"))
+    if list(rule_names[rule_codes[:r]]) != catalogue.rule_ids or not np.array_equal(
+        rule_names[rule_codes], np.tile(np.asarray(catalogue.rule_ids, dtype=object), n)
+    ):
+        raise AuditkitError(f"{folder / RESULTS} is not in catalogue order, request by request")
+    request_codes, request_names = _codes(results.column("request_id"))
+    if not np.array_equal(
+        request_names[request_codes[::r]], cases["request_id"].to_numpy(dtype=object)
+    ):
+        raise AuditkitError(f"{folder / RESULTS} and {folder / CASES} list different requests")
+    status = pc.index_in(results.column("status"), value_set=pa.array(values(Status)))
+    status_codes = status.to_numpy(zero_copy_only=False).astype(np.int8).reshape(n, r)
+    reason_codes, reason_texts = _codes(results.column("reason"))
+    return AuditResult(
+        params=params,
+        catalogue=catalogue,
+        cases=cases,
+        status_codes=status_codes,
+        reason_codes=reason_codes.astype(np.int32).reshape(n, r),
+        reason_texts=reason_texts,
+    )

@@ -1,0 +1,54 @@
+"""What the explorer opens: the data directory, snapshot date and export folder.
+
+`auditkit explore` passes them to the notebook's kernel as environment
+variables (`vocab.EnvVar`); a notebook may also pass them directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from auditkit.io.tables import Tables, load_tables
+from auditkit.params import Params
+from auditkit.vocab import EnvVar
+
+DEFAULT_DEMO_REQUESTS = 2000
+DEFAULT_EXPORTS = "auditkit-exports"
+DEMO_SOURCE = "the built-in demo data"
+
+
+class Opened(NamedTuple):
+    """Tables and params to explore, and a label saying where they came from."""
+
+    tables: Tables
+    params: Params
+    source: str
+
+
+def export_dir() -> Path:
+    """Where exports are written: $AUDITKIT_EXPLORE_EXPORTS, else ./auditkit-exports."""
+    return Path(os.environ.get(EnvVar.EXPORTS) or Path.cwd() / DEFAULT_EXPORTS)
+
+
+def load(
+    data_dir: str | Path | None = None,
+    as_of: str | dt.date | None = None,
+    demo_requests: int | None = None,
+) -> Opened:
+    """The data to explore; environment variables fill what is not given.
+
+    With no data directory the bundled demo data set is generated in memory.
+    """
+    data_dir = data_dir or os.environ.get(EnvVar.DATA) or None
+    as_of = as_of or os.environ.get(EnvVar.AS_OF) or None
+    if data_dir:
+        params = Params(as_of=as_of) if as_of else Params()
+        return Opened(load_tables(data_dir), params, str(data_dir))
+    import auditkit.demo as demo
+
+    requests = demo_requests or int(os.environ.get(EnvVar.DEMO_REQUESTS) or DEFAULT_DEMO_REQUESTS)
+    tables = demo.tables(requests=requests)
+    return Opened(tables, Params(as_of=as_of or demo.DEFAULT_AS_OF), DEMO_SOURCE)

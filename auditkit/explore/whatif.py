@@ -1,0 +1,217 @@
+"""The What-if tab: change parameters and data, re-judge, and show what changed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import pandas as pd
+
+from auditkit.analysis.evidence import parse_types, parse_uins
+from auditkit.analysis.whatif import (
+    BindCard,
+    ClearVouchers,
+    Edit,
+    SettleOpenOrders,
+    TopUpBalances,
+    WhatIfDiff,
+    whatif,
+)
+from auditkit.engine.result import AuditResult
+from auditkit.errors import ParameterError
+from auditkit.explore.controls import ANY, button, dropdown, guarded, html_box
+from auditkit.io.tables import Tables
+from auditkit.params import Params
+from auditkit.render.html import heading, message, table
+from auditkit.vocab import CustomerTier, OrderStatus, Verdict, VoucherAction, values
+
+CHANGED_ROWS_SHOWN = 100
+SCOPE_ALL, SCOPE_SELECTION, SCOPE_LISTED = "all", "selection", "listed"
+WIDE = {"description_width": "initial"}
+
+
+class WhatIfControls:
+    """The parameter and scenario-edit controls, set to the baseline's parameters."""
+
+    def __init__(
+        self, params: Params, selection_uins: Callable[[], frozenset[str]] = frozenset
+    ) -> None:
+        self.selection_uins = selection_uins
+        self.as_of = widgets.DatePicker(description="as_of")
+        self.verified_types = widgets.Text(description="Verified internal types", style=WIDE)
+        self.open_statuses = widgets.SelectMultiple(
+            description="Open order statuses", options=values(OrderStatus), rows=4, style=WIDE
+        )
+        self.j10 = widgets.RadioButtons(
+            description="J10 admin needs",
+            options=[
+                ("no overdue OR balance >= 0 (document)", False),
+                ("no overdue AND balance >= 0 (strict)", True),
+            ],
+            style=WIDE,
+        )
+        self.q03_tiers = widgets.SelectMultiple(
+            description="Q03 tiers", options=values(CustomerTier), rows=3, style=WIDE
+        )
+        self.settle = widgets.Checkbox(description="Settle open orders")
+        self.top_up = widgets.Checkbox(description="Top up negative balances")
+        self.bind_card = widgets.Checkbox(description="Bind a credit card")
+        self.vouchers = dropdown(
+            "Usable vouchers",
+            [
+                ("leave as they are", ANY),
+                ("use them up", VoucherAction.USE_UP),
+                ("void them", VoucherAction.VOID),
+            ],
+            ANY,
+            "ak-wi-vouchers",
+            "300px",
+        )
+        self.scope = dropdown(
+            "Edits apply to",
+            [
+                ("every account", SCOPE_ALL),
+                ("members in the current findings selection", SCOPE_SELECTION),
+                ("the uins listed below", SCOPE_LISTED),
+            ],
+            SCOPE_ALL,
+            "ak-wi-scope",
+            "420px",
+        )
+        self.uins = widgets.Textarea(
+            description="uins", placeholder="uins separated by commas or new lines", rows=2
+        )
+        for name in (
+            "as_of",
+            "verified_types",
+            "open_statuses",
+            "j10",
+            "q03_tiers",
+            "settle",
+            "top_up",
+            "bind_card",
+            "uins",
+        ):
+            getattr(self, name).add_class(f"ak-wi-{name.replace('_', '-')}")
+        self.set_params(params)
+
+    def set_params(self, p: Params) -> None:
+        self.as_of.value = p.as_of
+        self.verified_types.value = ", ".join(str(t) for t in sorted(p.verified_internal_types))
+        self.open_statuses.value = tuple(sorted(p.open_order_statuses))
+        self.j10.value = p.j10_require_both
+        self.q03_tiers.value = tuple(sorted(p.q03_tiers))
+        for box in (self.settle, self.top_up, self.bind_card):
+            box.value = False
+        self.vouchers.value = ANY
+        self.scope.value = SCOPE_ALL
+        self.uins.value = ""
+
+    def params(self) -> Params:
+        """The Params the controls describe."""
+        if self.as_of.value is None:
+            raise ParameterError("as_of is empty; pick a date")
+        return Params(
+            as_of=self.as_of.value,
+            verified_internal_types=parse_types(self.verified_types.value),
+            open_order_statuses=frozenset(self.open_statuses.value),
+            j10_require_both=self.j10.value,
+            q03_tiers=frozenset(self.q03_tiers.value),
+        )
+
+    def edits(self) -> tuple[Edit, ...]:
+        """The scenario edits the controls describe, in a fixed order."""
+        uins: frozenset[str] | None = None
+        if self.scope.value == SCOPE_SELECTION:
+            uins = self.selection_uins()
+        elif self.scope.value == SCOPE_LISTED:
+            uins = parse_uins(self.uins.value)
+        edits: list[Edit] = []
+        if self.settle.value:
+            edits.append(SettleOpenOrders(uins))
+        if self.top_up.value:
+            edits.append(TopUpBalances(uins))
+        if self.vouchers.value != ANY:
+            edits.append(ClearVouchers(self.vouchers.value, uins))
+        if self.bind_card.value:
+            edits.append(BindCard(uins))
+        return tuple(edits)
+
+
+class WhatIfTab(WhatIfControls):
+    """Apply re-judges with the controls and shows the difference from the baseline."""
+
+    def __init__(
+        self, tables: Tables, result: AuditResult, selection_uins: Callable[[], frozenset[str]]
+    ) -> None:
+        super().__init__(result.params, selection_uins)
+        self.tables, self.result = tables, result
+        self.diff: WhatIfDiff | None = None
+        self.apply_button = button("Apply what-if", "ak-wi-apply", "primary")
+        self.reset_button = button("Reset to baseline", "ak-wi-reset")
+        self.message = html_box("ak-wi-message")
+        self.summary = html_box("ak-wi-summary")
+        self.rules = html_box("ak-wi-rules")
+        self.changed = html_box("ak-wi-changed")
+        self.apply_button.on_click(guarded(self.apply, self.message))
+        self.reset_button.on_click(guarded(self.reset, self.message))
+        self.widget = widgets.VBox(
+            [
+                html_box("ak-wi-params-heading", heading("Parameters", 4)),
+                widgets.HBox([self.as_of, self.verified_types]),
+                widgets.HBox([self.open_statuses, self.q03_tiers]),
+                self.j10,
+                html_box("ak-wi-edits-heading", heading("Scenario edits on the data", 4)),
+                widgets.HBox([self.settle, self.top_up, self.bind_card]),
+                self.vouchers,
+                widgets.HBox([self.scope, self.uins]),
+                widgets.HBox([self.apply_button, self.reset_button]),
+                self.message,
+                self.summary,
+                self.rules,
+                self.changed,
+            ]
+        )
+
+    def apply(self) -> WhatIfDiff:
+        """Recompute with the controls and show the difference from the baseline."""
+        start = time.perf_counter()
+        self.diff = whatif(self.tables, self.result, self.params(), self.edits())
+        self.show(self.diff, time.perf_counter() - start)
+        return self.diff
+
+    def reset(self) -> None:
+        self.set_params(self.result.params)
+        self.diff = None
+        for shown in (self.message, self.summary, self.rules, self.changed):
+            shown.value = ""
+
+    def show(self, diff: WhatIfDiff, seconds: float) -> None:
+        changes = [f"{k}: {b} -> {a}" for k, (b, a) in diff.changed_params().items()]
+        changes += [edit.describe() for edit in diff.edits]
+        self.message.value = message(
+            f"recomputed {len(self.result.cases)} requests in {seconds:.2f}s; "
+            + ("; ".join(changes) if changes else "no change from the baseline")
+        )
+        counts = pd.DataFrame(
+            {
+                "verdict": values(Verdict),
+                "baseline": [diff.verdicts_before[v] for v in values(Verdict)],
+                "what-if": [diff.verdicts_after[v] for v in values(Verdict)],
+            }
+        )
+        counts["change"] = counts["what-if"] - counts["baseline"]
+        self.summary.value = heading(f"{len(diff.changed)} request(s) changed verdict", 4) + table(
+            counts, css_class="ak-wi-counts"
+        )
+        self.rules.value = heading("Failures per rule: gained and lost", 4) + table(
+            diff.by_rule, css_class="ak-wi-rule-table", index=True
+        )
+        shown = diff.changed.head(CHANGED_ROWS_SHOWN)
+        more = len(diff.changed) - len(shown)
+        self.changed.value = (
+            heading("Requests whose verdict changed", 4)
+            + table(shown, css_class="ak-wi-changed-table")
+            + (message(f"... and {more} more") if more > 0 else "")
+        )

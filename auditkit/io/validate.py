@@ -1,0 +1,244 @@
+"""Check raw tables against the contract with pandera and turn failures into located Problems.
+
+Validation runs on the raw frames as read (strings from CSV; strings, booleans,
+timestamps or integer cents from Parquet, see `auditkit.io.read`), so every
+defect is reported with the value the user actually wrote. The value checks
+here also parse: `money_cents`, `bool_values` and `timestamp_values` are what
+`auditkit.io.tables` converts with once validation passed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
+
+from auditkit.contract import (
+    EXPECTED,
+    FALSE_WORDS,
+    ID_PATTERN,
+    INTEGER_PATTERN,
+    MAX_TEXT_LENGTH,
+    NON_NEGATIVE_EXPECTED,
+    ROW_RULES,
+    TABLE_SPECS,
+    TRUE_WORDS,
+    UNIQUE_EXPECTED,
+    ColumnSpec,
+    column_names,
+    column_spec,
+)
+from auditkit.errors import Problem
+from auditkit.money import format_cents, parse_cents
+from auditkit.vocab import Kind
+
+HEADER_ROWS = 1  # spreadsheet row of the header; data row i (0-based) is row i + 2
+
+
+def spreadsheet_row(index: int) -> int:
+    """The row a spreadsheet shows for 0-based data row `index` (the header is row 1)."""
+    return int(index) + HEADER_ROWS + 1
+
+
+# ---- raw-value checks, aware of the types a Parquet reader may hand over -------------
+
+
+def _arrow_text(series: pd.Series) -> pyarrow.Array:
+    return pyarrow.array(series.astype("str"), type=pyarrow.large_string(), from_pandas=True)
+
+
+def uin_ok(series: pd.Series) -> pd.Series:
+    # Same as UIN_PATTERN, 4x faster than a regex on millions of rows.
+    array = _arrow_text(series)
+    ok = pc.and_(pc.ascii_is_decimal(array), pc.less_equal(pc.utf8_length(array), 20))
+    return pd.Series(ok.fill_null(False).to_numpy(zero_copy_only=False), index=series.index)
+
+
+def _matches(series: pd.Series, pattern: str) -> pd.Series:
+    ok = pc.match_substring_regex(_arrow_text(series), pattern)
+    return pd.Series(ok.fill_null(False).to_numpy(zero_copy_only=False), index=series.index)
+
+
+def id_ok(series: pd.Series) -> pd.Series:
+    return _matches(series, ID_PATTERN)
+
+
+def text_ok(series: pd.Series) -> pd.Series:
+    return series.astype("str").str.len().le(MAX_TEXT_LENGTH).fillna(False).astype(bool)
+
+
+def integer_ok(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return pd.Series(True, index=series.index)
+    return series.astype("str").str.fullmatch(INTEGER_PATTERN).fillna(False).astype(bool)
+
+
+def money_cents(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(cents, parsed-mask) for a raw money column; integer dtype means cents already."""
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.to_numpy(dtype=np.int64, na_value=0), series.notna().to_numpy()
+    return parse_cents(series)
+
+
+def money_ok(series: pd.Series) -> pd.Series:
+    return pd.Series(money_cents(series)[1], index=series.index)
+
+
+def money_non_negative(series: pd.Series) -> pd.Series:
+    cents, ok = money_cents(series)
+    # Malformed values are reported by money_ok; do not report them twice.
+    return pd.Series(~ok | (cents >= 0), index=series.index)
+
+
+def bool_values(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(values, parsed-mask) for a raw boolean column."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=bool, na_value=False), series.notna().to_numpy()
+    lowered = series.astype("str").str.lower()
+    truthy = lowered.isin(TRUE_WORDS).to_numpy()
+    falsy = lowered.isin(FALSE_WORDS).to_numpy()
+    return truthy, truthy | falsy
+
+
+def bool_ok(series: pd.Series) -> pd.Series:
+    return pd.Series(bool_values(series)[1], index=series.index)
+
+
+def timestamp_values(series: pd.Series) -> pd.Series:
+    """Naive-UTC datetime64 values; NaT where the raw value is null or not ISO 8601."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            return series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return series
+    parsed = pd.to_datetime(series.astype("str"), format="ISO8601", errors="coerce", utc=True)
+    return parsed.dt.tz_localize(None)
+
+
+def timestamp_ok(series: pd.Series) -> pd.Series:
+    return timestamp_values(series).notna()
+
+
+def unique_ok(series: pd.Series) -> pd.Series:
+    """False on every row whose value occurs more than once (nulls are left to nullability)."""
+    if pd.Index(series.dropna()).is_unique:  # fast path, the usual case
+        return pd.Series(True, index=series.index)
+    return ~series.duplicated(keep=False) | series.isna()
+
+
+VALUE_CHECKS = {
+    Kind.UIN: uin_ok,
+    Kind.ID: id_ok,
+    Kind.TEXT: text_ok,
+    Kind.INTEGER: integer_ok,
+    Kind.MONEY: money_ok,
+    Kind.BOOL: bool_ok,
+    Kind.TIMESTAMP: timestamp_ok,
+}
+
+
+def _value_checks(spec: ColumnSpec) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if spec.kind is Kind.ENUM:
+        choices = " | ".join(spec.choices)
+        checks.append(pa.Check(lambda s, c=spec.choices: s.isin(c), error=f"one of {choices}"))
+    else:
+        checks.append(pa.Check(VALUE_CHECKS[spec.kind], error=EXPECTED[spec.kind]))
+    if spec.unique:
+        checks.append(pa.Check(unique_ok, error=UNIQUE_EXPECTED))
+    if spec.non_negative:
+        checks.append(pa.Check(money_non_negative, error=NON_NEGATIVE_EXPECTED))
+    return checks
+
+
+def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema:
+    """Schema checking one raw table; cross-column rules run only when their columns exist."""
+    columns = {
+        spec.name: pa.Column(
+            checks=_value_checks(spec),
+            nullable=not spec.required,
+            required=True,
+            coerce=False,
+        )
+        for spec in TABLE_SPECS[table]
+    }
+    wide = [
+        pa.Check(
+            lambda f, rule=rule: rule.ok(f).fillna(True).astype(bool),
+            error=rule.expected,
+            name=rule.expected,
+        )
+        for rule in ROW_RULES.get(table, ())
+        if set(column_names(table)) <= set(present_columns)
+    ]
+    return pa.DataFrameSchema(columns, checks=wide, strict=False, name=table)
+
+
+def _row_rule_column(table: str, expected: str) -> str | None:
+    return next((r.column for r in ROW_RULES.get(table, ()) if r.expected == expected), None)
+
+
+# ---- running the schema -------------------------------------------------------------
+
+
+def validate_raw(table: str, frame: pd.DataFrame) -> list[Problem]:
+    """Every contract defect of one raw table, lazily collected by pandera."""
+    schema = pandera_schema(table, list(frame.columns))
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        return _problems_from(table, frame, errors.failure_cases)
+    return []
+
+
+def _problems_from(table: str, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Problem]:
+    problems = [_problem(table, frame, case) for case in cases.to_dict("records")]
+    problems = list(dict.fromkeys(problems))  # failure cases only: small by construction
+    problems.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
+    return problems
+
+
+def _problem(table: str, frame: pd.DataFrame, case: dict[str, object]) -> Problem:
+    """One pandera failure case as a Problem: table, column, spreadsheet row, value, expectation."""
+    check = str(case["check"])
+    column = case["column"] if isinstance(case["column"], str) else None
+    index = case["index"]
+    row = spreadsheet_row(index) if pd.notna(index) else None
+    if check == "column_in_dataframe":
+        missing = str(case["failure_case"])
+        return Problem(table, missing, 1, None, "required column is missing from the header")
+    if case["schema_context"] == "DataFrameSchema":
+        column = _row_rule_column(table, check)
+        if column is None or row is None:
+            return Problem(table, column, row, None, check)
+        return Problem(table, column, row, _as_written(frame, table, column, int(index)), check)
+    value = (
+        _as_written(frame, table, column, int(index))
+        if row is not None and column in frame
+        else case["failure_case"]
+    )
+    if check == "not_nullable":
+        return Problem(table, column, row, None, "required value is empty")
+    if check in ("field_uniqueness", UNIQUE_EXPECTED):
+        expected = f"duplicate {column}; each {column} must appear only once"
+    else:
+        expected = f"expected {check}"
+    return Problem(table, column, row, value, expected)
+
+
+def _as_written(frame: pd.DataFrame, table: str, column: str, index: int) -> object:
+    """The value at `index` for a message, as the user wrote it.
+
+    Parquet money read as integer cents is shown as a decimal again, and numpy scalars
+    as plain Python values (4, not np.int64(4)).
+    """
+    series = frame[column]
+    value = series.iloc[index]
+    if pd.isna(value):
+        return None
+    spec = column_spec(table, column)
+    if spec is not None and spec.kind is Kind.MONEY and pd.api.types.is_integer_dtype(series.dtype):
+        return format_cents(int(value))
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,251 @@
+"""Safe writing, the one place for it: atomic files and folders, spreadsheet-safe tables.
+
+Every output auditkit writes goes through here. A file is written to a
+temporary name beside its target and renamed over it; a set of files is
+staged in a folder and moved in only when all are complete; a folder is
+replaced by renaming. A failed or interrupted write leaves the previous output
+as it was. Text that a spreadsheet would run as a formula is defused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from auditkit.errors import ParameterError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "parquet")
+EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet's 1,048,576 holds the header
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def utc_stamp() -> str:
+    """A UTC timestamp for file names, to the microsecond: 20261125T101500123456Z."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+# ---- atomic files and folders ------------------------------------------------------
+
+
+def atomic_write(path: Path, data: str | bytes) -> Path:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def json_text(document: object) -> str:
+    """A JSON document as auditkit writes it: indented, sorted keys, trailing newline."""
+    return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def write_json(path: Path, document: object) -> Path:
+    """Write a JSON document atomically."""
+    return atomic_write(path, json_text(document))
+
+
+@contextlib.contextmanager
+def staged_files(out: Path, last: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield a staging folder inside `out`; on success move its files over `out`'s, else discard.
+
+    Every file is complete before it is moved and each move is an atomic rename,
+    so a failed run leaves the previous files untouched. Files named in `last`
+    (a manifest) are removed first and moved in after all others: if a crash
+    interrupts the moves, no manifest claims the mixed set of files.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".auditkit-staging-", dir=out))
+    try:
+        yield staging
+        staged = sorted(staging.iterdir(), key=lambda path: (path.name in last, path.name))
+        blocked = [out / p.name for p in staged if (out / p.name).is_dir()]
+        if blocked:
+            raise IsADirectoryError(f"cannot replace {blocked[0]}: it is a directory")
+        for name in last:
+            (out / name).unlink(missing_ok=True)
+        for path in staged:
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def staging_folder(out: Path, prefix: str) -> Path:
+    """A new, empty folder inside `out` to build a folder's next version in (readable like `out`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out)).absolute()
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it private
+    return staging
+
+
+@contextlib.contextmanager
+def swapped_folder(staging: Path, target: Path) -> Iterator[Path | None]:
+    """Put the folder `staging` at `target`; yield the previous `target`, moved aside, or None.
+
+    The previous folder is kept until the new one is in place (and restored if
+    that rename fails); the caller may carry items over from it, then it is removed.
+    """
+    old = None
+    if target.exists():
+        old = target.with_name(f".replaced-{target.name}-{utc_stamp()}")
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    try:
+        yield old
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+# ---- tables ------------------------------------------------------------------------
+
+
+def spreadsheet_safe(values: pd.Series) -> pd.Series:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories.to_series().astype("str")
+        return values.cat.rename_categories(_defuse(categories).to_numpy())
+    if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+        return _defuse(values.astype("str"))
+    return values
+
+
+def _defuse(text: pd.Series) -> pd.Series:
+    risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+    return text.where(~risky, "'" + text)
+
+
+def _arrow(frame: pd.DataFrame, as_text: bool) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if not as_text:
+        # With no rows, a text categorical may arrive with null-typed values; keep it text
+        # so that the Parquet schema does not depend on whether there were requests.
+        columns = [
+            column.cast(pa.dictionary(column.type.index_type, pa.string()))
+            if pa.types.is_dictionary(column.type) and pa.types.is_null(column.type.value_type)
+            else column
+            for column in table.columns
+        ]
+        return pa.table(columns, names=table.column_names)
+    columns = [
+        column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def write_frame(frame: pd.DataFrame | pa.Table, path: Path) -> None:
+    """Write one frame as CSV (text, safe for spreadsheets) or Parquet, by the file suffix.
+
+    Parquet also takes an Arrow table as it is; CSV needs a DataFrame. The file is
+    written in place: callers write into a staging folder (`staged_files`).
+    """
+    if path.suffix == ".csv":
+        safe = frame.apply(spreadsheet_safe)
+        pa_csv.write_csv(
+            _arrow(safe, as_text=True), path, pa_csv.WriteOptions(quoting_style="needed")
+        )
+    else:
+        # One row group with room for large dictionaries: results repeat each request
+        # 13 times, and per-row-group dictionaries made writing 13M rows 3-4x slower.
+        table = frame if isinstance(frame, pa.Table) else _arrow(frame, as_text=False)
+        pq.write_table(
+            table,
+            path,
+            row_group_size=max(table.num_rows, 1),
+            dictionary_pagesize_limit=512 << 20,
+        )
+
+
+def write_tables(
+    frames: dict[str, pd.DataFrame | pa.Table],
+    out: Path,
+    fmt: str = "csv",
+    documents: dict[str, object] | None = None,
+) -> dict[str, Path]:
+    """Write NAME.fmt for each frame and NAME for each JSON document into `out`, all or nothing."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    documents = documents or {}
+    with staged_files(out, last=tuple(documents)) as staging:
+        for name, frame in frames.items():
+            write_frame(frame, staging / f"{name}.{fmt}")
+        for name, document in documents.items():
+            (staging / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    for name in frames:
+        for other in FORMATS:
+            # Results of an earlier run in the other format would sit beside the new
+            # manifest without being described by it.
+            if other != fmt:
+                (Path(out) / f"{name}.{other}").unlink(missing_ok=True)
+    written = {name: Path(out) / f"{name}.{fmt}" for name in frames}
+    return written | {name: Path(out) / name for name in documents}
+
+
+def export_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write one table as spreadsheet-safe CSV, atomically."""
+    path = Path(path).with_suffix(".csv")
+    with staged_files(path.parent) as staging:
+        write_frame(frame, staging / path.name)
+    return path
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells defused for a spreadsheet and stripped of control characters openpyxl refuses."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    safe = frame.apply(spreadsheet_safe)
+    for name in safe.columns:
+        column = safe[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
+            column.dtype
+        ):
+            # The contract allows control characters in free text; a worksheet does not.
+            safe[name] = column.astype("str").str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
+    return safe
+
+
+def export_excel(frame: pd.DataFrame, path: Path, sheet_name: str = "findings") -> Path:
+    """Write one table as an .xlsx sheet, atomically; text never becomes a formula."""
+    if len(frame) > EXCEL_MAX_ROWS:
+        raise ParameterError(
+            f"the selection has {len(frame)} rows but an Excel sheet holds at most "
+            f"{EXCEL_MAX_ROWS}; narrow the filters or export CSV"
+        )
+    path = Path(path).with_suffix(".xlsx")
+    with staged_files(path.parent) as staging:
+        excel_safe(frame).to_excel(
+            staging / path.name, index=False, sheet_name=sheet_name, engine="openpyxl"
+        )
+    return path

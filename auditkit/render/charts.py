@@ -1,0 +1,47 @@
+"""Charts as matplotlib figures (no global pyplot state), drawn with the shared palette."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from auditkit.render.style import STATUS_COLOURS
+from auditkit.vocab import Status
+
+
+def failures_chart(counts: pd.DataFrame, title: str = "Requests failing each rule") -> Figure:
+    """Horizontal bars of failing and error requests per rule, top to bottom in `counts` order."""
+    figure = Figure(figsize=(8, 0.3 * len(counts) + 1.2))
+    axes = figure.subplots()
+    positions = np.arange(len(counts))
+    fail, error = counts[Status.FAIL.value], counts[Status.ERROR.value]
+    axes.barh(positions, fail, color=STATUS_COLOURS[Status.FAIL], label="fail")
+    axes.barh(positions, error, left=fail, color=STATUS_COLOURS[Status.ERROR], label="error")
+    axes.set_yticks(positions, counts.index.astype("str"))
+    axes.invert_yaxis()
+    axes.set_xlabel("requests")
+    axes.set_title(title)
+    axes.legend(loc="lower right")
+    axes.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def trend_chart(periods: pd.DataFrame, failures: pd.DataFrame) -> Figure:
+    """Share eligible and failing requests per rule, by period."""
+    figure = Figure(figsize=(10, 4.2))
+    share_axes, rule_axes = figure.subplots(1, 2)
+    x = np.arange(len(periods))
+    share_axes.plot(x, periods["share_eligible"].astype(float) * 100, marker="o")
+    share_axes.set_title("Share of requests eligible (%)")
+    share_axes.set_ylim(0, 100)
+    colours = colormaps["tab20"].colors  # 13 rules need more than the default 10 colours
+    for i, rule_id in enumerate(failures.columns):
+        rule_axes.plot(x, failures[rule_id], marker="o", label=rule_id, color=colours[i % 20])
+    rule_axes.set_title("Requests failing each rule")
+    rule_axes.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    for axes in (share_axes, rule_axes):
+        axes.set_xticks(x, periods["period"].astype("str"))
+        axes.grid(alpha=0.3)
+    return figure

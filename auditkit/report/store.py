@@ -1,0 +1,122 @@
+"""The reports folder: one folder per period, its manifest, failure records, publishing.
+
+`<out>/<period>/` holds a successful report; a failed run is kept as
+`<out>/<period>/failed-<UTC timestamp>/` and leaves the previous report as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from auditkit.errors import ParameterError
+from auditkit.io.write import staging_folder, swapped_folder, utc_stamp
+from auditkit.vocab import RunStatus
+
+PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+FAILED_PREFIX = "failed-"
+MANIFEST = "manifest.json"
+PREVIOUS_COLUMNS = ("request_id", "verdict", "failed_rules")
+
+
+def check_period(period: str) -> str:
+    if not PERIOD_PATTERN.match(period or ""):
+        raise ParameterError(f"period {period!r} is not a month; expected YYYY-MM, e.g. 2026-11")
+    return period
+
+
+def read_manifest(folder: Path) -> dict[str, object]:
+    """The manifest.json of a folder, or {} when it is missing or unreadable."""
+    try:
+        return json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def period_folders(out: Path) -> dict[str, Path]:
+    """Period folders under `out` that hold a successful report, by period."""
+    found: dict[str, Path] = {}
+    if not Path(out).is_dir():
+        return found
+    for folder in Path(out).iterdir():
+        if not (folder.is_dir() and PERIOD_PATTERN.match(folder.name)):
+            continue
+        if read_manifest(folder).get("status") == RunStatus.SUCCEEDED:
+            found[folder.name] = folder
+    return dict(sorted(found.items()))
+
+
+def latest_previous(out: Path, period: str) -> Path | None:
+    """The latest successful report folder under `out` for a period before `period`."""
+    earlier = [folder for name, folder in period_folders(out).items() if name < period]
+    return earlier[-1] if earlier else None
+
+
+def read_verdicts(folder: Path) -> pd.DataFrame:
+    """A previous run's verdicts (verdicts.csv or .parquet in `folder`) as text columns."""
+    folder = Path(folder)
+    csv_path, parquet_path = folder / "verdicts.csv", folder / "verdicts.parquet"
+    if csv_path.is_file():
+        frame = pd.read_csv(csv_path, dtype="str", keep_default_na=False)
+    elif parquet_path.is_file():
+        frame = pd.read_parquet(parquet_path).astype("str")
+    else:
+        raise ParameterError(
+            f"previous period folder {folder} holds no verdicts.csv or verdicts.parquet; "
+            "point --previous at an earlier report folder such as reports/2026-10"
+        )
+    missing = [column for column in PREVIOUS_COLUMNS if column not in frame]
+    if missing:
+        raise ParameterError(f"previous verdicts in {folder} lack the column(s) {missing}")
+    if frame["request_id"].duplicated().any():
+        raise ParameterError(f"previous verdicts in {folder} list a request_id more than once")
+    return frame
+
+
+def new_staging(out: Path, period: str) -> Path:
+    """An empty folder inside `out` where the next report of `period` is built."""
+    return staging_folder(Path(out), f".staging-{period}-")
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Put the finished staging folder at `target`, keeping the old one until the new one is there.
+
+    Earlier failure records of the period are carried over into the new folder.
+    """
+    with swapped_folder(staging, target) as old:
+        if old is not None:
+            # The new report is in place: from here on nothing may undo it.
+            with contextlib.suppress(OSError):
+                for record in sorted(old.glob(f"{FAILED_PREFIX}*")):
+                    os.replace(record, target / record.name)
+
+
+def keep_failure(staging: Path, target: Path) -> Path:
+    """Move a failed run's staging folder to `<target>/failed-<timestamp>/`."""
+    target.mkdir(parents=True, exist_ok=True)
+    record = target / f"{FAILED_PREFIX}{utc_stamp()}"
+    os.replace(staging, record)
+    return record
+
+
+def failure_records(out: Path) -> list[dict[str, object]]:
+    """Manifests of failed runs kept under `<out>/<period>/failed-*/`, newest first."""
+    records = []
+    for record in sorted(Path(out).glob(f"*/{FAILED_PREFIX}*"), reverse=True):
+        if record.is_dir() and PERIOD_PATTERN.match(record.parent.name):
+            manifest = read_manifest(record)
+            error = manifest.get("error") or {}
+            records.append(
+                {
+                    "period": record.parent.name,
+                    "record": f"{record.parent.name}/{record.name}",
+                    "finished_at": manifest.get("finished_at", ""),
+                    "error": error.get("message", "") if isinstance(error, dict) else str(error),
+                }
+            )
+    return records

@@ -1,0 +1,189 @@
+"""Every closed vocabulary of auditkit, as enums, and the integer codes the engine stores.
+
+The contract's enums come first, then auditkit's own (what a rule reads, how a
+report run ended, how a request changed between two judgements, the explorer's
+environment variables). Code compares against these members, never against
+bare strings or bare integers.
+"""
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Outcome of one rule for one request."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+
+
+class Verdict(StrEnum):
+    """Outcome of one request over all rules."""
+
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNKNOWN = "unknown"
+
+
+class ControlException(StrEnum):
+    """A platform decision that contradicts the verdict."""
+
+    APPROVED_BUT_INELIGIBLE = "approved_but_ineligible"
+    REJECTED_BUT_ELIGIBLE = "rejected_but_eligible"
+
+
+class Action(StrEnum):
+    """What a request asks: join switches pay-on-behalf on, quit switches it off."""
+
+    JOIN = "join"
+    QUIT = "quit"
+
+
+class PaymentMode(StrEnum):
+    """The payment mode chosen at join, or held when quitting."""
+
+    PAY_ON_BEHALF = "pay_on_behalf"
+    SELF_PAY = "self_pay"
+
+
+class Decision(StrEnum):
+    """What the platform decided."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AccountSource(StrEnum):
+    EXTERNAL = "external"
+    INTERNAL = "internal"
+
+
+class IdentityType(StrEnum):
+    ENTERPRISE = "enterprise"
+    PERSONAL = "personal"
+    UNVERIFIED = "unverified"
+
+
+class ChannelRole(StrEnum):
+    DIRECT = "direct"
+    AGENT = "agent"
+    AGENT_CUSTOMER = "agent_customer"
+    RESELLER = "reseller"
+    RESELLER_CUSTOMER = "reseller_customer"
+    DISTRIBUTOR_SUBCUSTOMER = "distributor_subcustomer"
+
+
+class CustomerTier(StrEnum):
+    KEY = "key"
+    MID = "mid"
+    LONG_TAIL = "long_tail"
+
+
+class OrderType(StrEnum):
+    PURCHASE = "purchase"
+    RENEWAL = "renewal"
+    UPGRADE = "upgrade"
+    REFUND = "refund"
+
+
+class OrderStatus(StrEnum):
+    TO_BE_PAID = "to_be_paid"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class VoucherStatus(StrEnum):
+    VALID = "valid"
+    USED_UP = "used_up"
+    EXPIRED = "expired"
+    INVALIDATED = "invalidated"
+
+
+# ---- auditkit's own vocabularies ---------------------------------------------------
+
+
+class Role(StrEnum):
+    """The two accounts of a request whose attributes the rules compare."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+
+
+class Reads(StrEnum):
+    """What a rule needs; a missing member or admin account makes the rule `error`."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+    ORDERS = "orders"
+    VOUCHERS = "vouchers"
+    REQUEST = "request"
+
+
+class Kind(StrEnum):
+    """The kind of value a contract column holds."""
+
+    UIN = "uin"
+    ID = "id"
+    TEXT = "text"
+    ENUM = "enum"
+    INTEGER = "integer"
+    MONEY = "money"
+    BOOL = "bool"
+    TIMESTAMP = "timestamp"
+
+
+class RunStatus(StrEnum):
+    """How a report run stands; recorded as `status` in its manifest."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Change(StrEnum):
+    """How one request moved between two judgements (two periods, or baseline and what-if)."""
+
+    NEWLY_INELIGIBLE = "newly ineligible"
+    RESOLVED = "resolved"
+    STILL_INELIGIBLE = "still ineligible"
+    OTHER = "other verdict change"
+    UNCHANGED = "unchanged"
+    NEW = "new request"
+    GONE = "no longer present"
+
+
+class FailureChange(StrEnum):
+    """How one (request, rule) failure moved between two judgements."""
+
+    GAINED = "gained"
+    LOST = "lost"
+
+
+class VoucherAction(StrEnum):
+    """What a what-if scenario does to a usable voucher."""
+
+    USE_UP = "use_up"
+    VOID = "void"
+
+
+class EnvVar(StrEnum):
+    """Environment variables by which `auditkit explore` configures the explorer's kernel."""
+
+    DATA = "AUDITKIT_EXPLORE_DATA"
+    AS_OF = "AUDITKIT_EXPLORE_AS_OF"
+    EXPORTS = "AUDITKIT_EXPLORE_EXPORTS"
+    DEMO_REQUESTS = "AUDITKIT_EXPLORE_DEMO_REQUESTS"
+
+
+def values(enum: type[StrEnum]) -> list[str]:
+    """The string values of an enum, in declaration order."""
+    return [member.value for member in enum]
+
+
+# The engine stores statuses and verdicts as small integers: the position in these tuples.
+STATUSES: tuple[Status, ...] = tuple(Status)
+STATUS_CODE: dict[Status, int] = {status: code for code, status in enumerate(STATUSES)}
+VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
+VERDICT_CODE: dict[Verdict, int] = {verdict: code for code, verdict in enumerate(VERDICTS)}

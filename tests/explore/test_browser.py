@@ -1,0 +1,247 @@
+"""`auditkit explore` in a real browser: filter, drill down, run a what-if, see the diff.
+
+Starts the CLI as a subprocess on a small demo set (two members' enterprise_id
+is markup on purpose) and drives Debian's Chromium with Playwright. The
+expected numbers are computed in this process with the Python API. The
+findings page is an itables `ITable` (an anywidget), so this also checks that
+its front end loads under Voilà.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import auditkit.demo as demo
+from auditkit import evaluate, load_tables
+from auditkit.analysis.whatif import SettleOpenOrders, whatif
+from auditkit.explore.serve import free_port
+from auditkit.params import Params
+from auditkit.vocab import STATUS_CODE, Status
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = "<script>alert(1)</script>"
+BOLD = "<b>x</b>"
+RULE = "POB-J07"
+SAME_ENTERPRISE = "POB-J01"  # its reason quotes the member's enterprise_id
+PAGE_ROWS = 25  # the explorer's default page size
+PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
+STARTUP_SECONDS = 90
+WAIT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the page must show, computed with the Python API on the same data."""
+
+    rule_findings: int
+    first_request: str
+    first_reason: str
+    whatif_changed: int
+    # (request_id, reason) of a SAME_ENTERPRISE failure quoting each markup enterprise_id
+    markup_findings: tuple[tuple[str, str], ...]
+
+
+def _data_set(folder: Path) -> Expected:
+    """A 200-request demo set whose first two members failing RULE have markup as enterprise_id."""
+    raw = demo.generate(requests=200)
+    demo.write(raw, folder)
+    result = evaluate(load_tables(folder), PARAMS)
+    j = result.rule_ids.index(RULE)
+    failing = (result.status_codes[:, j] == STATUS_CODE[Status.FAIL]) & result.cases[
+        "member_found"
+    ].to_numpy()
+    members = result.cases["member_uin"][failing].drop_duplicates().iloc[:2].tolist()
+    accounts = raw["accounts"]
+    for member, markup in zip(members, (SCRIPT, BOLD), strict=True):
+        at = accounts["uin"] == member
+        accounts.loc[at, "identity_type"] = "enterprise"
+        accounts.loc[at, "enterprise_id"] = markup
+    demo.write(raw, folder)
+
+    tables = load_tables(folder)
+    result = evaluate(tables, PARAMS)
+    codes = result.status_codes[:, j]
+    hit = (codes == STATUS_CODE[Status.FAIL]) | (codes == STATUS_CODE[Status.ERROR])
+    first = int(hit.argmax())
+    reason = str(result.reason_texts[result.reason_codes[first, j]])
+    strict = whatif(tables, result, PARAMS.replace(j10_require_both=True), [SettleOpenOrders()])
+    same = result.rule_ids.index(SAME_ENTERPRISE)
+    markup_findings = []
+    for member, markup in zip(members, (SCRIPT, BOLD), strict=True):
+        at = (result.cases["member_uin"] == member).to_numpy() & (
+            result.status_codes[:, same] == STATUS_CODE[Status.FAIL]
+        )
+        row = int(at.argmax())
+        text = str(result.reason_texts[result.reason_codes[row, same]])
+        assert at.any() and markup in text, f"no {SAME_ENTERPRISE} failure quotes {markup}"
+        markup_findings.append((str(result.cases["request_id"].iloc[row]), text))
+    return Expected(
+        rule_findings=int(hit.sum()),
+        first_request=str(result.cases["request_id"].iloc[first]),
+        first_reason=reason,
+        whatif_changed=len(strict.changed),
+        markup_findings=tuple(markup_findings),
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected]]:
+    work = tmp_path_factory.mktemp("explore")
+    expected = _data_set(work / "data")
+    port = free_port()
+    log_path = work / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "auditkit.cli",
+                "explore",
+                "--data",
+                str(work / "data"),
+                "--as-of",
+                PARAMS.as_of.isoformat(),
+                "--port",
+                str(port),
+                "--no-browser",
+                "--exports",
+                str(work / "exports"),
+            ],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"auditkit explore exited early:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no answer on {url}:\n{log_path.read_text()}")
+                time.sleep(0.5)
+        assert url in log_path.read_text()
+        yield url, expected
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, expected = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.add_init_script("window.alert = () => { window.__alerted = true; };")
+            page.goto(url, timeout=WAIT_MS)
+            expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
+            assert "import auditkit" not in page.content()  # Voilà shows no code
+
+            # Findings: filter by one rule; the ITable shows the first page of its findings.
+            findings_tab = page.locator(".lm-TabBar-tab", has_text="Findings")
+            findings_tab.click()
+            page.locator(".ak-rule-filter select").select_option(RULE)
+            expect(page.locator(".ak-page-label")).to_contain_text(
+                f"{expected.rule_findings} finding(s) match", timeout=WAIT_MS
+            )
+            table = page.locator(".ak-findings-table table.dataTable")
+            shown = min(expected.rule_findings, PAGE_ROWS)
+            expect(table.locator("tbody td.ak-col-rule_id")).to_have_text(
+                [RULE] * shown, timeout=WAIT_MS
+            )
+            expect(table.locator("tbody td.ak-col-request_id").first).to_have_text(
+                expected.first_request
+            )
+            expect(table.locator("tbody td.ak-col-reason").first).to_have_text(
+                expected.first_reason
+            )
+
+            # Drill-down of the first request on the page: every rule, with its reason.
+            page.locator(".ak-drill-select select").select_option(expected.first_request)
+            page.locator(".ak-drill-button").click()
+            rules = page.locator(".ak-drill-rules")
+            expect(rules).to_be_visible(timeout=WAIT_MS)
+            expect(rules).to_contain_text(expected.first_reason, timeout=WAIT_MS)
+            expect(rules).to_contain_text("POB-Q03")
+            expect(page.locator(".ak-drill-header")).to_contain_text(expected.first_request)
+            expect(page.locator(".ak-drill-orders")).to_contain_text("ORD-")
+            # The member's enterprise_id is markup: it must read as text.
+            expect(page.locator(".ak-drill-accounts")).to_contain_text(SCRIPT)
+            page.screenshot(path=str(tmp_path / "explorer-drill-down.png"), full_page=True)
+
+            # Markup quoted in a reason reads as text in the findings table, never as markup.
+            findings_tab.click()
+            page.locator(".ak-rule-filter select").select_option(SAME_ENTERPRISE)
+            for request_id, reason in expected.markup_findings:
+                search = page.locator(".ak-search input")
+                search.fill(request_id)
+                search.press("Enter")
+                expect(table.locator("tbody td.ak-col-request_id")).to_have_text(
+                    [request_id], timeout=WAIT_MS
+                )
+                expect(table.locator("tbody td.ak-col-reason")).to_have_text(reason)
+                assert table.locator("tbody script, tbody b, tbody img").count() == 0
+            findings_shot = tmp_path / "explorer-findings.png"
+            page.screenshot(path=str(findings_shot), full_page=True)
+
+            # What-if: read J10 strictly and settle open orders, then apply.
+            page.locator(".lm-TabBar-tab", has_text="What-if").click()
+            page.locator(".ak-wi-j10 label", has_text="strict").locator("input").check()
+            page.locator(".ak-wi-settle input[type=checkbox]").check()
+            page.locator(".ak-wi-apply").click()
+            summary = page.locator(".ak-wi-summary")
+            expect(summary).to_contain_text(
+                f"{expected.whatif_changed} request(s) changed verdict", timeout=WAIT_MS
+            )
+            expect(page.locator(".ak-wi-rules")).to_contain_text("gained")
+            expect(page.locator(".ak-wi-message")).to_contain_text("j10_require_both")
+
+            assert page.evaluate("window.__alerted === true") is False
+            shot = tmp_path / "explorer-screenshot.png"
+            page.screenshot(path=str(shot), full_page=True)
+            reports = ROOT / "reports"
+            reports.mkdir(exist_ok=True)
+            shutil.copyfile(shot, reports / "explorer-screenshot.png")
+            shutil.copyfile(findings_shot, reports / "explorer-findings.png")
+        finally:
+            browser.close()
