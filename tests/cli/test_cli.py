@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import account, good_frames, raw_frames, request, run_cli, write_data_dir
 
+import auditkit.io.read
 import auditkit.io.write
 from auditkit.io.write import write_frame
 
@@ -409,3 +410,46 @@ def test_switching_format_removes_the_other_formats_results(
     assert check(capsys, good_frames(), tmp_path, *AS_OF, "--format", "parquet")[0] == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["manifest.json", "results.parquet", "verdicts.parquet"]
+
+
+def test_the_manifest_hashes_the_bytes_that_were_judged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file replaced while the run goes on: the hash is of what was parsed, not of the new file."""
+    data = write_data_dir(tmp_path / "data", good_frames())
+    original = (data / "requests.csv").read_bytes()
+    parse = auditkit.io.read.parse
+
+    def parse_then_replace(table: str, path: Path, raw: bytes):
+        frame = parse(table, path, raw)
+        if table == "requests":
+            path.write_text(
+                path.read_text(encoding="utf-8") + "R2,1,2,join,pay_on_behalf,,2026-10-15,\n"
+            )
+        return frame
+
+    monkeypatch.setattr(auditkit.io.read, "parse", parse_then_replace)
+    code, _, _ = run_cli(capsys, "check", "--data", data, "--out", tmp_path / "out", *AS_OF)
+    assert code == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["requests"]["sha256"] == hashlib.sha256(original).hexdigest()
+    assert manifest["inputs"]["requests"]["rows"] == 1
+    assert manifest["inputs"]["requests"]["bytes"] == len(original)
+    assert len(read_csv_rows(tmp_path / "out" / "verdicts.csv")[1]) == 1
+
+
+def test_params_file_is_applied_and_recorded(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = write_data_dir(tmp_path / "data", good_frames())
+    (tmp_path / "strict.json").write_text('{"j10_require_both": true}')
+    runs = {}
+    for name, extra in (("default", ()), ("strict", ("--params", tmp_path / "strict.json"))):
+        code, _, _ = run_cli(
+            capsys, "check", "--data", data, "--out", tmp_path / name, *AS_OF, *extra
+        )
+        assert code == 0
+        runs[name] = json.loads((tmp_path / name / "manifest.json").read_text(encoding="utf-8"))
+    assert runs["strict"]["params"]["j10_require_both"] is True
+    assert runs["strict"]["params_sha256"] != runs["default"]["params_sha256"]
+    assert runs["strict"]["rule_catalogue_sha256"] == runs["default"]["rule_catalogue_sha256"]

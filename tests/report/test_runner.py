@@ -151,6 +151,31 @@ def test_manifest_hashes_match_the_input_files(demo_run):
     assert manifest["started_at"] <= manifest["finished_at"]
 
 
+def test_input_files_replaced_during_the_run_change_no_published_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The runner reads the data once; the notebook renders what was judged, never --data."""
+    data = tmp_path / "data"
+    demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 10, 1)), data)
+    originals = {path.name: path.read_bytes() for path in data.iterdir()}
+    execute_notebook = runner.execute_notebook
+
+    def replace_data_then_execute(plan, staging):
+        demo.write(demo.generate(requests=50, seed=8, as_of=dt.date(2026, 10, 1)), data)
+        return execute_notebook(plan, staging)
+
+    monkeypatch.setattr(runner, "execute_notebook", replace_data_then_execute)
+    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-10-01")
+    assert len((data / "requests.csv").read_text().splitlines()) == 51  # the files did change
+    shown = {row[0]: row[1] for row in table_rows(run.html.read_text("utf-8"), "headline")}
+    verdicts = (run.folder / "verdicts.csv").read_text(encoding="utf-8").splitlines()
+    assert shown["requests"] == str(run.manifest["summary"]["requests"]) == "300"
+    assert len(verdicts) - 1 == 300
+    for table, described in run.manifest["inputs"].items():
+        original = originals[described["file"]]
+        assert described["sha256"] == hashlib.sha256(original).hexdigest(), table
+
+
 def test_committed_notebook_is_thin_tagged_and_without_outputs():
     notebook = nbformat.read(REPO / "notebooks" / execute.NOTEBOOK_NAME, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
