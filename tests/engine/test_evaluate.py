@@ -29,7 +29,6 @@ def without_q03():
     return POB.replace(rules=POB.rules[:-1], decision_codes=codes)
 
 
-
 def test_arrow_results_of_no_requests_keep_their_text_schema() -> None:
     tables = build_tables(requests=[request("R1")])
     empty = tables.replace(requests=tables.requests.iloc[0:0])

@@ -19,7 +19,6 @@ def without_q03():
     return POB.replace(rules=POB.rules[:-1], decision_codes=codes)
 
 
-
 def texts(rule_id: str, **changes: object):
     return POB.rule(rule_id).text(PARAMS.replace(**changes))
 
@@ -28,7 +27,9 @@ def test_j10_title_and_pass_reason_follow_j10_require_both() -> None:
     either, both = texts("POB-J10"), texts("POB-J10", j10_require_both=True)
     assert either.title == "Admin has no overdue payment or a non-negative balance"
     assert both.title == "Admin has no overdue payment and a non-negative balance"
-    assert both.pass_reason == "admin has no overdue payment and a non-negative balance, as required"
+    assert (
+        both.pass_reason == "admin has no overdue payment and a non-negative balance, as required"
+    )
 
 
 @pytest.mark.parametrize(
