@@ -12,13 +12,13 @@ $(BIN)/auditkit: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(BIN)/auditkit
 
-# Two demo months of one population: November is October one month later
-# (some findings resolved, new ones, requests come and go), so the change section has content.
+# One demo extract taken on 2026-12-01 with its history, holding the requests of October and
+# November (some members ask again in November); one report per month, each request judged
+# at the moment it was made.
 report: $(BIN)/auditkit
-	$(BIN)/auditkit demo --out $(DEMO)/2026-10 --requests 2000 --seed 7 --as-of 2026-10-01
-	$(BIN)/auditkit demo --out $(DEMO)/2026-11 --requests 2000 --seed 7 --months 1 --as-of 2026-11-01
-	$(BIN)/auditkit report --data $(DEMO)/2026-10 --period 2026-10 --as-of 2026-10-01 --out reports
-	$(BIN)/auditkit report --data $(DEMO)/2026-11 --period 2026-11 --as-of 2026-11-01 --out reports
+	$(BIN)/auditkit demo --out $(DEMO) --requests 2000 --seed 7 --as-of 2026-12-01 --request-months 2
+	$(BIN)/auditkit report --data $(DEMO) --period 2026-10 --as-of 2026-12-01 --at requested --out reports
+	$(BIN)/auditkit report --data $(DEMO) --period 2026-11 --as-of 2026-12-01 --at requested --out reports
 	@echo "Report: reports/2026-11/report.html (compared with reports/2026-10/report.html)"
 	@echo "Index:  reports/index.html"
 

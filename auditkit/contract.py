@@ -7,6 +7,7 @@ values are read and checked lives in `auditkit.io`, how they are judged in
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -111,6 +112,51 @@ TABLE_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
     ),
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
+
+# Contract v1.1 section 4: state over time, required only to judge at requested_at.
+TABLE_SPECS |= {
+    "account_history": (
+        *(
+            dataclasses.replace(spec, unique=False) if spec.name == "uin" else spec
+            for spec in TABLE_SPECS["accounts"]
+        ),
+        ColumnSpec("valid_from", Kind.TIMESTAMP, description="the state holds from this moment"),
+    ),
+    "order_events": (
+        ColumnSpec("order_id", Kind.ID),
+        _enum("status", OrderStatus),
+        ColumnSpec("at", Kind.TIMESTAMP),
+    ),
+    "voucher_events": (
+        ColumnSpec("voucher_id", Kind.ID),
+        _enum("status", VoucherStatus),
+        ColumnSpec("remaining_amount", Kind.MONEY, non_negative=True),
+        ColumnSpec("at", Kind.TIMESTAMP),
+    ),
+}
+HISTORY_TABLES: tuple[str, ...] = ("account_history", "order_events", "voucher_events")
+ALL_TABLES: tuple[str, ...] = (*TABLE_NAMES, *HISTORY_TABLES)
+# Several columns that together identify a row (the single-column keys are ColumnSpec.unique).
+UNIQUE_KEYS: dict[str, tuple[str, str]] = {
+    "account_history": ("uin", "valid_from"),
+    "order_events": ("order_id", "at"),
+    "voucher_events": ("voucher_id", "at"),
+}
+
+
+@dataclass(frozen=True)
+class EventsOf:
+    """`table.column` refers to `parent.column`, and every parent row has at least one event."""
+
+    table: str
+    parent: str
+    column: str
+
+
+EVENTS: tuple[EventsOf, ...] = (
+    EventsOf("order_events", "orders", "order_id"),
+    EventsOf("voucher_events", "vouchers", "voucher_id"),
+)
 MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
     table: tuple(c.name for c in specs if c.kind is Kind.MONEY)
     for table, specs in TABLE_SPECS.items()
@@ -181,6 +227,10 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
         ),
     ),
 }
+
+
+# An account's state over time obeys the same cross-column rules as the account.
+ROW_RULES["account_history"] = ROW_RULES["accounts"]
 
 
 # ---- typed frames and outputs ------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditkit.errors import ParameterError
-from auditkit.vocab import CustomerTier, OrderStatus, values
+from auditkit.vocab import CustomerTier, Moment, OrderStatus, values
 
 DEFAULT_VERIFIED_INTERNAL_TYPES = frozenset({4, 6, 9})
 DEFAULT_OPEN_ORDER_STATUSES = frozenset({OrderStatus.TO_BE_PAID, OrderStatus.PROCESSING})
@@ -43,7 +43,9 @@ class Params:
     """Parameters of one evaluation, with the contract's defaults.
 
     as_of is a date; the snapshot moment is its start (00:00 UTC), so a voucher
-    expiring at 2026-11-01T10:00 is still usable as of 2026-11-01.
+    expiring at 2026-11-01T10:00 is still usable as of 2026-11-01. `at` says
+    whether requests are judged against that snapshot or each at its own
+    requested_at (contract v1.1 section 4).
     """
 
     as_of: dt.date = field(default_factory=today_utc)
@@ -51,6 +53,7 @@ class Params:
     open_order_statuses: frozenset[str] = DEFAULT_OPEN_ORDER_STATUSES
     j10_require_both: bool = False
     q03_tiers: frozenset[str] = DEFAULT_Q03_TIERS
+    at: Moment = Moment.SNAPSHOT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "as_of", parse_date(self.as_of))
@@ -64,10 +67,21 @@ class Params:
         _check_subset("q03_tiers", tiers, values(CustomerTier))
         object.__setattr__(self, "q03_tiers", tiers)
         object.__setattr__(self, "j10_require_both", bool(self.j10_require_both))
+        try:
+            object.__setattr__(self, "at", Moment(self.at))
+        except ValueError:
+            raise ParameterError(
+                f"at {self.at!r} is unknown; expected one of {values(Moment)}"
+            ) from None
 
     @property
     def as_of_timestamp(self) -> pd.Timestamp:
         return pd.Timestamp(self.as_of)
+
+    @property
+    def at_requested(self) -> bool:
+        """Judge each request at its requested_at (else: the snapshot at as_of)."""
+        return self.at is Moment.REQUESTED
 
     def replace(self, **changes: object) -> Params:
         return dataclasses.replace(self, **changes)
@@ -80,6 +94,7 @@ class Params:
             "open_order_statuses": sorted(self.open_order_statuses),
             "j10_require_both": self.j10_require_both,
             "q03_tiers": sorted(self.q03_tiers),
+            "at": self.at.value,
         }
 
     @classmethod

@@ -104,6 +104,13 @@ class VoucherStatus(StrEnum):
 # ---- auditkit's own vocabularies ---------------------------------------------------
 
 
+class Moment(StrEnum):
+    """When a request is judged (contract v1.1 section 4)."""
+
+    SNAPSHOT = "snapshot"  # against the tables as they stand at as_of
+    REQUESTED = "requested"  # against the state recorded at the request's requested_at
+
+
 class Role(StrEnum):
     """The two accounts of a request whose attributes the rules compare."""
 
@@ -150,7 +157,7 @@ class Change(StrEnum):
     STILL_INELIGIBLE = "still ineligible"
     OTHER = "other verdict change"
     UNCHANGED = "unchanged"
-    NEW = "new request"
+    NEW = "new"
     GONE = "no longer present"
 
 
@@ -173,6 +180,7 @@ class EnvVar(StrEnum):
 
     DATA = "AUDITKIT_EXPLORE_DATA"
     AS_OF = "AUDITKIT_EXPLORE_AS_OF"
+    AT = "AUDITKIT_EXPLORE_AT"
     EXPORTS = "AUDITKIT_EXPLORE_EXPORTS"
     DEMO_REQUESTS = "AUDITKIT_EXPLORE_DEMO_REQUESTS"
 

@@ -85,6 +85,21 @@ def request(
     } | overrides
 
 
+def state(uin: str = "1", valid_from: str = "2026-01-01", **overrides: str | None) -> Row:
+    """An account_history row: `account(uin, **overrides)` in force from `valid_from`."""
+    return account(uin, **overrides) | {"valid_from": valid_from}
+
+
+def order_event(order_id: str = "O1", status: str = "completed", at: str = "2026-10-01") -> Row:
+    return {"order_id": order_id, "status": status, "at": at}
+
+
+def voucher_event(
+    voucher_id: str = "V1", status: str = "valid", remaining: str = "5.00", at: str = "2026-01-01"
+) -> Row:
+    return {"voucher_id": voucher_id, "status": status, "remaining_amount": remaining, "at": at}
+
+
 def frame(table: str, rows: Iterable[Mapping[str, str | None]]) -> pd.DataFrame:
     """A raw string frame with at least the contract's columns, in contract order."""
     rows = list(rows)
@@ -100,13 +115,26 @@ def raw_frames(
     orders: Iterable[Row] = (),
     vouchers: Iterable[Row] = (),
     requests: Iterable[Row] = (),
+    *,
+    account_history: Iterable[Row] | None = None,
+    order_events: Iterable[Row] | None = None,
+    voucher_events: Iterable[Row] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    return {
+    """Raw frames of the four v1 tables, plus the history tables that are given."""
+    frames = {
         "accounts": frame("accounts", accounts),
         "orders": frame("orders", orders),
         "vouchers": frame("vouchers", vouchers),
         "requests": frame("requests", requests),
     }
+    for name, rows in (
+        ("account_history", account_history),
+        ("order_events", order_events),
+        ("voucher_events", voucher_events),
+    ):
+        if rows is not None:
+            frames[name] = frame(name, rows)
+    return frames
 
 
 def build_tables(
@@ -114,8 +142,9 @@ def build_tables(
     orders: Iterable[Row] = (),
     vouchers: Iterable[Row] = (),
     requests: Iterable[Row] = (),
+    **history: Iterable[Row] | None,
 ) -> Tables:
-    return tables_from_frames(raw_frames(accounts, orders, vouchers, requests))
+    return tables_from_frames(raw_frames(accounts, orders, vouchers, requests, **history))
 
 
 def write_data_dir(path: Path, frames: Mapping[str, pd.DataFrame], fmt: str = "csv") -> Path:

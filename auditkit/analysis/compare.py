@@ -24,10 +24,11 @@ CHANGE_MEANING = {
     Change.STILL_INELIGIBLE: "ineligible in both",
     Change.OTHER: "any other change of verdict (e.g. to or from unknown)",
     Change.UNCHANGED: "same verdict (eligible or unknown) in both",
-    Change.NEW: "request_id only in the newer judgement",
-    Change.GONE: "request_id only in the older judgement",
+    Change.NEW: "only in the newer judgement",
+    Change.GONE: "only in the older judgement",
 }
-COMPARED_COLUMNS = ("request_id", "verdict", "failed_rules")
+# When one key (a member) has several requests, its verdict is the most severe of theirs.
+SEVERITY = (Verdict.ELIGIBLE, Verdict.UNKNOWN, Verdict.INELIGIBLE)
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,16 @@ class Judged:
         )
 
     @classmethod
-    def of_verdicts(cls, frame: pd.DataFrame, rule_ids: list[str]) -> Judged:
-        """From a verdicts table (request_id, verdict, failed_rules as 'A;B').
+    def of_verdicts(
+        cls, frame: pd.DataFrame, rule_ids: list[str], by: str = "request_id"
+    ) -> Judged:
+        """From a verdicts table (`by`, verdict, failed_rules as 'A;B').
 
-        Rule ids that `rule_ids` does not know (a rule of an older catalogue) are kept.
+        With `by="member_uin"` each member is one row: its most severe verdict and
+        every rule any of its requests failed. Rule ids that `rule_ids` does not
+        know (a rule of an older catalogue) are kept.
         """
-        frame = frame[list(COMPARED_COLUMNS)].astype("str").reset_index(drop=True)
+        frame = frame[[by, "verdict", "failed_rules"]].astype("str").reset_index(drop=True)
         failed = frame["failed_rules"].replace("nan", "").str.split(";")
         pieces = failed.explode()
         pieces = pieces[pieces.notna() & (pieces != "")]
@@ -62,18 +67,30 @@ class Judged:
         known = [*rule_ids, *extra]
         failing = np.zeros((len(frame), len(known)), dtype=bool)
         failing[pieces.index.to_numpy(), pd.Index(known).get_indexer(pieces.to_numpy())] = True
-        return cls(
-            request_ids=frame["request_id"].to_numpy(dtype=object),
-            verdicts=frame["verdict"].to_numpy(dtype=object),
-            failing=failing,
-            rule_ids=known,
-        )
+        keys, verdicts = frame[by].to_numpy(dtype=object), frame["verdict"].to_numpy(dtype=object)
+        if not pd.Index(keys).is_unique:
+            keys, verdicts, failing = _worst_per_key(keys, verdicts, failing)
+        return cls(request_ids=keys, verdicts=verdicts, failing=failing, rule_ids=known)
 
     def with_rules(self, rule_ids: list[str]) -> np.ndarray:
         """The failing matrix with columns in `rule_ids` order (False for rules it lacks)."""
         at = pd.Index(self.rule_ids).get_indexer(rule_ids)
         padded = np.concatenate([self.failing, np.zeros((len(self.failing), 1), bool)], axis=1)
         return padded[:, np.where(at >= 0, at, self.failing.shape[1])]
+
+
+def _worst_per_key(
+    keys: np.ndarray, verdicts: np.ndarray, failing: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per key: the most severe verdict, and a rule failing if any row fails it."""
+    codes, unique = pd.factorize(pd.Series(keys, dtype="str"), sort=True)
+    severity = pd.Index([v.value for v in SEVERITY]).get_indexer(verdicts)
+    worst = np.full(len(unique), -1, dtype=np.int64)
+    np.maximum.at(worst, codes, severity)
+    any_failing = np.zeros((len(unique), failing.shape[1]), dtype=bool)
+    np.logical_or.at(any_failing, codes, failing)
+    names = np.asarray([v.value for v in SEVERITY] + [""], dtype=object)
+    return np.asarray(unique, dtype=object), names[worst], any_failing
 
 
 def _joined(matrix: np.ndarray, rule_ids: list[str]) -> np.ndarray:
@@ -232,7 +249,9 @@ def compare(before: Judged, after: Judged) -> Comparison:
 
 
 def compare_periods(
-    current: pd.DataFrame, previous: pd.DataFrame, rule_ids: list[str]
+    current: pd.DataFrame, previous: pd.DataFrame, rule_ids: list[str], by: str = "request_id"
 ) -> Comparison:
-    """Compare two verdicts tables (request_id, verdict, failed_rules) by request_id."""
-    return compare(Judged.of_verdicts(previous, rule_ids), Judged.of_verdicts(current, rule_ids))
+    """Compare two verdicts tables (`by`, verdict, failed_rules), by request or by member."""
+    return compare(
+        Judged.of_verdicts(previous, rule_ids, by), Judged.of_verdicts(current, rule_ids, by)
+    )

@@ -19,6 +19,7 @@ from auditkit.money import format_cents
 from auditkit.vocab import Role
 
 NOT_IN_ACCOUNTS = "(not in accounts)"
+NO_STATE = "(no state recorded at requested_at)"
 
 
 @dataclass(frozen=True)
@@ -52,27 +53,32 @@ def evidence(result: AuditResult, request_id: str) -> Evidence:
         request_id=request_id,
         facts=facts,
         rules=found["rules"],
-        accounts=accounts_compared(case),
+        accounts=accounts_compared(case, result.params.at_requested),
         open_orders=orders_table(found.get("open_orders")),
         usable_vouchers=vouchers_table(found.get("usable_vouchers")),
     )
 
 
-def accounts_compared(case: pd.Series) -> pd.DataFrame:
-    """Member and admin attributes side by side, money as decimals, booleans as true/false."""
+def accounts_compared(case: pd.Series, at_requested: bool = False) -> pd.DataFrame:
+    """Member and admin attributes side by side, money as decimals, booleans as true/false.
+
+    Judged at requested_at, these are the states in force then, with `valid_from`.
+    """
     rows: dict[str, list[object]] = {"attribute": [], Role.MEMBER: [], Role.ADMIN: []}
-    for name in ACCOUNT_FIELDS:
+    fields = [*ACCOUNT_FIELDS, "valid_from"] if at_requested else list(ACCOUNT_FIELDS)
+    missing = NO_STATE if at_requested else NOT_IN_ACCOUNTS
+    for name in fields:
         rows["attribute"].append(name.removesuffix("_cents"))
         for role in Role:
-            rows[role].append(_attribute(case, role, name))
+            rows[role].append(_attribute(case, role, name, missing))
     return pd.DataFrame(rows).rename(columns=str)
 
 
-def _attribute(case: pd.Series, role: Role, name: str) -> object:
+def _attribute(case: pd.Series, role: Role, name: str, missing: str) -> object:
     if name == "uin":
         return case[f"{role}_uin"]
     if not case[f"{role}_found"]:
-        return NOT_IN_ACCOUNTS
+        return missing
     value = case[f"{role}_{name}"]
     if name.endswith("_cents"):
         return format_cents(int(value))

@@ -7,6 +7,7 @@ import pandas as pd
 
 from auditkit.engine.result import AuditResult
 from auditkit.io.tables import Tables
+from auditkit.params import Params
 from auditkit.vocab import STATUS_CODE, VERDICT_CODE, Status, Verdict, values
 
 # Member attributes requests are broken down by; account_source splits internal
@@ -93,11 +94,29 @@ def orphans(tables: Tables) -> dict[str, int]:
     }
 
 
+def requests_after(tables: Tables, params: Params) -> str:
+    """A warning when requests are dated after the snapshot moment (as_of, 00:00 UTC), else ''."""
+    requested = tables.requests["requested_at"]
+    late = requested > params.as_of_timestamp
+    if not late.any():
+        return ""
+    judged = (
+        "their state after the extract date may be incomplete"
+        if params.at_requested
+        else "they are judged against a snapshot taken before they were made"
+    )
+    return (
+        f"{int(late.sum())} request(s) are dated after as_of {params.as_of.isoformat()} "
+        f"(the latest at {requested.max().isoformat()}); {judged}"
+    )
+
+
 def summary_text(result: AuditResult) -> str:
     """A plain-text summary for the terminal: verdicts, failures per rule, control exceptions."""
     verdicts = result.verdict_counts()
     total = sum(verdicts.values())
-    lines = [f"as_of {result.params.as_of.isoformat()}: {total} requests"]
+    moment = "each at its requested_at" if result.params.at_requested else "against the snapshot"
+    lines = [f"as_of {result.params.as_of.isoformat()}: {total} requests, judged {moment}"]
     lines += [f"  {name:<11} {count:>10}" for name, count in verdicts.items()]
     counts = result.rule_counts()
     failing = counts[(counts["fail"] > 0) | (counts["error"] > 0)]

@@ -12,166 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from auditkit.analysis.compare import Comparison, Judged, compare
+from auditkit.analysis.edits import (
+    BindCard,
+    ClearVouchers,
+    Edit,
+    SettleOpenOrders,
+    TopUpBalances,
+    apply_edits,
+)
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.rules.features import open_order_mask, usable_voucher_mask
-from auditkit.vocab import FailureChange, OrderStatus, Verdict, VoucherAction, VoucherStatus, values
-
-Uins = frozenset[str] | None
-
-
-class Edit(Protocol):
-    """A change to the input data, judged with the scenario's parameters."""
-
-    def apply(self, tables: Tables, params: Params) -> Tables: ...
-
-    def describe(self) -> str: ...
-
-
-def _uins(given: Iterable[str] | None) -> Uins:
-    if given is None:
-        return None
-    if isinstance(given, str):
-        raise ParameterError(f"uins must be a collection of uin strings, got the string {given!r}")
-    return frozenset(str(uin) for uin in given)
-
-
-def _in_scope(uin: pd.Series, uins: Uins) -> np.ndarray:
-    if uins is None:
-        return np.ones(len(uin), dtype=bool)
-    return uin.isin(sorted(uins)).to_numpy(dtype=bool)
-
-
-def _scope_text(uins: Uins) -> str:
-    if uins is None:
-        return "every account"
-    listed = sorted(uins)
-    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
-    return f"{len(listed)} account(s): {shown}" if listed else "no account"
-
-
-def _set_category(column: pd.Series, hit: np.ndarray, value: str) -> pd.Categorical:
-    """Copy of a categorical column with `value` where `hit`."""
-    codes = column.cat.codes.to_numpy().copy()
-    codes[hit] = column.cat.categories.get_loc(value)
-    return pd.Categorical.from_codes(codes, dtype=column.dtype)
-
-
-@dataclass(frozen=True)
-class SettleOpenOrders:
-    """Open orders (status in the scenario's blocking set) become `completed`."""
-
-    uins: Uins = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "uins", _uins(self.uins))
-
-    def apply(self, tables: Tables, params: Params) -> Tables:
-        orders = tables.orders
-        hit = open_order_mask(tables, params) & _in_scope(orders["uin"], self.uins)
-        if not hit.any():
-            return tables
-        status = _set_category(orders["status"], hit, OrderStatus.COMPLETED)
-        return tables.replace(orders=orders.assign(status=status))
-
-    def describe(self) -> str:
-        return f"settle open orders of {_scope_text(self.uins)}"
-
-
-@dataclass(frozen=True)
-class TopUpBalances:
-    """Negative available balances are raised to 0.00."""
-
-    uins: Uins = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "uins", _uins(self.uins))
-
-    def apply(self, tables: Tables, params: Params) -> Tables:
-        accounts = tables.accounts
-        cents = accounts["available_balance_cents"].to_numpy()
-        hit = (cents < 0) & _in_scope(accounts["uin"], self.uins)
-        if not hit.any():
-            return tables
-        topped = np.where(hit, 0, cents).astype(np.int64)
-        return tables.replace(accounts=accounts.assign(available_balance_cents=topped))
-
-    def describe(self) -> str:
-        return f"top up negative balances to 0.00 for {_scope_text(self.uins)}"
-
-
-@dataclass(frozen=True)
-class ClearVouchers:
-    """Usable sub-customer vouchers are used up (status used_up, 0.00 left) or voided (invalidated)."""
-
-    how: VoucherAction = VoucherAction.USE_UP
-    uins: Uins = None
-
-    def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "how", VoucherAction(self.how))
-        except ValueError:
-            raise ParameterError(
-                f"voucher action {self.how!r} is unknown; expected one of {values(VoucherAction)}"
-            ) from None
-        object.__setattr__(self, "uins", _uins(self.uins))
-
-    def apply(self, tables: Tables, params: Params) -> Tables:
-        vouchers = tables.vouchers
-        hit = usable_voucher_mask(tables, params) & _in_scope(vouchers["uin"], self.uins)
-        if not hit.any():
-            return tables
-        if self.how is VoucherAction.VOID:
-            changed = {"status": _set_category(vouchers["status"], hit, VoucherStatus.INVALIDATED)}
-        else:
-            remaining = vouchers["remaining_amount_cents"].to_numpy()
-            changed = {
-                "status": _set_category(vouchers["status"], hit, VoucherStatus.USED_UP),
-                "remaining_amount_cents": np.where(hit, 0, remaining).astype(np.int64),
-            }
-        return tables.replace(vouchers=vouchers.assign(**changed))
-
-    def describe(self) -> str:
-        verb = "use up" if self.how is VoucherAction.USE_UP else "void"
-        return f"{verb} usable sub-customer vouchers of {_scope_text(self.uins)}"
-
-
-@dataclass(frozen=True)
-class BindCard:
-    """The accounts get `credit_card_bound = true`."""
-
-    uins: Uins = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "uins", _uins(self.uins))
-
-    def apply(self, tables: Tables, params: Params) -> Tables:
-        accounts = tables.accounts
-        hit = _in_scope(accounts["uin"], self.uins)
-        bound = accounts["credit_card_bound"].to_numpy(dtype=bool)
-        if not (hit & ~bound).any():
-            return tables
-        return tables.replace(accounts=accounts.assign(credit_card_bound=bound | hit))
-
-    def describe(self) -> str:
-        return f"bind a credit card for {_scope_text(self.uins)}"
-
-
-def apply_edits(tables: Tables, edits: Iterable[Edit], params: Params) -> Tables:
-    """The tables after every edit, in order; the input tables are not changed."""
-    for edit in edits:
-        tables = edit.apply(tables, params)
-    return tables
-
+from auditkit.vocab import FailureChange, Verdict, VoucherAction, values
 
 # ---- the diff ------------------------------------------------------------------------
 

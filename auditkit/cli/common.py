@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from auditkit.params import Params, parse_date, read_params_file
+from auditkit.vocab import Moment, values
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -64,16 +65,28 @@ def add_data_option(parser: argparse.ArgumentParser, required: bool = True) -> N
     )
 
 
-def add_params_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: today in UTC)")
+def add_params_options(parser: argparse.ArgumentParser, as_of_help: str = "") -> None:
+    parser.add_argument(
+        "--as-of", help=as_of_help or "date of the data snapshot YYYY-MM-DD (default: today in UTC)"
+    )
+    parser.add_argument(
+        "--at",
+        choices=values(Moment),
+        help=(
+            "judge each request against the snapshot at --as-of (snapshot, the default) or at "
+            "its own requested_at from the history tables (requested)"
+        ),
+    )
     parser.add_argument(
         "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
     )
 
 
 def params_of(args: argparse.Namespace) -> Params:
-    """The run's Params from --params (a JSON file) and --as-of."""
+    """The run's Params from --params (a JSON file), --as-of and --at."""
     overrides = read_params_file(getattr(args, "params", None))
     if args.as_of:
         overrides["as_of"] = parse_date(args.as_of)
+    if getattr(args, "at", None):
+        overrides["at"] = args.at
     return Params.from_dict(overrides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from auditkit.cli.common import (
@@ -17,7 +18,7 @@ from auditkit.params import parse_date
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from auditkit.analysis.summaries import summary_text
+    from auditkit.analysis.summaries import requests_after, summary_text
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.store import describe
     from auditkit.io.manifest import utc_now
@@ -26,7 +27,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     params = params_of(args)
     clock = PhaseClock()
-    tables = load_tables(args.data, progress=clock)
+    tables = load_tables(args.data, progress=clock, require_history=params.at_requested)
+    late = requests_after(tables, params)
+    if late:
+        print(f"auditkit: warning: {late}", file=sys.stderr)
     clock("evaluate")
     result = evaluate(tables, params)
     clock("tabulate")
@@ -73,14 +77,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise ParameterError(f"--requests must be at least 1, got {args.requests}")
     clock = PhaseClock()
     clock("generate")
-    tables = demo.generate(requests=args.requests, seed=args.seed, as_of=as_of, months=args.months)
+    if args.request_months < 1:
+        raise ParameterError(f"--request-months must be at least 1, got {args.request_months}")
+    tables = demo.generate(
+        requests=args.requests,
+        seed=args.seed,
+        as_of=as_of,
+        months=args.months,
+        request_months=args.request_months,
+    )
     clock("write")
     written = demo.write(tables, Path(args.out), args.format)
     clock.finish()
     for name, path in written.items():
         print(f"wrote {path} ({len(tables[name])} rows)")
+    first = demo.first_request_day(as_of, args.request_months)
     print(
-        f"demo snapshot date: {as_of.isoformat()} (use --as-of {as_of.isoformat()} with auditkit check)"
+        f"demo snapshot date: {as_of.isoformat()} (use --as-of {as_of.isoformat()} with auditkit "
+        f"check); requests made from {first.isoformat()} to the day before; history tables "
+        "included (--at requested)"
     )
     return EXIT_OK
 
@@ -108,6 +123,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         help="the same population this many months later (findings resolve, new ones appear)",
+    )
+    demo.add_argument(
+        "--request-months",
+        type=int,
+        default=1,
+        help="requests fall in this many calendar months before --as-of (default 1)",
     )
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
     demo.set_defaults(run=cmd_demo)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from auditkit.cli.common import EXIT_OK, add_data_option
+from auditkit.vocab import Moment, values
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
@@ -18,6 +19,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         port=args.port,
         open_browser=not args.no_browser,
         demo_requests=args.demo_requests,
+        at=args.at,
     )
     return EXIT_OK
 
@@ -29,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_option(explore, required=False)
     explore.add_argument(
         "--as-of", help="snapshot date YYYY-MM-DD (default: today; demo 2026-11-01)"
+    )
+    explore.add_argument(
+        "--at",
+        choices=values(Moment),
+        help="judge requests against the snapshot (default) or each at its requested_at",
     )
     explore.add_argument(
         "--port", type=int, default=0, help="port to listen on (default: a free one)"

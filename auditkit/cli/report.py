@@ -10,6 +10,7 @@ from pathlib import Path
 from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option
 from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
+from auditkit.vocab import Moment, values
 
 
 def stop_on_sigterm() -> None:
@@ -31,6 +32,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.period,
         args.out,
         as_of=args.as_of,
+        at=args.at,
         previous=args.previous,
         params=read_params_file(args.params),
         pdf=args.pdf,
@@ -41,10 +43,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     clock.finish()
     summary = run.manifest["summary"]
+    population = run.manifest["population"]
     print(
-        f"{run.manifest['period']} (as of {run.manifest['as_of']}): "
-        f"{summary['requests']} requests, {summary['eligible']} eligible, "
-        f"{summary['ineligible']} ineligible, {summary['unknown']} unknown"
+        f"{run.manifest['period']} (as of {run.manifest['as_of']}, judged at "
+        f"{population['moment']}): {summary['requests']} requests, {summary['eligible']} "
+        f"eligible, {summary['ineligible']} ineligible, {summary['unknown']} unknown; "
+        f"{population['requests_before_period']} before and "
+        f"{population['requests_after_period']} after the period not judged"
     )
     for warning in run.warnings:
         print(f"auditkit: {warning}", file=sys.stderr)
@@ -67,8 +72,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_data_option(report)
-    report.add_argument("--period", required=True, help="the month reported, YYYY-MM")
-    report.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: today in UTC)")
+    report.add_argument(
+        "--period",
+        required=True,
+        help="the month reported, YYYY-MM: the requests whose requested_at falls in it (UTC)",
+    )
+    report.add_argument(
+        "--as-of", help="date of the data snapshot YYYY-MM-DD (default: today in UTC)"
+    )
+    report.add_argument(
+        "--at",
+        choices=values(Moment),
+        help="judge requests against the snapshot at --as-of (default) or each at its requested_at",
+    )
     report.add_argument(
         "--previous",
         type=Path,

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import pandas as pd
 
-from auditkit.contract import REQUEST_FIELDS
+from auditkit.contract import HISTORY_TABLES, REQUEST_FIELDS
+from auditkit.errors import InputError, Problem
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 from auditkit.rules.model import Catalogue
 
+AT = "each request at its requested_at (--at requested)"
 
-def build_cases(tables: Tables, params: Params, catalogue: Catalogue) -> pd.DataFrame:
-    """The request columns, then each feature's columns in catalogue order."""
+
+def build_cases(
+    tables: Tables, params: Params, catalogue: Catalogue
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The case frame (request columns, then each feature's columns in catalogue order) and,
+    per feature that has them, the rows behind it (open orders, usable vouchers)."""
+    if params.at_requested:
+        missing = [name for name in HISTORY_TABLES if tables[name] is None]
+        if missing:
+            raise InputError(
+                [
+                    Problem(name, None, None, None, f"missing: {name} is needed to judge {AT}")
+                    for name in missing
+                ]
+            )
     requests = tables.requests.reset_index(drop=True)
     data: dict[str, object] = {name: requests[name].array for name in REQUEST_FIELDS}
+    evidence: dict[str, pd.DataFrame] = {}
     for feature in catalogue.features:
-        data |= feature.compute(tables, params, requests)
-    return pd.DataFrame(data, index=pd.RangeIndex(len(requests)))
-
-
-def evidence_rows(tables: Tables, params: Params, catalogue: Catalogue) -> dict[str, pd.DataFrame]:
-    """Per feature that has them, the table rows behind it (open orders, usable vouchers)."""
-    return {
-        feature.name: feature.rows(tables, params)
-        for feature in catalogue.features
-        if feature.rows is not None
-    }
+        computed = feature.compute(tables, params, requests)
+        data |= computed.columns
+        if computed.rows is not None:
+            evidence[feature.name] = computed.rows
+    return pd.DataFrame(data, index=pd.RangeIndex(len(requests))), evidence

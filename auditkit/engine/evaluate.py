@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from auditkit.engine.cases import build_cases, evidence_rows
+from auditkit.engine.cases import build_cases
 from auditkit.engine.judge import judge
 from auditkit.engine.result import AuditResult
 from auditkit.io.tables import Tables
@@ -19,7 +19,7 @@ def evaluate(
 ) -> AuditResult:
     """Build the case frame once, then judge each rule over it (the only loop is over rules)."""
     params = params or Params()
-    cases = build_cases(tables, params, catalogue)
+    cases, evidence = build_cases(tables, params, catalogue)
     n, r = len(cases), len(catalogue.rules)
     status = np.empty((n, r), dtype=np.int8)
     reason_codes = np.empty((n, r), dtype=np.int32)
@@ -40,5 +40,5 @@ def evaluate(
         status_codes=status,
         reason_codes=remap[reason_codes].astype(np.int32),
         reason_texts=np.asarray(unique_texts, dtype=object),
-        evidence_rows=evidence_rows(tables, params, catalogue),
+        evidence_rows=evidence,
     )

@@ -20,6 +20,7 @@ import pandas as pd
 
 from auditkit.params import Params
 from auditkit.rules.model import Rule
+from auditkit.rules.phrasing import timestamp
 from auditkit.vocab import STATUS_CODE, Action, PaymentMode, Reads, Role, Status, values
 
 # Why a row got its status; the reason text is chosen from the same code.
@@ -114,7 +115,7 @@ def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
             continue
         subset = cases[selected]
         if render is _error_reason:
-            text = _error_reason(subset, {r: m[selected] for r, m in missing.items()})
+            text = _error_reason(subset, {r: m[selected] for r, m in missing.items()}, params)
         else:
             text = render(subset, params)
         text = text.fillna(f"{rule.id} does not hold").astype("str")
@@ -124,10 +125,24 @@ def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
     return Judgement(cause, CAUSE_STATUS[cause], codes, np.concatenate(reasons))
 
 
-def _error_reason(subset: pd.DataFrame, missing: dict[Role, np.ndarray]) -> pd.Series:
-    """'member 42 is not in accounts', the admin likewise, or both joined by 'and'."""
+def _error_reason(
+    subset: pd.DataFrame, missing: dict[Role, np.ndarray], params: Params
+) -> pd.Series:
+    """Which account the rule could not read.
+
+    Snapshot: 'member 42 is not in accounts', the admin likewise, or both joined
+    by 'and'. At requested_at: 'no state of member 42 recorded at or before <t>'.
+    """
     member, admin = missing[Role.MEMBER], missing[Role.ADMIN]
-    m_text = "member " + subset["member_uin"] + " is not in accounts"
-    a_text = "admin " + subset["admin_uin"] + " is not in accounts"
+    if params.at_requested:
+        when = " recorded at or before " + timestamp(subset["requested_at"])
+        m_text = "no state of member " + subset["member_uin"] + when
+        a_text = "no state of admin " + subset["admin_uin"] + when
+        both = "no state of member " + subset["member_uin"] + " or admin " + subset["admin_uin"]
+        both = both + when
+    else:
+        m_text = "member " + subset["member_uin"] + " is not in accounts"
+        a_text = "admin " + subset["admin_uin"] + " is not in accounts"
+        both = m_text + " and " + a_text
     out = a_text.where(~member, m_text)
-    return out.where(~(member & admin), m_text + " and " + a_text)
+    return out.where(~(member & admin), both)

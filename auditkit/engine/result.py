@@ -29,7 +29,8 @@ class AuditResult:
 
     `status_codes` and `reason_codes` are (requests, rules) matrices: positions in
     `vocab.STATUSES` and in `reason_texts`. `evidence_rows` holds, per feature,
-    the table rows behind it (open orders, usable vouchers) for drill-downs.
+    the table rows behind it (open orders, usable vouchers) for drill-downs: by
+    member `uin`, or by `case` (request position) when judged at requested_at.
     """
 
     params: Params
@@ -129,9 +130,12 @@ class AuditResult:
                 "citation": [rule.citation for rule in self.rules],
             }
         )
-        member = case["member_uin"]
         rows = {
-            name: frame[(frame["uin"] == member).to_numpy(dtype=bool)]
+            name: frame[
+                (frame["case"] == i).to_numpy(dtype=bool)
+                if "case" in frame
+                else (frame["uin"] == case["member_uin"]).to_numpy(dtype=bool)
+            ]
             for name, frame in self.evidence_rows.items()
         }
         return {"case": case, "rules": rules, **rows}

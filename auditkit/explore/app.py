@@ -69,8 +69,13 @@ class Explorer:
     def _header(self) -> str:
         h = headline(self.result)
         where = f" from {self.source}" if self.source else ""
+        moment = (
+            "each judged at its requested_at"
+            if self.params.at_requested
+            else "judged against that snapshot"
+        )
         return message(
-            f"{h['requests']} requests{where}, as of {h['as_of']}: "
+            f"{h['requests']} requests{where}, as of {h['as_of']}, {moment}: "
             f"{h['eligible']} eligible, {h['ineligible']} ineligible, {h['unknown']} unknown"
         )
 
@@ -84,12 +89,13 @@ def show(
     data_dir: str | Path | None = None,
     as_of: str | dt.date | None = None,
     demo_requests: int | None = None,
+    at: str | None = None,
 ) -> Explorer | None:
     """Build the explorer and display it; on invalid input display the problems instead."""
     from IPython.display import display
 
     try:
-        opened = load(data_dir, as_of, demo_requests)
+        opened = load(data_dir, as_of, demo_requests, at)
         explorer = Explorer(
             opened.tables, opened.params, source=opened.source, export_dir=export_dir()
         )

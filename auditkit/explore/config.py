@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from auditkit.io.tables import Tables, load_tables
 from auditkit.params import Params
-from auditkit.vocab import EnvVar
+from auditkit.vocab import EnvVar, Moment
 
 DEFAULT_DEMO_REQUESTS = 2000
 DEFAULT_EXPORTS = "auditkit-exports"
@@ -37,18 +37,22 @@ def load(
     data_dir: str | Path | None = None,
     as_of: str | dt.date | None = None,
     demo_requests: int | None = None,
+    at: str | None = None,
 ) -> Opened:
     """The data to explore; environment variables fill what is not given.
 
-    With no data directory the bundled demo data set is generated in memory.
+    With no data directory the bundled demo data set (which has history) is
+    generated in memory.
     """
     data_dir = data_dir or os.environ.get(EnvVar.DATA) or None
     as_of = as_of or os.environ.get(EnvVar.AS_OF) or None
+    at = Moment(at or os.environ.get(EnvVar.AT) or Moment.SNAPSHOT)
     if data_dir:
-        params = Params(as_of=as_of) if as_of else Params()
-        return Opened(load_tables(data_dir), params, str(data_dir))
+        params = Params(as_of=as_of, at=at) if as_of else Params(at=at)
+        tables = load_tables(data_dir, require_history=params.at_requested)
+        return Opened(tables, params, str(data_dir))
     import auditkit.demo as demo
 
     requests = demo_requests or int(os.environ.get(EnvVar.DEMO_REQUESTS) or DEFAULT_DEMO_REQUESTS)
     tables = demo.tables(requests=requests)
-    return Opened(tables, Params(as_of=as_of or demo.DEFAULT_AS_OF), DEMO_SOURCE)
+    return Opened(tables, Params(as_of=as_of or demo.DEFAULT_AS_OF, at=at), DEMO_SOURCE)

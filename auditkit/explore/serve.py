@@ -12,10 +12,11 @@ import os
 import socket
 from pathlib import Path
 
+from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
 from auditkit.io.read import find_table_files
 from auditkit.params import parse_date
 from auditkit.resources import shipped_notebook
-from auditkit.vocab import EnvVar
+from auditkit.vocab import EnvVar, Moment
 
 NOTEBOOK = "explorer.ipynb"
 HOST = "127.0.0.1"
@@ -49,12 +50,20 @@ def voila_argv(notebook: Path, port: int, open_browser: bool) -> list[str]:
 
 
 def explore_environment(
-    data: Path | None, as_of: str | None, exports: Path, demo_requests: int | None = None
+    data: Path | None,
+    as_of: str | None,
+    exports: Path,
+    demo_requests: int | None = None,
+    at: str | None = None,
 ) -> dict[str, str]:
     """Environment variables for the kernel; the data directory is checked before serving."""
     env = {EnvVar.EXPORTS.value: str(exports.resolve())}
+    requested = at == Moment.REQUESTED
+    if at:
+        env[EnvVar.AT.value] = Moment(at).value
     if data is not None:
-        find_table_files(data)  # missing tables are an input error now, not in the browser
+        # Missing tables are an input error now, not in the browser.
+        find_table_files(data, TABLE_NAMES + (HISTORY_TABLES if requested else ()))
         env[EnvVar.DATA.value] = str(Path(data).resolve())
     if as_of:
         env[EnvVar.AS_OF.value] = parse_date(as_of).isoformat()
@@ -71,11 +80,12 @@ def serve(
     port: int = 0,
     open_browser: bool = True,
     demo_requests: int | None = None,
+    at: str | None = None,
 ) -> None:
     """Print the explorer's URL and run Voilà in this process until it is stopped."""
     from voila.app import Voila
 
-    env = explore_environment(data, as_of, exports, demo_requests)
+    env = explore_environment(data, as_of, exports, demo_requests, at)
     port = port or free_port()
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
     print(f"auditkit explorer on {what}: http://{HOST}:{port}/", flush=True)

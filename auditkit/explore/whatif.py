@@ -24,7 +24,7 @@ from auditkit.explore.controls import ANY, button, dropdown, guarded, html_box
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 from auditkit.render.html import heading, message, table
-from auditkit.vocab import CustomerTier, OrderStatus, Verdict, VoucherAction, values
+from auditkit.vocab import CustomerTier, Moment, OrderStatus, Verdict, VoucherAction, values
 
 CHANGED_ROWS_SHOWN = 100
 SCOPE_ALL, SCOPE_SELECTION, SCOPE_LISTED = "all", "selection", "listed"
@@ -53,6 +53,14 @@ class WhatIfControls:
         )
         self.q03_tiers = widgets.SelectMultiple(
             description="Q03 tiers", options=values(CustomerTier), rows=3, style=WIDE
+        )
+        self.at = widgets.RadioButtons(
+            description="Judge requests",
+            options=[
+                ("against the snapshot at as_of", Moment.SNAPSHOT.value),
+                ("each at its requested_at (needs history)", Moment.REQUESTED.value),
+            ],
+            style=WIDE,
         )
         self.settle = widgets.Checkbox(description="Settle open orders")
         self.top_up = widgets.Checkbox(description="Top up negative balances")
@@ -88,6 +96,7 @@ class WhatIfControls:
             "open_statuses",
             "j10",
             "q03_tiers",
+            "at",
             "settle",
             "top_up",
             "bind_card",
@@ -102,6 +111,7 @@ class WhatIfControls:
         self.open_statuses.value = tuple(sorted(p.open_order_statuses))
         self.j10.value = p.j10_require_both
         self.q03_tiers.value = tuple(sorted(p.q03_tiers))
+        self.at.value = p.at.value
         for box in (self.settle, self.top_up, self.bind_card):
             box.value = False
         self.vouchers.value = ANY
@@ -118,6 +128,7 @@ class WhatIfControls:
             open_order_statuses=frozenset(self.open_statuses.value),
             j10_require_both=self.j10.value,
             q03_tiers=frozenset(self.q03_tiers.value),
+            at=self.at.value,
         )
 
     def edits(self) -> tuple[Edit, ...]:
@@ -147,6 +158,7 @@ class WhatIfTab(WhatIfControls):
     ) -> None:
         super().__init__(result.params, selection_uins)
         self.tables, self.result = tables, result
+        self.at.disabled = not tables.has_history
         self.diff: WhatIfDiff | None = None
         self.apply_button = button("Apply what-if", "ak-wi-apply", "primary")
         self.reset_button = button("Reset to baseline", "ak-wi-reset")
@@ -161,7 +173,7 @@ class WhatIfTab(WhatIfControls):
                 html_box("ak-wi-params-heading", heading("Parameters", 4)),
                 widgets.HBox([self.as_of, self.verified_types]),
                 widgets.HBox([self.open_statuses, self.q03_tiers]),
-                self.j10,
+                widgets.HBox([self.j10, self.at]),
                 html_box("ak-wi-edits-heading", heading("Scenario edits on the data", 4)),
                 widgets.HBox([self.settle, self.top_up, self.bind_card]),
                 self.vouchers,

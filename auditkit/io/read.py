@@ -53,8 +53,10 @@ class RawTable:
     source: SourceFile
 
 
-def find_table_files(data_dir: Path, tables: tuple[str, ...] = TABLE_NAMES) -> dict[str, Path]:
-    """Map each table to its one file; report missing tables and CSV/Parquet pairs."""
+def find_table_files(
+    data_dir: Path, required: tuple[str, ...] = TABLE_NAMES, optional: tuple[str, ...] = ()
+) -> dict[str, Path]:
+    """Map each table to its one file; report missing required tables and CSV/Parquet pairs."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(
@@ -70,11 +72,12 @@ def find_table_files(data_dir: Path, tables: tuple[str, ...] = TABLE_NAMES) -> d
         )
     found: dict[str, Path] = {}
     problems: list[Problem] = []
-    for table in tables:
+    for table in (*required, *optional):
         present = [p for p in (data_dir / f"{table}.{ext}" for ext in FORMATS) if p.is_file()]
         if not present:
-            expected = f"missing: expected {table}.csv or {table}.parquet in {data_dir}"
-            problems.append(Problem(table, None, None, None, expected))
+            if table in required:
+                expected = f"missing: expected {table}.csv or {table}.parquet in {data_dir}"
+                problems.append(Problem(table, None, None, None, expected))
         elif len(present) == 2:
             expected = (
                 f"both {table}.csv and {table}.parquet are present in {data_dir}; keep exactly one"

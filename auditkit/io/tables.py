@@ -11,10 +11,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditkit.contract import MONEY_COLUMNS, TABLE_NAMES, cents_column, column_spec
+from auditkit.contract import (
+    ALL_TABLES,
+    EVENTS,
+    HISTORY_TABLES,
+    MONEY_COLUMNS,
+    TABLE_NAMES,
+    cents_column,
+    column_spec,
+)
 from auditkit.errors import InputError, Problem
 from auditkit.io.read import SourceFile, find_table_files, read_files
-from auditkit.io.validate import bool_values, money_cents, timestamp_values, validate_raw
+from auditkit.io.validate import (
+    bool_values,
+    money_cents,
+    spreadsheet_row,
+    timestamp_values,
+    validate_raw,
+)
 from auditkit.vocab import Kind
 
 Progress = Callable[[str], None]
@@ -22,10 +36,13 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Tables:
-    """The four typed input tables. Money columns are int64 cents named `<column>_cents`.
+    """The typed input tables. Money columns are int64 cents named `<column>_cents`.
 
-    `sources` describes the file each table was read from (empty for frames built
-    in memory); its sha256 is of the very bytes that were parsed.
+    The four v1 tables are always there; the history tables of contract v1.1
+    section 4 (`account_history`, `order_events`, `voucher_events`) are None
+    when the data directory has none. `sources` describes the file each table
+    was read from (empty for frames built in memory); its sha256 is of the
+    very bytes that were parsed.
     """
 
     accounts: pd.DataFrame
@@ -33,17 +50,29 @@ class Tables:
     vouchers: pd.DataFrame
     requests: pd.DataFrame
     sources: dict[str, SourceFile] = field(default_factory=dict)
+    account_history: pd.DataFrame | None = None
+    order_events: pd.DataFrame | None = None
+    voucher_events: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
-    def replace(self, **frames: pd.DataFrame) -> Tables:
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The tables present: the four v1 tables, then the history tables there are."""
+        return tuple(name for name in ALL_TABLES if self[name] is not None)
+
+    @property
+    def has_history(self) -> bool:
+        return all(self[name] is not None for name in HISTORY_TABLES)
+
+    def replace(self, **frames: pd.DataFrame | None) -> Tables:
         return Tables(
-            **{name: frames.get(name, self[name]) for name in TABLE_NAMES}, sources=self.sources
+            **{name: frames.get(name, self[name]) for name in ALL_TABLES}, sources=self.sources
         )
 
     def row_counts(self) -> dict[str, int]:
-        return {name: len(self[name]) for name in TABLE_NAMES}
+        return {name: len(self[name]) for name in self.names}
 
 
 # ---- conversion (only after validation passed) -------------------------------------
@@ -98,15 +127,54 @@ def _enum_categorical(raw: pd.Series, choices: tuple[str, ...]) -> pd.Categorica
 # ---- entry points ------------------------------------------------------------------
 
 
-def load_tables(data_dir: Path | str, progress: Progress | None = None) -> Tables:
-    """Load, validate and type the four tables of `data_dir`; raise InputError listing all defects."""
-    files = find_table_files(Path(data_dir))
+def events_problems(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Events of unknown orders or vouchers, and orders or vouchers without an event."""
+    problems: list[Problem] = []
+    for link in EVENTS:
+        if link.table not in frames or link.parent not in frames:
+            continue
+        events = frames[link.table][link.column].astype("str")
+        parents = frames[link.parent][link.column].astype("str")
+        for rows, table, values, expected in (
+            (
+                ~events.isin(parents.dropna()).to_numpy(dtype=bool),
+                link.table,
+                events,
+                f"{link.column} is not in {link.parent}",
+            ),
+            (
+                ~parents.isin(events.dropna()).to_numpy(dtype=bool),
+                link.parent,
+                parents,
+                f"has no event in {link.table}; every row of {link.parent} needs at least one",
+            ),
+        ):
+            problems += [
+                Problem(table, link.column, spreadsheet_row(i), values.iloc[i], expected)
+                for i in np.flatnonzero(rows)
+            ]
+    return problems
+
+
+def load_tables(
+    data_dir: Path | str, progress: Progress | None = None, require_history: bool = False
+) -> Tables:
+    """Load, validate and type the tables of `data_dir`; raise InputError listing all defects.
+
+    The history tables are read, validated and typed when present; with
+    `require_history` (judging at requested_at) a missing one is an input error.
+    """
+    required = TABLE_NAMES + (HISTORY_TABLES if require_history else ())
+    optional = () if require_history else HISTORY_TABLES
+    files = find_table_files(Path(data_dir), required, optional)
     note = progress or (lambda _: None)
     note("load")
     raw, problems = read_files(files)
     note("validate")
     for table, read in raw.items():
         problems += validate_raw(table, read.frame)
+    if not problems:
+        problems += events_problems({table: read.frame for table, read in raw.items()})
     if problems:
         raise InputError(problems, {table: path.name for table, path in files.items()})
     typed = {table: convert(table, read.frame) for table, read in raw.items()}
@@ -114,13 +182,19 @@ def load_tables(data_dir: Path | str, progress: Progress | None = None) -> Table
 
 
 def tables_from_frames(frames: dict[str, pd.DataFrame]) -> Tables:
-    """Validate and type in-memory raw frames (strings as in CSV), e.g. built in a notebook or test."""
+    """Validate and type in-memory raw frames (strings as in CSV), e.g. built in a notebook or test.
+
+    The four v1 tables are required; history tables are taken when given.
+    """
     problems: list[Problem] = []
-    for table in TABLE_NAMES:
-        if table not in frames:
+    given = {name: frame.reset_index(drop=True) for name, frame in frames.items()}
+    for table in ALL_TABLES:
+        if table in given:
+            problems += validate_raw(table, given[table])
+        elif table in TABLE_NAMES:
             problems.append(Problem(table, None, None, None, "table is missing"))
-        else:
-            problems += validate_raw(table, frames[table].reset_index(drop=True))
+    if not problems:
+        problems += events_problems(given)
     if problems:
         raise InputError(problems)
-    return Tables(**{t: convert(t, frames[t].reset_index(drop=True)) for t in TABLE_NAMES})
+    return Tables(**{t: convert(t, given[t]) for t in ALL_TABLES if t in given})

@@ -27,6 +27,7 @@ from auditkit.contract import (
     TABLE_SPECS,
     TRUE_WORDS,
     UNIQUE_EXPECTED,
+    UNIQUE_KEYS,
     ColumnSpec,
     column_names,
     column_spec,
@@ -153,6 +154,21 @@ def _value_checks(spec: ColumnSpec) -> list[pa.Check]:
     return checks
 
 
+def unique_key_expected(table: str) -> str:
+    first, second = UNIQUE_KEYS[table]
+    return f"duplicate ({first}, {second}); each pair must appear only once"
+
+
+def unique_key_ok(table: str, frame: pd.DataFrame) -> pd.Series:
+    """False on every row whose key pair occurs more than once; the moment compared parsed."""
+    first, second = UNIQUE_KEYS[table]
+    moments = timestamp_values(frame[second])
+    key = pd.DataFrame({"a": frame[first].astype("str"), "b": moments})
+    comparable = key["a"].notna() & key["b"].notna()
+    duplicated = key.duplicated(keep=False) & comparable
+    return ~duplicated
+
+
 def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema:
     """Schema checking one raw table; cross-column rules run only when their columns exist."""
     columns = {
@@ -173,10 +189,15 @@ def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema
         for rule in ROW_RULES.get(table, ())
         if set(column_names(table)) <= set(present_columns)
     ]
+    if table in UNIQUE_KEYS and set(UNIQUE_KEYS[table]) <= set(present_columns):
+        expected = unique_key_expected(table)
+        wide.append(pa.Check(lambda f: unique_key_ok(table, f), error=expected, name=expected))
     return pa.DataFrameSchema(columns, checks=wide, strict=False, name=table)
 
 
 def _row_rule_column(table: str, expected: str) -> str | None:
+    if table in UNIQUE_KEYS and expected == unique_key_expected(table):
+        return UNIQUE_KEYS[table][0]
     return next((r.column for r in ROW_RULES.get(table, ()) if r.expected == expected), None)
 
 
@@ -213,7 +234,11 @@ def _problem(table: str, frame: pd.DataFrame, case: dict[str, object]) -> Proble
         column = _row_rule_column(table, check)
         if column is None or row is None:
             return Problem(table, column, row, None, check)
-        return Problem(table, column, row, _as_written(frame, table, column, int(index)), check)
+        value = _as_written(frame, table, column, int(index))
+        if table in UNIQUE_KEYS and check == unique_key_expected(table):
+            second = UNIQUE_KEYS[table][1]
+            value = f"{value}, {second} {_as_written(frame, table, second, int(index))}"
+        return Problem(table, column, row, value, check)
     value = (
         _as_written(frame, table, column, int(index))
         if row is not None and column in frame

@@ -21,14 +21,16 @@ RULE_LINE = "#ddd"
 HEADER_FILL = "#f4f4f4"
 ACCENT = "#2c6fbb"
 
+# Table selectors repeat the class (.ak-table.ak-table) so that they outrank a host page's
+# own table styles, e.g. JupyterLab's `:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`.
+T = "table.ak-table.ak-table"
 STYLESHEET = f"""
-.ak-table {{ border-collapse: collapse; font-size: 0.85em; margin: 0.4em 0 1em; color: {TEXT}; }}
-.ak-table th, .ak-table td {{ border-bottom: 1px solid {RULE_LINE}; padding: 0.2em 0.6em;
-  text-align: left; vertical-align: top; white-space: pre-wrap; }}
-.ak-table th {{ background: {HEADER_FILL}; }}
-.ak-table td.ak-num, .ak-table th.ak-num {{ text-align: right; white-space: nowrap; }}
-.ak-table td.ak-col-rule_id, .ak-table td.ak-col-request_id, .ak-table td.ak-col-status {{
-  white-space: nowrap; }}
+{T} {{ border-collapse: collapse; font-size: 0.85em; margin: 0.4em 0 1em; color: {TEXT}; }}
+{T} th, {T} td {{ border-bottom: 1px solid {RULE_LINE}; padding: 0.2em 0.6em;
+  text-align: left; vertical-align: top; white-space: pre-wrap; line-height: 1.35; }}
+{T} th {{ background: {HEADER_FILL}; }}
+{T} td.ak-num, {T} th.ak-num {{ text-align: right; white-space: nowrap; }}
+{T} td.ak-col-rule_id, {T} td.ak-col-request_id, {T} td.ak-col-status {{ white-space: nowrap; }}
 .ak-status-fail td.ak-col-status {{ color: {STATUS_COLOURS[Status.FAIL]}; font-weight: bold; }}
 .ak-status-error td.ak-col-status {{ color: {STATUS_COLOURS[Status.ERROR]}; font-weight: bold; }}
 .ak-status-pass td.ak-col-status {{ color: {STATUS_COLOURS[Status.PASS]}; }}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from auditkit.analysis.population import Population
 from auditkit.engine import store as saved
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ReportError
@@ -39,6 +40,10 @@ class ReportData:
     @property
     def inputs(self) -> dict[str, dict[str, object]]:
         return dict(self.manifest.get("inputs") or {})
+
+    @property
+    def population(self) -> Population:
+        return Population.from_dict(dict(self.manifest["population"]))
 
     @property
     def orphans(self) -> dict[str, int]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditkit.analysis.population import Period, in_period
 from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.engine import store as saved
 from auditkit.engine.evaluate import evaluate
@@ -82,6 +83,7 @@ def prepare(
     out: Path,
     *,
     as_of: str | None,
+    at: str | None = None,
     previous: Path | None,
     params: dict[str, object] | None,
     pdf: bool,
@@ -94,7 +96,8 @@ def prepare(
     overrides = dict(params or {})
     if "as_of" in overrides:
         raise ParameterError("give as_of with --as-of, not in the parameters file")
-    run_params = Params.from_dict({**overrides, **({"as_of": as_of} if as_of else {})})
+    given = {**({"as_of": as_of} if as_of else {}), **({"at": at} if at else {})}
+    run_params = Params.from_dict({**overrides, **given})
     previous_dir = Path(previous) if previous else latest_previous(Path(out), period)
     if previous_dir is not None:
         read_verdicts(previous_dir)  # fail now, not in the notebook, when it is unusable
@@ -129,6 +132,7 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
             "data_dir": str(plan.data_dir.absolute()),
             "period": plan.period,
             "as_of": plan.params.as_of.isoformat(),
+            "at": plan.params.at.value,
             "previous_dir": str(plan.previous_dir) if plan.previous_dir else "",
             "params_json": json.dumps(plan.overrides, sort_keys=True),
         },
@@ -145,8 +149,11 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
 
 
 def evaluate_and_save(plan: ReportPlan, tables: Tables, staging: Path, manifest: dict) -> None:
-    """Judge once; save results, verdicts and cases; record the summary in the manifest."""
-    result = evaluate(tables, plan.params, plan.catalogue)
+    """Judge the period's requests once; save results, verdicts and cases; record the
+    population and the summary in the manifest."""
+    scoped, population = in_period(tables, Period(plan.period), plan.params)
+    manifest["population"] = population.to_dict()
+    result = evaluate(scoped, plan.params, plan.catalogue)
     saved.save(result, staging)
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)
@@ -208,6 +215,7 @@ def run_report(
     out: Path = Path("reports"),
     *,
     as_of: str | None = None,
+    at: str | None = None,
     previous: Path | None = None,
     params: dict[str, object] | None = None,
     pdf: bool = False,
@@ -224,6 +232,7 @@ def run_report(
         period,
         out,
         as_of=as_of,
+        at=at,
         previous=previous,
         params=params,
         pdf=pdf,
@@ -232,7 +241,7 @@ def run_report(
         cell_timeout=cell_timeout,
     )
     note("load")
-    tables = load_tables(plan.data_dir)
+    tables = load_tables(plan.data_dir, require_history=plan.params.at_requested)
     manifest = describe_plan(plan, tables, started_at)
     staging = new_staging(plan.out, plan.period)
     warnings: list[str] = []

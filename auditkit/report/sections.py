@@ -15,6 +15,7 @@ import pandas as pd
 
 from auditkit.analysis import summaries
 from auditkit.analysis.compare import CHANGE_MEANING, compare_periods
+from auditkit.analysis.population import Period
 from auditkit.contract import TABLE_NAMES
 from auditkit.engine.result import AuditResult
 from auditkit.render.charts import failures_chart
@@ -24,6 +25,7 @@ from auditkit.report.content import ReportData
 from auditkit.rules.pob import POB
 from auditkit.vocab import STATUS_CODE, Change, ControlException, Status, Verdict
 
+MEMBER = "member_uin"
 MAX_LISTED = 200  # rows of a request list shown in the page; the files hold them all
 IN_FILES = "verdicts.csv and results.parquet next to this report hold them all."
 
@@ -85,7 +87,34 @@ def title_block(report: ReportData) -> Html:
             f"<code>{text(report.data_dir)}</code>; {len(report.result.rules)} rules from "
             f"&ldquo;{text(POB.source.cite())}&rdquo;; {previous}."
         )
+        + paragraph(text(scope_sentence(report)), "ak-scope")
     )
+
+
+def scope_sentence(report: ReportData) -> str:
+    """The population judged and the moment it was judged at, in one or two sentences."""
+    population = report.population
+    period = Period(population.period)
+    as_of = report.result.params.as_of.isoformat()
+    judged = (
+        f"This report judges the {population.in_period:,} requests made in {period.name} "
+        f"({period.start.date().isoformat()} to {period.last_day.isoformat()}, UTC)"
+    )
+    if report.result.params.at_requested:
+        moment = (
+            "; each is judged at the moment it was made (its requested_at), against the "
+            "account, order and voucher history recorded up to then."
+        )
+    else:
+        moment = (
+            f"; every request is judged against the data as of {as_of} (00:00 UTC), not at its "
+            f"own requested_at ({population.after_as_of:,} of them were made after {as_of})."
+        )
+    outside = (
+        f" {population.before_period:,} requests made before and {population.after_period:,} "
+        "made after the period are in the data but not judged here."
+    )
+    return judged + moment + outside
 
 
 HEADLINE_MEANING = {
@@ -216,24 +245,26 @@ def data_quality_section(report: ReportData) -> Html:
             "rows": [report.row_counts[name] for name in tables],
         }
     )
-    checks = pd.DataFrame(
-        {
-            "check": [
-                "requests whose member is not in accounts",
-                "requests whose admin is not in accounts",
-                "requests without a recorded decision",
-                "orders whose uin is not in accounts (orphans)",
-                "vouchers whose uin is not in accounts (orphans)",
-            ],
-            "count": [
-                int((~cases["member_found"]).sum()),
-                int((~cases["admin_found"]).sum()),
-                int(cases["decision"].isna().sum()),
-                orphans["orders"],
-                orphans["vouchers"],
-            ],
-        }
+    population = report.population
+    missing = (
+        "with no state recorded at or before requested_at"
+        if result.params.at_requested
+        else "not in accounts"
     )
+    counts = {
+        "requests read": population.read,
+        f"requests made before {population.period} (not judged)": population.before_period,
+        f"requests made after {population.period} (not judged)": population.after_period,
+        f"requests of the period whose member is {missing}": int((~cases["member_found"]).sum()),
+        f"requests of the period whose admin is {missing}": int((~cases["admin_found"]).sum()),
+        "requests of the period without a recorded decision": int(cases["decision"].isna().sum()),
+        "orders whose uin is not in accounts (orphans)": orphans["orders"],
+        "vouchers whose uin is not in accounts (orphans)": orphans["vouchers"],
+    }
+    if not result.params.at_requested:
+        as_of = result.params.as_of.isoformat()
+        counts[f"requests of the period made after as_of {as_of}"] = population.after_as_of
+    checks = pd.DataFrame({"check": list(counts), "count": list(counts.values())})
     parts = [
         paragraph(
             f"{len(unknown)} requests have the verdict unknown: no rule fails, but a rule "
@@ -252,6 +283,12 @@ def data_quality_section(report: ReportData) -> Html:
     return Html("".join(parts))
 
 
+MEMBER_CHANGE_MEANING = CHANGE_MEANING | {
+    Change.NEW: "member with requests in this period only",
+    Change.GONE: "member with requests in the previous period only",
+}
+
+
 def change_section(report: ReportData) -> Html:
     """Newly ineligible, resolved and still failing requests, and the same per rule."""
     if report.previous is None:
@@ -262,25 +299,29 @@ def change_section(report: ReportData) -> Html:
             )
         )
     result = report.result
-    change = compare_periods(result.verdicts, report.previous, result.rule_ids)
+    change = compare_periods(result.verdicts, report.previous, result.rule_ids, by=MEMBER)
     counts = change.counts()
     summary = pd.DataFrame(
         {
             "change": list(counts),
             "requests": list(counts.values()),
-            "meaning": [CHANGE_MEANING[Change(kind)] for kind in counts],
+            "meaning": [MEMBER_CHANGE_MEANING[Change(kind)] for kind in counts],
         }
     )
     titles = dict(zip(result.rule_ids, [t.title for t in result.rule_texts], strict=True))
     per_rule = change.per_rule.reset_index()
     per_rule.insert(1, "title", per_rule["rule_id"].map(titles).fillna("(not in this catalogue)"))
-    requests = change.requests
+    requests = change.requests.rename(columns={"request_id": MEMBER})
     parts = [
         paragraph(
-            f"Compared by request_id with the verdicts in <code>{text(report.previous_dir)}</code>: "
-            f"{counts[Change.NEWLY_INELIGIBLE]} newly ineligible, {counts[Change.RESOLVED]} "
-            f"resolved, {counts[Change.STILL_INELIGIBLE]} still ineligible, "
-            f"{counts[Change.NEW]} new requests, {counts[Change.GONE]} no longer present."
+            "Compared member by member with the verdicts in "
+            f"<code>{text(report.previous_dir)}</code>. A member's verdict in a period is the "
+            "most severe verdict of its requests there (ineligible, then unknown, then "
+            "eligible), and it fails every rule any of those requests failed: "
+            f"{counts[Change.NEWLY_INELIGIBLE]} members newly ineligible, "
+            f"{counts[Change.RESOLVED]} resolved, {counts[Change.STILL_INELIGIBLE]} still "
+            f"ineligible, {counts[Change.NEW]} new (requests in this period only), "
+            f"{counts[Change.GONE]} no longer present (requests in the previous period only)."
         ),
         table(summary, table_id="change-summary"),
         heading("Verdict transitions (previous period in rows, this period in columns)"),
@@ -295,9 +336,9 @@ def change_section(report: ReportData) -> Html:
         table(per_rule, table_id="change-by-rule"),
     ]
     for kind, columns in (
-        (Change.NEWLY_INELIGIBLE, ["request_id", "previous", "current", "newly_failing"]),
-        (Change.RESOLVED, ["request_id", "previous", "current", "resolved_rules"]),
-        (Change.STILL_INELIGIBLE, ["request_id", "failed_before", "failed_now"]),
+        (Change.NEWLY_INELIGIBLE, [MEMBER, "previous", "current", "newly_failing"]),
+        (Change.RESOLVED, [MEMBER, "previous", "current", "resolved_rules"]),
+        (Change.STILL_INELIGIBLE, [MEMBER, "failed_before", "failed_now"]),
     ):
         selected = requests.loc[requests["change"] == kind, columns].astype("str")
         parts.append(heading(f"{kind.capitalize()} ({len(selected)})"))

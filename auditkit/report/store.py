@@ -9,25 +9,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from auditkit.analysis.population import PERIOD_PATTERN, Period
 from auditkit.errors import ParameterError
 from auditkit.io.write import staging_folder, swapped_folder, utc_stamp
 from auditkit.vocab import RunStatus
 
-PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 FAILED_PREFIX = "failed-"
 MANIFEST = "manifest.json"
-PREVIOUS_COLUMNS = ("request_id", "verdict", "failed_rules")
+PREVIOUS_COLUMNS = ("request_id", "member_uin", "verdict", "failed_rules")
 
 
 def check_period(period: str) -> str:
-    if not PERIOD_PATTERN.match(period or ""):
-        raise ParameterError(f"period {period!r} is not a month; expected YYYY-MM, e.g. 2026-11")
-    return period
+    return Period(period).name
 
 
 def read_manifest(folder: Path) -> dict[str, object]:

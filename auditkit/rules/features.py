@@ -1,10 +1,15 @@
 """The facts the rules read, per request, computed from the tables with vectorized joins.
 
-- account state: the member's and the admin's attributes (`member_*`, `admin_*`)
-  and whether the account exists (`member_found`, `admin_found`);
+- account state: the member's and the admin's attributes (`member_*`, `admin_*`),
+  whether a state exists (`member_found`, `admin_found`) and since when it
+  holds (`member_valid_from`, at requested_at only);
 - open orders: orders whose status is in the blocking set (`Params.open_order_statuses`);
 - usable vouchers: sub-customer vouchers that are valid, have money left and
-  have not expired at the snapshot moment.
+  have not expired.
+
+Each fact has two forms (`Params.at`): against the snapshot tables at `as_of`,
+or at each request's `requested_at` against the history tables (see
+`auditkit.rules.timeline`). The rules read the same columns either way.
 
 Per-member aggregates are counts and sums plus the smallest id as an example,
 so they never depend on row order or on how the rows were partitioned.
@@ -20,7 +25,8 @@ import pyarrow.compute as pc
 from auditkit.contract import ACCOUNT_FIELDS
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.rules.model import Columns, Feature
+from auditkit.rules.model import Columns, Computed, Feature
+from auditkit.rules.timeline import covering, moments, spans, state_at
 from auditkit.vocab import Reads, Role, VoucherStatus
 
 
@@ -56,25 +62,48 @@ def take(column: pd.Series, positions: np.ndarray, found: np.ndarray) -> object:
     return taken.where(found).array
 
 
+def request_moments(requests: pd.DataFrame) -> np.ndarray:
+    """Each request's requested_at as int64 microseconds."""
+    return moments(requests["requested_at"])
+
+
 # ---- account state -----------------------------------------------------------------
 
 
 def account_columns(role: Role) -> tuple[str, ...]:
-    return (f"{role}_found", *(f"{role}_{name}" for name in ACCOUNT_FIELDS if name != "uin"))
+    return (
+        f"{role}_found",
+        *(f"{role}_{name}" for name in ACCOUNT_FIELDS if name != "uin"),
+        f"{role}_valid_from",
+    )
 
 
 def account_state(role: Role) -> Feature:
-    """The attributes of the request's member or admin account, as they stand in `accounts`."""
+    """The attributes of the request's member or admin account: in `accounts` (snapshot),
+    or the `account_history` row in force at requested_at."""
 
-    def compute(tables: Tables, params: Params, requests: pd.DataFrame) -> Columns:
-        accounts = tables.accounts
-        positions = lookup(requests[f"{role}_uin"], accounts["uin"])
+    def compute(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
+        uins = requests[f"{role}_uin"]
+        if params.at_requested:
+            history = tables.account_history
+            positions = state_at(
+                uins, request_moments(requests), history["uin"], moments(history["valid_from"])
+            )
+            source = history
+        else:
+            source = tables.accounts
+            positions = lookup(uins, source["uin"])
         found = positions >= 0
         columns: Columns = {f"{role}_found": found}
         for name in ACCOUNT_FIELDS:
             if name != "uin":
-                columns[f"{role}_{name}"] = take(accounts[name], positions, found)
-        return columns
+                columns[f"{role}_{name}"] = take(source[name], positions, found)
+        if params.at_requested:
+            valid_from = take(source["valid_from"], positions, found)
+        else:
+            valid_from = pd.array([pd.NaT] * len(requests), dtype="datetime64[us]")
+        columns[f"{role}_valid_from"] = valid_from
+        return Computed(columns)
 
     return Feature(
         name=f"{role}_state",
@@ -84,17 +113,108 @@ def account_state(role: Role) -> Feature:
     )
 
 
-# ---- orders and vouchers -----------------------------------------------------------
+# ---- per-member aggregates ---------------------------------------------------------
+
+
+def per_member(
+    rows: pd.DataFrame, id_column: str, amount_column: str, member_uin: pd.Series
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """(count, total cents, smallest id) of `rows` per member uin of each request."""
+    grouped = rows.groupby("uin", sort=False, observed=True).agg(
+        count=(id_column, "size"), cents=(amount_column, "sum"), example=(id_column, "min")
+    )
+    return _spread(grouped, lookup(member_uin, grouped.index))
+
+
+def per_case(
+    pairs: pd.DataFrame, id_column: str, amount_column: str, n: int
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """(count, total cents, smallest id) of (case, row) pairs per case 0..n-1."""
+    grouped = pairs.groupby("case", sort=False).agg(
+        count=(id_column, "size"), cents=(amount_column, "sum"), example=(id_column, "min")
+    )
+    positions = np.full(n, -1, dtype=np.int64)
+    positions[grouped.index.to_numpy(dtype=np.int64)] = np.arange(len(grouped))
+    return _spread(grouped, positions)
+
+
+def _spread(
+    grouped: pd.DataFrame, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    hit = positions >= 0
+    safe = np.where(hit, positions, 0)
+    n = len(positions)
+    if not len(grouped):
+        empty = pd.Series(pd.NA, index=range(n), dtype="str")
+        return np.zeros(n, np.int64), np.zeros(n, np.int64), empty
+    count = np.where(hit, grouped["count"].to_numpy()[safe], 0)
+    cents = np.where(hit, grouped["cents"].to_numpy()[safe], 0)
+    example = grouped["example"].astype("str").take(safe).reset_index(drop=True).where(hit)
+    return count.astype(np.int64), cents.astype(np.int64), example
+
+
+def _cases(requests: pd.DataFrame) -> pd.DataFrame:
+    """Each request as (case position, member uin, moment) for a span join."""
+    return pd.DataFrame(
+        {
+            "case": np.arange(len(requests), dtype=np.int64),
+            "uin": requests["member_uin"].astype("str").to_numpy(),
+            "at": request_moments(requests),
+        }
+    )
+
+
+# ---- orders ------------------------------------------------------------------------
 
 
 def open_order_mask(tables: Tables, params: Params) -> np.ndarray:
-    """Per order: is its status in the blocking set."""
+    """Per order: is its status (in the snapshot) in the blocking set."""
     return tables.orders["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
 
 
 def open_orders(tables: Tables, params: Params) -> pd.DataFrame:
     """Orders whose status is in the blocking set."""
     return tables.orders[open_order_mask(tables, params)]
+
+
+def open_order_spans(tables: Tables, params: Params) -> pd.DataFrame:
+    """Per order event with a blocking status: the order, and the span [at, next event) it holds."""
+    events, orders = tables.order_events, tables.orders
+    at = moments(events["at"])
+    _, end = spans(events["order_id"], at)
+    position = lookup(events["order_id"], orders["order_id"])
+    rows = np.flatnonzero(
+        events["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
+        & (position >= 0)
+    )
+    order = position[rows]
+    return pd.DataFrame(
+        {
+            "uin": orders["uin"].astype("str").to_numpy()[order],
+            "order_id": orders["order_id"].to_numpy()[order],
+            "order_type": orders["order_type"].to_numpy()[order],
+            "status": events["status"].to_numpy()[rows],
+            "amount_cents": orders["amount_cents"].to_numpy()[order],
+            "created_at": orders["created_at"].to_numpy()[order],
+            "start": at[rows],
+            "end": end[rows],
+        }
+    )
+
+
+def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
+    if params.at_requested:
+        rows = covering(_cases(requests), open_order_spans(tables, params))
+        count, cents, example = per_case(rows, "order_id", "amount_cents", len(requests))
+        rows = rows.drop(columns=["at", "start", "end"])
+    else:
+        rows = open_orders(tables, params)
+        count, cents, example = per_member(rows, "order_id", "amount_cents", requests["member_uin"])
+    columns = {"open_orders": count, "open_order_cents": cents, "first_open_order": example.array}
+    return Computed(columns, rows)
+
+
+# ---- vouchers ----------------------------------------------------------------------
 
 
 def usable_voucher_mask(tables: Tables, params: Params) -> np.ndarray:
@@ -113,46 +233,53 @@ def usable_vouchers(tables: Tables, params: Params) -> pd.DataFrame:
     return tables.vouchers[usable_voucher_mask(tables, params)]
 
 
-def per_member(
-    rows: pd.DataFrame, id_column: str, amount_column: str, member_uin: pd.Series
-) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-    """(count, total cents, smallest id) of `rows` per member uin of each request."""
-    grouped = rows.groupby("uin", sort=False, observed=True).agg(
-        count=(id_column, "size"), cents=(amount_column, "sum"), example=(id_column, "min")
+def usable_voucher_spans(tables: Tables, params: Params) -> pd.DataFrame:
+    """Per voucher event that leaves a sub-customer voucher valid with money left: the span
+    [at, min(next event, expires_at)) in which the voucher is usable."""
+    events, vouchers = tables.voucher_events, tables.vouchers
+    at = moments(events["at"])
+    _, next_at = spans(events["voucher_id"], at)
+    position = lookup(events["voucher_id"], vouchers["voucher_id"])
+    safe = np.maximum(position, 0)
+    expires = moments(vouchers["expires_at"])[safe]  # NaT (no expiry) is NEVER
+    rows = np.flatnonzero(
+        (position >= 0)
+        & vouchers["subcustomer_voucher"].to_numpy(dtype=bool)[safe]
+        & (events["status"] == VoucherStatus.VALID).to_numpy(dtype=bool)
+        & (events["remaining_amount_cents"].to_numpy() > 0)
     )
-    positions = lookup(member_uin, grouped.index)
-    hit = positions >= 0
-    safe = np.where(hit, positions, 0)
-    if len(grouped):
-        count = np.where(hit, grouped["count"].to_numpy()[safe], 0)
-        cents = np.where(hit, grouped["cents"].to_numpy()[safe], 0)
-        example = grouped["example"].take(safe).reset_index(drop=True).where(hit)
+    voucher = position[rows]
+    return pd.DataFrame(
+        {
+            "uin": vouchers["uin"].astype("str").to_numpy()[voucher],
+            "voucher_id": vouchers["voucher_id"].to_numpy()[voucher],
+            "status": events["status"].to_numpy()[rows],
+            "remaining_amount_cents": events["remaining_amount_cents"].to_numpy()[rows],
+            "expires_at": vouchers["expires_at"].to_numpy()[voucher],
+            "start": at[rows],
+            "end": np.minimum(next_at[rows], expires[rows]),
+        }
+    )
+
+
+def _usable_vouchers_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
+    if params.at_requested:
+        rows = covering(_cases(requests), usable_voucher_spans(tables, params))
+        count, cents, example = per_case(
+            rows, "voucher_id", "remaining_amount_cents", len(requests)
+        )
+        rows = rows.drop(columns=["at", "start", "end"])
     else:
-        count = np.zeros(len(member_uin), np.int64)
-        cents = np.zeros(len(member_uin), np.int64)
-        example = pd.Series(pd.NA, index=range(len(member_uin)), dtype="str")
-    return count.astype(np.int64), cents.astype(np.int64), example
-
-
-def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Columns:
-    count, cents, example = per_member(
-        open_orders(tables, params), "order_id", "amount_cents", requests["member_uin"]
-    )
-    return {"open_orders": count, "open_order_cents": cents, "first_open_order": example.array}
-
-
-def _usable_vouchers_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Columns:
-    count, cents, example = per_member(
-        usable_vouchers(tables, params),
-        "voucher_id",
-        "remaining_amount_cents",
-        requests["member_uin"],
-    )
-    return {
+        rows = usable_vouchers(tables, params)
+        count, cents, example = per_member(
+            rows, "voucher_id", "remaining_amount_cents", requests["member_uin"]
+        )
+    columns = {
         "usable_vouchers": count,
         "usable_voucher_cents": cents,
         "first_usable_voucher": example.array,
     }
+    return Computed(columns, rows)
 
 
 MEMBER_STATE = account_state(Role.MEMBER)
@@ -162,12 +289,10 @@ OPEN_ORDERS = Feature(
     reads=Reads.ORDERS,
     columns=("open_orders", "open_order_cents", "first_open_order"),
     compute=_open_orders_of_members,
-    rows=open_orders,
 )
 USABLE_VOUCHERS = Feature(
     name="usable_vouchers",
     reads=Reads.VOUCHERS,
     columns=("usable_vouchers", "usable_voucher_cents", "first_usable_voucher"),
     compute=_usable_vouchers_of_members,
-    rows=usable_vouchers,
 )

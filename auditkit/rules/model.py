@@ -96,20 +96,29 @@ class RuleText:
 
 
 @dataclass(frozen=True)
+class Computed:
+    """A feature's values: case columns, one value per request, and the rows behind them.
+
+    `rows` (the open orders, the usable vouchers) is evidence for a drill-down: a
+    frame keyed by `uin` (the same rows for every request of a member), or by
+    `case`, the request's position, when the rows depend on the request's moment.
+    """
+
+    columns: Columns
+    rows: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
 class Feature:
     """A per-request fact the rules read, computed from the tables without a loop over rows.
 
-    `compute(tables, params, requests)` returns case columns named in `columns`,
-    one value per request. `rows(tables, params)`, when given, returns the table
-    rows behind the fact (the open orders, the usable vouchers): evidence for a
-    drill-down, keyed by `uin`.
+    `compute(tables, params, requests)` returns the case columns named in `columns`.
     """
 
     name: str
     reads: Reads
     columns: tuple[str, ...]
-    compute: Callable[[Tables, Params, pd.DataFrame], Columns]
-    rows: Callable[[Tables, Params], pd.DataFrame] | None = None
+    compute: Callable[[Tables, Params, pd.DataFrame], Computed]
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,24 @@ def money(series: pd.Series) -> pd.Series:
     return format_cents(series)
 
 
+def timestamp(series: pd.Series) -> pd.Series:
+    """Moments as ISO 8601 text to the second, or to the microsecond when it has a fraction."""
+    stamps = pd.Series(series).astype("datetime64[us]")
+    text_ = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = stamps.dt.microsecond
+    return text_.where(fraction == 0, text_ + "." + fraction.astype("str").str.zfill(6))
+
+
+def tense(params: Params, present: str, past: str) -> str:
+    """The verb of a reason: what the snapshot shows, or what held at requested_at."""
+    return past if params.at_requested else present
+
+
+def moment(frame: pd.DataFrame, params: Params) -> pd.Series | str:
+    """' at <requested_at>' when judging each request at its own moment, else ''."""
+    return " at " + timestamp(frame["requested_at"]) if params.at_requested else ""
+
+
 def pick(choices: list[tuple[pd.Series, pd.Series]], default: pd.Series) -> pd.Series:
     """First matching sentence per row, like numpy.select for strings."""
     result = default.copy()

@@ -15,7 +15,7 @@ import pandas as pd
 from auditkit.params import Params
 from auditkit.rules.features import ADMIN_STATE, MEMBER_STATE, OPEN_ORDERS, USABLE_VOUCHERS
 from auditkit.rules.model import Catalogue, Mask, Reason, Rule, Scope, SourceDocument
-from auditkit.rules.phrasing import money, pick, quoted, text
+from auditkit.rules.phrasing import moment, money, pick, quoted, tense, text
 from auditkit.vocab import AccountSource, Action, ChannelRole, IdentityType, PaymentMode, Reads
 
 SOURCE = SourceDocument(
@@ -61,8 +61,9 @@ def _balance_reason(role: str) -> Reason:
     return lambda f, p: (
         f"{role} "
         + f[f"{role}_uin"]
-        + " available_balance is "
+        + f" available_balance {tense(p, 'is', 'was')} "
         + money(f[f"{role}_available_balance_cents"])
+        + moment(f, p)
         + ", must be >= 0.00"
     )
 
@@ -72,10 +73,11 @@ def _open_orders_reason(f: pd.DataFrame, p: Params) -> pd.Series:
     return (
         "member "
         + f["member_uin"]
-        + " has "
+        + f" {tense(p, 'has', 'had')} "
         + f["open_orders"].astype("str")
         + f" open order(s) ({statuses}) totalling "
         + money(f["open_order_cents"])
+        + moment(f, p)
         + ", e.g. "
         + f["first_open_order"]
         + "; settle or cancel them first"
@@ -101,8 +103,9 @@ def _same_enterprise_reason(f: pd.DataFrame, p: Params) -> pd.Series:
         return (
             f"{role} "
             + f[f"{role}_uin"]
-            + " identity_type is "
+            + f" identity_type {tense(p, 'is', 'was')} "
             + text(f[f"{role}_identity_type"])
+            + moment(f, p)
             + f", must be enterprise (verified) like the {other}"
         )
 
@@ -111,10 +114,11 @@ def _same_enterprise_reason(f: pd.DataFrame, p: Params) -> pd.Series:
         + f["member_uin"]
         + " enterprise_id "
         + quoted(f["member_enterprise_id"])
-        + " differs from admin "
+        + f" {tense(p, 'differs', 'differed')} from admin "
         + f["admin_uin"]
         + " enterprise_id "
         + quoted(f["admin_enterprise_id"])
+        + moment(f, p)
     )
     return pick(
         [
@@ -133,13 +137,15 @@ def _j10_passes(f: pd.DataFrame, p: Params) -> pd.Series:
 
 def _j10_reason(f: pd.DataFrame, p: Params) -> pd.Series:
     need = "and" if p.j10_require_both else "or"
+    verb = tense(p, "is", "was")
     return (
         "admin "
         + f["admin_uin"]
-        + " overdue_amount is "
+        + f" overdue_amount {verb} "
         + money(f["admin_overdue_amount_cents"])
-        + " and available_balance is "
+        + f" and available_balance {verb} "
         + money(f["admin_available_balance_cents"])
+        + moment(f, p)
         + f"; needs overdue_amount 0.00 {need} available_balance >= 0.00"
     )
 
@@ -209,8 +215,9 @@ RULES: tuple[Rule, ...] = (
         fail_reason=lambda f, p: (
             "member "
             + f["member_uin"]
-            + " channel_role is "
+            + f" channel_role {tense(p, 'is', 'was')} "
             + text(f["member_channel_role"])
+            + moment(f, p)
             + "; agents and their customers cannot use pay-on-behalf"
         ),
         pass_reason="member is neither an agent nor an agent's customer",
@@ -247,12 +254,13 @@ RULES: tuple[Rule, ...] = (
         fail_reason=lambda f, p: (
             "admin "
             + f["admin_uin"]
-            + " distributor_id is "
+            + f" distributor_id {tense(p, 'is', 'was')} "
             + quoted(f["admin_distributor_id"])
             + " but member "
             + f["member_uin"]
-            + " distributor_id is "
+            + f" distributor_id {tense(p, 'is', 'was')} "
             + quoted(f["member_distributor_id"])
+            + moment(f, p)
             + "; they must be the same distributor"
         ),
         pass_reason="admin and member belong to the same distributor",
@@ -270,11 +278,13 @@ RULES: tuple[Rule, ...] = (
         fail_reason=lambda f, p: (
             "member "
             + f["member_uin"]
-            + " holds "
+            + f" {tense(p, 'holds', 'held')} "
             + f["usable_vouchers"].astype("str")
             + " usable sub-customer voucher(s) with "
             + money(f["usable_voucher_cents"])
-            + " remaining, e.g. "
+            + " remaining"
+            + moment(f, p)
+            + ", e.g. "
             + f["first_usable_voucher"]
             + "; they must be used up or invalidated first"
         ),
@@ -308,8 +318,9 @@ RULES: tuple[Rule, ...] = (
         fail_reason=lambda f, p: (
             "admin "
             + f["admin_uin"]
-            + " channel_role is "
+            + f" channel_role {tense(p, 'is', 'was')} "
             + text(f["admin_channel_role"])
+            + moment(f, p)
             + "; agents, resellers and their customers cannot be the payer"
         ),
         pass_reason="admin is neither an agent, a reseller nor a customer of either",
@@ -346,7 +357,8 @@ RULES: tuple[Rule, ...] = (
             + f["member_uin"]
             + " (customer_tier "
             + text(f["member_customer_tier"])
-            + ", no channel manager follow-up) has no credit card bound"
+            + f", no channel manager follow-up) {tense(p, 'has', 'had')} no credit card bound"
+            + moment(f, p)
         ),
         pass_reason="member has a bound credit card",
     ),

@@ -15,6 +15,7 @@ from conftest import account, good_frames, raw_frames, request, run_cli, write_d
 
 import auditkit.io.read
 import auditkit.io.write
+from auditkit.contract import ALL_TABLES
 from auditkit.io.write import write_frame
 
 RESULT_HEADER = ["request_id", "member_uin", "admin_uin", "action", "rule_id", "status", "reason"]
@@ -131,11 +132,20 @@ def test_csv_and_parquet_input_give_identical_results(
     data = tmp_path / "data"
     code, _, _ = run_cli(capsys, "demo", "--out", data, "--requests", "300", "--format", "parquet")
     assert code == 0
-    assert sorted(p.suffix for p in data.iterdir()) == [".parquet"] * 4
+    assert sorted(p.name for p in data.iterdir()) == sorted(f"{t}.parquet" for t in ALL_TABLES)
     code, _, _ = run_cli(capsys, "check", "--data", data, "--out", tmp_path / "out", *AS_OF)
     assert code == 0
     for name in ("results.csv", "verdicts.csv"):
         assert (tmp_path / "out" / name).read_bytes() == (out / name).read_bytes()
+    # The same at each request's requested_at, from the history tables.
+    csv_data = demo_run[0]
+    for source, target in ((csv_data, "csv-at"), (data, "parquet-at")):
+        argv = ["check", "--data", source, "--out", tmp_path / target, *AS_OF, "--at", "requested"]
+        assert run_cli(capsys, *argv)[0] == 0
+    for name in ("results.csv", "verdicts.csv"):
+        at_requested = (tmp_path / "csv-at" / name).read_bytes()
+        assert (tmp_path / "parquet-at" / name).read_bytes() == at_requested
+        assert at_requested != (out / name).read_bytes()
 
 
 def test_demo_over_an_old_demo_of_the_other_format_leaves_one_format(
@@ -145,7 +155,7 @@ def test_demo_over_an_old_demo_of_the_other_format_leaves_one_format(
     assert (
         run_cli(capsys, "demo", "--out", tmp_path, "--requests", "5", "--format", "parquet")[0] == 0
     )
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".parquet"] * 4
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".parquet"] * len(ALL_TABLES)
     assert run_cli(capsys, "check", "--data", tmp_path, "--out", tmp_path / "out")[0] == 0
 
 

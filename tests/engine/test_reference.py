@@ -103,7 +103,9 @@ def reference_status(
     orders: list[Order],
     vouchers: list[Voucher],
     params: Params,
+    moment: dt.datetime | None = None,
 ) -> str:
+    """The contract's status; `moment` is when vouchers must not have expired (default as_of)."""
     action = "quit" if rule_id.startswith("POB-Q") else "join"
     pob_only = rule_id != "POB-J03"
     reads = {
@@ -131,7 +133,7 @@ def reference_status(
     if ("member" in reads and member is None) or ("admin" in reads and admin is None):
         return "error"
 
-    as_of = dt.datetime.combine(params.as_of, dt.time())
+    as_of = moment or dt.datetime.combine(params.as_of, dt.time())
     open_orders = [
         o for o in orders if o.uin == req.member_uin and o.status in params.open_order_statuses
     ]

@@ -20,6 +20,7 @@ import auditkit.demo as demo
 from auditkit import cli
 from auditkit.analysis.summaries import headline
 from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT
+from auditkit.contract import ALL_TABLES
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
 from auditkit.io.tables import load_tables
@@ -73,10 +74,10 @@ def folder_digest(folder: Path) -> dict[str, str]:
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("demo")
     data = base / "data"
-    demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 10, 1)), data)
+    demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 11, 1)), data)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(base)  # relative paths, as `make report` passes them
-        run = runner.run_report(Path("data"), "2026-10", Path("reports"), as_of="2026-10-01")
+        run = runner.run_report(Path("data"), "2026-10", Path("reports"), as_of="2026-11-01")
     return data, runner.ReportRun(
         folder=base / run.folder,
         html=base / run.html,
@@ -121,7 +122,7 @@ def test_html_shows_outputs_but_no_code(demo_run):
 
 def test_headline_numbers_in_html_equal_the_engines(demo_run):
     data, run = demo_run
-    expected = headline(evaluate(load_tables(data), Params(as_of="2026-10-01")))
+    expected = headline(evaluate(load_tables(data), Params(as_of="2026-11-01")))
     shown = {row[0]: row[1] for row in table_rows(run.html.read_text("utf-8"), "headline")}
     assert shown["share_eligible"] == percent(expected["share_eligible"])
     for key in ("requests", "eligible", "ineligible", "unknown", "approved_but_ineligible"):
@@ -134,13 +135,13 @@ def test_manifest_hashes_match_the_input_files(demo_run):
     data, run = demo_run
     manifest = json.loads((run.folder / "manifest.json").read_text("utf-8"))
     tables = load_tables(data)
-    assert set(manifest["inputs"]) == {"accounts", "orders", "vouchers", "requests"}
+    assert set(manifest["inputs"]) == set(ALL_TABLES)  # the demo writes the history tables too
     for table, described in manifest["inputs"].items():
         path = data / described["file"]
         assert described["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert described["rows"] == len(tables[table])
         assert Path(described["path"]) == path.absolute()
-    params = Params(as_of="2026-10-01")
+    params = Params(as_of="2026-11-01")
     assert manifest["params"] == params.to_dict()
     assert manifest["params_sha256"] == params.fingerprint()
     assert manifest["rule_catalogue_sha256"] == POB.fingerprint()
@@ -156,16 +157,16 @@ def test_input_files_replaced_during_the_run_change_no_published_number(
 ):
     """The runner reads the data once; the notebook renders what was judged, never --data."""
     data = tmp_path / "data"
-    demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 10, 1)), data)
+    demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 11, 1)), data)
     originals = {path.name: path.read_bytes() for path in data.iterdir()}
     execute_notebook = runner.execute_notebook
 
     def replace_data_then_execute(plan, staging):
-        demo.write(demo.generate(requests=50, seed=8, as_of=dt.date(2026, 10, 1)), data)
+        demo.write(demo.generate(requests=50, seed=8, as_of=dt.date(2026, 11, 1)), data)
         return execute_notebook(plan, staging)
 
     monkeypatch.setattr(runner, "execute_notebook", replace_data_then_execute)
-    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-10-01")
+    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-11-01")
     assert len((data / "requests.csv").read_text().splitlines()) == 51  # the files did change
     shown = {row[0]: row[1] for row in table_rows(run.html.read_text("utf-8"), "headline")}
     verdicts = (run.folder / "verdicts.csv").read_text(encoding="utf-8").splitlines()
@@ -203,11 +204,13 @@ def account_row(
     return f"{uin},external,,enterprise,{enterprise},{role},,{balance},0.00,key,false,true"
 
 
-def request_row(request_id: str, member: str) -> str:
-    return f"{request_id},{member},100,join,pay_on_behalf,,2026-09-20,approved"
+def request_row(request_id: str, member: str, day: str) -> str:
+    return f"{request_id},{member},100,join,pay_on_behalf,,{day},approved"
 
 
-def write_period(folder: Path, accounts: list[str], requests: list[tuple[str, str]]) -> Path:
+def write_period(
+    folder: Path, accounts: list[str], requests: list[tuple[str, str]], day: str = "2026-10-20"
+) -> Path:
     folder.mkdir(parents=True)
     (folder / "accounts.csv").write_text("\n".join([ACCOUNTS_HEADER, *accounts]) + "\n")
     (folder / "orders.csv").write_text("order_id,uin,order_type,status,amount,created_at\n")
@@ -216,17 +219,19 @@ def write_period(folder: Path, accounts: list[str], requests: list[tuple[str, st
     )
     (folder / "requests.csv").write_text(
         "request_id,member_uin,admin_uin,action,payment_mode,payer_uin,requested_at,decision\n"
-        + "".join(request_row(r, m) + "\n" for r, m in requests)
+        + "".join(request_row(r, m, day) + "\n" for r, m in requests)
     )
     return folder
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory):
-    """October: R1 eligible, R2 fails J06, R3 fails J02, R4 and R6 eligible.
+    """October, one request per member: 201 eligible, 202 fails J06, 203 fails J02, 204 and
+    206 eligible.
 
-    November: R1 now fails J06, R2 fixed, R3 still fails J02, R4 gone, R6 unchanged,
-    new R5 (enterprise_id holds markup, fails J01, approved) and new R7 (member missing).
+    November, the same members ask again (new request ids): 201 now fails J06, 202 fixed,
+    203 still fails J02, 204 gone, 206 unchanged, new 205 (enterprise_id holds markup,
+    fails J01, approved) and new 207 (member missing). Periods compare member by member.
     """
     base = tmp_path_factory.mktemp("pair")
     october = write_period(
@@ -240,6 +245,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
             account_row("206"),
         ],
         [("R1", "201"), ("R2", "202"), ("R3", "203"), ("R4", "204"), ("R6", "206")],
+        "2026-10-20",
     )
     november = write_period(
         base / "data-2026-11",
@@ -251,11 +257,19 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
             account_row("205", enterprise=SCRIPT),
             account_row("206"),
         ],
-        [("R1", "201"), ("R2", "202"), ("R3", "203"), ("R5", "205"), ("R6", "206"), ("R7", "207")],
+        [
+            ("R11", "201"),
+            ("R12", "202"),
+            ("R13", "203"),
+            ("R15", "205"),
+            ("R16", "206"),
+            ("R17", "207"),
+        ],
+        "2026-11-20",
     )
     out = base / "reports"
-    first = runner.run_report(october, "2026-10", out, as_of="2026-10-01")
-    second = runner.run_report(november, "2026-11", out, as_of="2026-11-01")
+    first = runner.run_report(october, "2026-10", out, as_of="2026-11-01")
+    second = runner.run_report(november, "2026-11", out, as_of="2026-12-01")
     return first, second
 
 
@@ -275,19 +289,19 @@ def test_change_section_is_right_on_a_hand_made_pair(pair):
         "still ineligible": 1,
         "other verdict change": 0,
         "unchanged": 1,
-        "new request": 2,
+        "new": 2,
         "no longer present": 1,
     }
-    # failing before, now; newly failing, resolved, still failing; failing in new requests
+    # failing before, now; newly failing, resolved, still failing; failing in new members
     by_rule = {row[0]: [int(v) for v in row[2:]] for row in table_rows(page, "change-by-rule")}
     assert by_rule["POB-J06"] == [1, 1, 1, 1, 0, 0]
     assert by_rule["POB-J02"] == [1, 1, 0, 0, 1, 0]
     assert by_rule["POB-J01"] == [0, 1, 0, 0, 0, 1]
     assert by_rule["POB-J07"] == [0, 0, 0, 0, 0, 0]
     newly = table_rows(page, "change-newly-ineligible")
-    assert newly == [["R1", "eligible", "ineligible", "POB-J06"]]
-    assert table_rows(page, "change-resolved") == [["R2", "ineligible", "eligible", "POB-J06"]]
-    assert table_rows(page, "change-still-ineligible") == [["R3", "POB-J02", "POB-J02"]]
+    assert newly == [["201", "eligible", "ineligible", "POB-J06"]]
+    assert table_rows(page, "change-resolved") == [["202", "ineligible", "eligible", "POB-J06"]]
+    assert table_rows(page, "change-still-ineligible") == [["203", "POB-J02", "POB-J02"]]
 
 
 def test_markup_in_enterprise_id_is_shown_as_text(pair):
@@ -296,7 +310,7 @@ def test_markup_in_enterprise_id_is_shown_as_text(pair):
     assert SCRIPT not in page
     assert html.escape(SCRIPT) in page
     exceptions = table_rows(page, "approved_but_ineligible")
-    r5 = next(row for row in exceptions if row[0] == "R5")
+    r5 = next(row for row in exceptions if row[0] == "R15")
     assert SCRIPT in r5  # the member_enterprise_id cell, read back as text
     assert "POB-J01" in r5[-1]
 
@@ -329,7 +343,7 @@ def test_broken_run_keeps_the_previous_report_and_a_failure_record(
 ):
     data, out = earlier_report
     before = folder_digest(out / "2026-10")
-    argv = ["report", "--data", str(data), "--period", "2026-10", "--as-of", "2026-10-01"]
+    argv = ["report", "--data", str(data), "--period", "2026-10", "--as-of", "2026-11-01"]
     status = cli.main([*argv, "--out", str(out), "--notebook", str(BROKEN)])
     assert status == EXIT_FAILURE
     message = capsys.readouterr().err
@@ -348,7 +362,7 @@ def test_broken_run_keeps_the_previous_report_and_a_failure_record(
     assert "deliberately broken report" in (out / "index.html").read_text("utf-8")
 
     # A later good run replaces the report and keeps the failure record.
-    runner.run_report(data, "2026-10", out, as_of="2026-10-01")
+    runner.run_report(data, "2026-10", out, as_of="2026-11-01")
     assert [p.name for p in (out / "2026-10").glob("failed-*")] == [records[0].name]
 
 
@@ -377,7 +391,7 @@ def test_timeout_and_dead_kernel_give_clear_messages(
             data,
             "2026-10",
             out,
-            as_of="2026-10-01",
+            as_of="2026-11-01",
             notebook=notebook_with(tmp_path, source),
             cell_timeout=2,
         )

@@ -21,11 +21,13 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 def verdicts(rows: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """request_id -> (verdict, failed_rules)."""
-    return pd.DataFrame(
-        [(rid, verdict, failed) for rid, (verdict, failed) in rows.items()],
-        columns=list(PREVIOUS_COLUMNS),
+    """request_id -> (verdict, failed_rules); each request by its own member."""
+    frame = pd.DataFrame(
+        [(rid, f"m{rid}", verdict, failed) for rid, (verdict, failed) in rows.items()],
+        columns=["request_id", "member_uin", "verdict", "failed_rules"],
     )
+    assert set(frame.columns) == set(PREVIOUS_COLUMNS)
+    return frame
 
 
 @pytest.mark.parametrize(
@@ -38,7 +40,7 @@ def verdicts(rows: dict[str, tuple[str, str]]) -> pd.DataFrame:
         (("ineligible", "POB-J06"), ("unknown", ""), "other verdict change"),
         (("eligible", ""), ("unknown", ""), "other verdict change"),
         (("eligible", ""), ("eligible", ""), "unchanged"),
-        (None, ("ineligible", "POB-J01"), "new request"),
+        (None, ("ineligible", "POB-J01"), "new"),
         (("eligible", ""), None, "no longer present"),
     ],
 )
@@ -135,7 +137,11 @@ def test_previous_verdicts_keep_identifiers_as_text(tmp_path: Path):
     [
         (None, "no verdicts.csv"),
         ("request_id,verdict\nR1,eligible\n", "failed_rules"),
-        ("request_id,verdict,failed_rules\nR1,eligible,\nR1,eligible,\n", "more than once"),
+        (
+            "request_id,member_uin,verdict,failed_rules\nR1,1,eligible,\nR1,1,eligible,\n",
+            "more than once",
+        ),
+        ("request_id,verdict,failed_rules\nR1,eligible,\n", "member_uin"),
     ],
 )
 def test_unusable_previous_verdicts_are_parameter_errors(tmp_path: Path, content, message):

@@ -1,0 +1,90 @@
+"""Point-in-time joins for judging a request at its requested_at (contract v1.1 section 4).
+
+Two vectorized building blocks, no loop over requests:
+
+- `state_at`: per (key, moment), the row of a history with the same key and the
+  greatest start <= the moment (an as-of join: sorted keys and `searchsorted`);
+- `spans` and `covering`: a history of events turned into half-open spans
+  [at, next at) per key, and the spans that contain each request's moment,
+  joined on the member's uin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+NEVER = np.iinfo(np.int64).max  # the end of a span that nothing ends
+
+
+def moments(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Timestamps as int64 microseconds since the epoch (NaT as NEVER)."""
+    stamps = pd.Series(values).astype("datetime64[us]")
+    out = stamps.to_numpy().view(np.int64).copy()
+    out[stamps.isna().to_numpy()] = NEVER
+    return out
+
+
+def _codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The values of both sides coded by one dictionary (equal text, equal code)."""
+    both = pa.chunked_array(
+        [
+            pa.array(left.astype("str"), type=pa.large_string(), from_pandas=True),
+            pa.array(right.astype("str"), type=pa.large_string(), from_pandas=True),
+        ]
+    ).combine_chunks()
+    codes = both.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[: len(left)], codes[len(left) :]
+
+
+def state_at(
+    keys: pd.Series, at: np.ndarray, history_keys: pd.Series, history_from: np.ndarray
+) -> np.ndarray:
+    """Per left row, the position in the history of the row with the same key and the greatest
+    start <= `at`; -1 where the history holds no such row. `at` and `history_from` are int64."""
+    if len(keys) == 0 or len(history_keys) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    left, right = _codes(keys, history_keys)
+    # One sortable integer per (key, moment): the key code, then the moment's rank.
+    ranked, rank = np.unique(np.concatenate([at, history_from]), return_inverse=True)
+    width = np.int64(len(ranked) + 1)
+    left_key = left * width + rank[: len(left)]
+    right_key = right * width + rank[len(left) :]
+    order = np.argsort(right_key, kind="stable")
+    found = np.searchsorted(right_key[order], left_key, side="right") - 1
+    safe = np.maximum(found, 0)
+    same = (found >= 0) & (right[order][safe] == left)
+    return np.where(same, order[safe], -1)
+
+
+def spans(keys: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per event, (position of the key's next event or -1, end of its span as int64).
+
+    An event's span runs from its moment to the next event of the same key; the
+    last event's span never ends.
+    """
+    codes, _ = pd.factorize(keys.astype("str"))
+    order = np.lexsort((at, codes))
+    ordered = codes[order]
+    has_next = np.zeros(len(order), dtype=bool)
+    has_next[:-1] = ordered[:-1] == ordered[1:]
+    following = np.full(len(order), -1, dtype=np.int64)
+    following[order[:-1][has_next[:-1]]] = order[1:][has_next[:-1]]
+    end = np.where(following >= 0, at[np.maximum(following, 0)], NEVER)
+    return following, end
+
+
+def covering(
+    cases: pd.DataFrame, spans_frame: pd.DataFrame, start: str = "start", end: str = "end"
+) -> pd.DataFrame:
+    """Pairs of (case, span) where the span belongs to the case's member and holds its moment.
+
+    `cases` has `case` (position), `uin` and `at` (int64); `spans_frame` has `uin`,
+    `start` and `end` (int64) and any other columns, carried along.
+    """
+    pairs = cases.merge(spans_frame, on="uin", how="inner", sort=False)
+    held = (pairs[start].to_numpy() <= pairs["at"].to_numpy()) & (
+        pairs["at"].to_numpy() < pairs[end].to_numpy()
+    )
+    return pairs[held].reset_index(drop=True)
