@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from auditkit.errors import ParameterError
+from auditkit.io.arrow import is_in
+from auditkit.io.arrow import positions as lookup
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.rules.features import lookup, open_order_mask, usable_voucher_mask
+from auditkit.rules.features import open_order_mask, usable_voucher_mask
 from auditkit.vocab import OrderStatus, VoucherAction, VoucherStatus, values
 
 Uins = frozenset[str] | None
@@ -42,7 +44,7 @@ def _uins(given: Iterable[str] | None) -> Uins:
 def _in_scope(uin: pd.Series, uins: Uins) -> np.ndarray:
     if uins is None:
         return np.ones(len(uin), dtype=bool)
-    return uin.isin(sorted(uins)).to_numpy(dtype=bool)
+    return is_in(uin, sorted(uins))
 
 
 def _scope_text(uins: Uins) -> str:

@@ -21,6 +21,7 @@ from auditkit.contract import (
     column_spec,
 )
 from auditkit.errors import InputError, Problem
+from auditkit.io.arrow import is_in
 from auditkit.io.read import SourceFile, find_table_files, read_files
 from auditkit.io.validate import (
     bool_values,
@@ -137,13 +138,13 @@ def events_problems(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         parents = frames[link.parent][link.column].astype("str")
         for rows, table, values, expected in (
             (
-                ~events.isin(parents.dropna()).to_numpy(dtype=bool),
+                ~is_in(events, parents.dropna()) & events.notna().to_numpy(),
                 link.table,
                 events,
                 f"{link.column} is not in {link.parent}",
             ),
             (
-                ~parents.isin(events.dropna()).to_numpy(dtype=bool),
+                ~is_in(parents, events.dropna()) & parents.notna().to_numpy(),
                 link.parent,
                 parents,
                 f"has no event in {link.table}; every row of {link.parent} needs at least one",

@@ -19,27 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from auditkit.contract import ACCOUNT_FIELDS
+from auditkit.io.arrow import positions as lookup
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 from auditkit.rules.model import Columns, Computed, Feature
 from auditkit.rules.timeline import covering, moments, spans, state_at
 from auditkit.vocab import Reads, Role, VoucherStatus
-
-
-def arrow_text(values: pd.Series | pd.Index) -> pa.Array:
-    """Values as one contiguous Arrow large_string array."""
-    array = pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def lookup(keys: pd.Series, universe: pd.Series | pd.Index) -> np.ndarray:
-    """Position of each key in `universe` (unique values), -1 where absent; hashed in Arrow."""
-    found = pc.index_in(arrow_text(keys), value_set=arrow_text(universe))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def take(column: pd.Series, positions: np.ndarray, found: np.ndarray) -> object:

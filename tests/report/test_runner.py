@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell
 
@@ -475,3 +476,64 @@ def test_report_prints_to_pdf(demo_run, tmp_path: Path):
     pdf = tmp_path / "report.pdf"
     execute.print_pdf(run.html, pdf, CHROMIUM)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+# ---- the reporting period ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["snapshot", "requested"])
+def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str):
+    """Requests of September, October and November in one extract; the October report."""
+    data = tmp_path / "data"
+    raw = demo.generate(requests=240, seed=5, as_of=dt.date(2026, 12, 1), request_months=3)
+    demo.write(raw, data)
+    requested = raw["requests"]["requested_at"]
+    counts = {
+        "before": int((requested < "2026-10-01").sum()),
+        "inside": int(((requested >= "2026-10-01") & (requested < "2026-11-01")).sum()),
+        "after": int((requested >= "2026-11-01").sum()),
+    }
+    assert all(counts.values())
+    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at=at)
+    population = run.manifest["population"]
+    assert population == {
+        "period": "2026-10",
+        "moment": at,
+        "requests_read": 240,
+        "requests_in_period": counts["inside"],
+        "requests_before_period": counts["before"],
+        "requests_after_period": counts["after"],
+        "requests_after_as_of": 0,  # as_of 2026-11-15 is after every October request
+    }
+    verdicts = pd.read_csv(run.folder / "verdicts.csv", dtype=str)
+    assert len(verdicts) == counts["inside"] == run.manifest["summary"]["requests"]
+    october = set(
+        raw["requests"]["request_id"][(requested >= "2026-10-01") & (requested < "2026-11-01")]
+    )
+    assert set(verdicts["request_id"]) == october
+    results = pd.read_parquet(run.folder / "results.parquet")
+    assert set(results["request_id"].astype(str)) == october
+    page = run.html.read_text("utf-8")
+    quality = {row[0]: int(row[1]) for row in table_rows(page, "data-quality")}
+    assert quality["requests made before 2026-10 (not judged)"] == counts["before"]
+    assert quality["requests made after 2026-10 (not judged)"] == counts["after"]
+    scope = html.unescape(re.search(r'<p class="ak-scope">(.*?)</p>', page, re.S).group(1))
+    assert f"judges the {counts['inside']:,} requests made in 2026-10" in scope
+    if at == "requested":
+        assert "each is judged at the moment it was made (its requested_at)" in scope
+    else:
+        assert "judged against the data as of 2026-11-15 (00:00 UTC), not at its own" in scope
+
+
+def test_snapshot_mode_counts_the_period_requests_made_after_as_of(tmp_path: Path):
+    data = tmp_path / "data"
+    raw = demo.generate(requests=120, seed=5, as_of=dt.date(2026, 11, 1))
+    demo.write(raw, data)
+    requested = raw["requests"]["requested_at"]
+    late = int((requested > "2026-10-20").sum())
+    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-10-20")
+    assert run.manifest["population"]["requests_after_as_of"] == late > 0
+    quality = {
+        row[0]: int(row[1]) for row in table_rows(run.html.read_text("utf-8"), "data-quality")
+    }
+    assert quality["requests of the period made after as_of 2026-10-20"] == late
