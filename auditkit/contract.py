@@ -32,6 +32,7 @@ from auditkit.vocab import (
 
 UIN_PATTERN = r"^[0-9]{1,20}$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
+CODE_PATTERN = r"^[A-Za-z0-9._\-]{1,128}$"
 INTEGER_PATTERN = r"^-?[0-9]{1,18}$"
 MAX_TEXT_LENGTH = 128
 TRUE_WORDS = ("true", "1")
@@ -44,6 +45,7 @@ NON_NEGATIVE_EXPECTED = "an amount >= 0.00"
 EXPECTED: dict[Kind, str] = {
     Kind.UIN: "1 to 20 ASCII digits",
     Kind.ID: "1-64 ASCII letters, digits or ._:- starting with a letter or digit",
+    Kind.CODE: "1-128 ASCII letters, digits or ._-",
     Kind.TEXT: f"text of at most {MAX_TEXT_LENGTH} characters",
     Kind.INTEGER: "an integer",
     Kind.MONEY: MONEY_EXPECTED,
@@ -63,6 +65,7 @@ class ColumnSpec:
     choices: tuple[str, ...] = ()
     non_negative: bool = False
     description: str = ""
+    optional_column: bool = False  # the whole column may be left out of the file
 
 
 def _enum(name: str, enum: type[StrEnum], required: bool = True) -> ColumnSpec:
@@ -109,6 +112,8 @@ TABLE_SPECS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("payer_uin", Kind.UIN, required=False),
         ColumnSpec("requested_at", Kind.TIMESTAMP),
         _enum("decision", Decision, required=False),
+        # Contract v1.1 section 6: the platform's error code when it refused the request.
+        ColumnSpec("decision_code", Kind.CODE, required=False, optional_column=True),
     ),
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLE_SPECS)
@@ -262,4 +267,5 @@ VERDICT_COLUMNS: tuple[str, ...] = (
     "error_rules",
     "decision",
     "control_exception",
+    "decision_code_check",  # contract v1.1 section 6, placed last
 )

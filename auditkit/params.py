@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from auditkit.errors import ParameterError
 from auditkit.vocab import CustomerTier, Moment, OrderStatus, values
 
@@ -75,7 +73,9 @@ class Params:
             ) from None
 
     @property
-    def as_of_timestamp(self) -> pd.Timestamp:
+    def as_of_timestamp(self):  # pandas.Timestamp; pandas is imported only when it is needed
+        import pandas as pd
+
         return pd.Timestamp(self.as_of)
 
     @property

@@ -133,12 +133,21 @@ class Kind(StrEnum):
 
     UIN = "uin"
     ID = "id"
+    CODE = "code"
     TEXT = "text"
     ENUM = "enum"
     INTEGER = "integer"
     MONEY = "money"
     BOOL = "bool"
     TIMESTAMP = "timestamp"
+
+
+class DecisionCodeCheck(StrEnum):
+    """Whether the platform's stated reason for a refusal is borne out (contract v1.1 section 6)."""
+
+    SUPPORTED = "supported"  # a rule the code stands for fails
+    UNSUPPORTED = "unsupported"  # none of the code's rules fails
+    UNMAPPED = "unmapped"  # the catalogue does not know the code
 
 
 class RunStatus(StrEnum):

@@ -30,6 +30,7 @@ FINDING_COLUMNS = (
     "verdict",
     "decision",
     "control_exception",
+    "decision_code_check",
 )
 REQUEST_COLUMNS = ("request_id", "member_uin", "admin_uin", "action", "payment_mode", "decision")
 
@@ -50,6 +51,7 @@ class FindingsFilter:
     segment: str = SEGMENTS[0]
     segment_value: str | None = None
     control_exceptions: tuple[str, ...] | None = None
+    decision_code_checks: tuple[str, ...] | None = None
     search: str = ""
 
     def __post_init__(self) -> None:
@@ -78,6 +80,7 @@ class Findings:
         verdicts = result.verdicts
         self._verdicts = verdicts
         self._exception = verdicts["control_exception"].astype("str").to_numpy()
+        self._code_check = verdicts["decision_code_check"].astype("str").to_numpy()
         self._search = {
             column: result.cases[column].astype("str").str.lower()
             for column in ("request_id", "member_uin", "admin_uin")
@@ -108,6 +111,8 @@ class Findings:
             keep &= self.segment_labels(f.segment) == f.segment_value
         if f.control_exceptions is not None:
             keep &= np.isin(self._exception, list(f.control_exceptions))
+        if f.decision_code_checks is not None:
+            keep &= np.isin(self._code_check, list(f.decision_code_checks))
         needle = f.search.strip().lower()
         if needle:
             found = np.zeros(self.requests, dtype=bool)
@@ -172,7 +177,7 @@ class Findings:
         data["reason"] = pd.Series(
             self.result.reason_texts[self.result.reason_codes[request, rule]], dtype="str"
         )
-        for name in ("verdict", "decision", "control_exception"):
+        for name in ("verdict", "decision", "control_exception", "decision_code_check"):
             data[name] = verdicts[name].iloc[request].reset_index(drop=True)
         return pd.DataFrame(data, columns=list(FINDING_COLUMNS))
 

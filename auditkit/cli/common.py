@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
+from auditkit.errors import ParameterError
 from auditkit.params import Params, parse_date, read_params_file
 from auditkit.vocab import Moment, values
 
@@ -80,6 +82,30 @@ def add_params_options(parser: argparse.ArgumentParser, as_of_help: str = "") ->
     parser.add_argument(
         "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
     )
+
+
+def add_catalogue_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decision-codes",
+        type=Path,
+        help="JSON file mapping platform error codes to rule ids, replacing the built-in map",
+    )
+
+
+def catalogue_of(args: argparse.Namespace):
+    """The rule catalogue of the run: POB, with the --decision-codes map when one is given."""
+    from auditkit.rules.pob import POB
+
+    path = getattr(args, "decision_codes", None)
+    if path is None:
+        return POB
+    try:
+        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ParameterError(
+            f"--decision-codes {path}: cannot read a JSON object ({error})"
+        ) from None
+    return POB.with_decision_codes(mapping)
 
 
 def params_of(args: argparse.Namespace) -> Params:

@@ -9,8 +9,10 @@ from pathlib import Path
 from auditkit.cli.common import (
     EXIT_OK,
     PhaseClock,
+    add_catalogue_options,
     add_data_option,
     add_params_options,
+    catalogue_of,
     params_of,
 )
 from auditkit.errors import ParameterError
@@ -26,13 +28,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from auditkit.io.write import write_tables
 
     params = params_of(args)
+    catalogue = catalogue_of(args)
     clock = PhaseClock()
     tables = load_tables(args.data, progress=clock, require_history=params.at_requested)
     late = requests_after(tables, params)
     if late:
         print(f"auditkit: warning: {late}", file=sys.stderr)
     clock("evaluate")
-    result = evaluate(tables, params)
+    result = evaluate(tables, params, catalogue)
     clock("tabulate")
     results = result.results_table() if args.format == "parquet" else result.results
     frames = {"results": results, "verdicts": result.verdicts}
@@ -107,6 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", required=True, type=Path, help="folder to write results and verdicts into"
     )
     add_params_options(check)
+    add_catalogue_options(check)
     check.add_argument("--format", choices=("csv", "parquet"), default="csv")
     check.set_defaults(run=cmd_check)
 

@@ -2,7 +2,9 @@
 
 Each request is judged at its requested_at with the default parameters; the
 platform approves eligible requests and refuses the others, except for a
-small, configurable share of mistakes (`ERROR_RATES`). Some requests have no
+small, configurable share of mistakes (`ERROR_RATES`). A refusal carries the
+error code of the first failing rule (contract v1.1 section 6), a few of them
+a wrong code or one the catalogue does not map. Some requests have no
 recorded decision yet.
 """
 
@@ -12,22 +14,29 @@ import numpy as np
 import pandas as pd
 
 from auditkit.engine.evaluate import evaluate
+from auditkit.engine.tabulate import rule_bits
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.vocab import VERDICT_CODE, Decision, Moment, Verdict
+from auditkit.rules.pob import POB
+from auditkit.vocab import VERDICT_CODE, Decision, Moment, Status, Verdict
 
 # Share of ineligible requests approved anyway, and of eligible ones refused anyway.
 ERROR_RATES = {"approved_but_ineligible": 0.02, "rejected_but_eligible": 0.01}
 UNDECIDED_SHARE = 0.05
+WRONG_CODE_SHARE = 0.04  # refusals citing a code whose rules all hold
+UNMAPPED_CODE = "InternalError.UnknownReason"
+UNMAPPED_SHARE = 0.01
 
 
 def decide(
     requests: pd.DataFrame, tables: Tables, as_of: object, seed: int, rates: dict | None = None
 ) -> pd.DataFrame:
-    """The requests with `decision` following each one's verdict at its requested_at."""
+    """The requests with `decision` and `decision_code` following each one's verdict at its
+    requested_at."""
     rates = ERROR_RATES | (rates or {})
     rng = np.random.default_rng([seed, 11])
-    verdict = evaluate(tables, Params(as_of=as_of, at=Moment.REQUESTED)).verdict_codes
+    result = evaluate(tables, Params(as_of=as_of, at=Moment.REQUESTED), POB)
+    verdict = result.verdict_codes
     n = len(requests)
     eligible = verdict == VERDICT_CODE[Verdict.ELIGIBLE]
     wrong = np.where(
@@ -37,5 +46,43 @@ def decide(
     )
     approved = eligible ^ wrong
     decision = np.where(approved, Decision.APPROVED.value, Decision.REJECTED.value).astype(object)
-    decision[rng.random(n) < UNDECIDED_SHARE] = None
-    return requests.assign(decision=decision)
+    code = _codes(rng, rule_bits(result.status_codes, Status.FAIL), ~approved & ~eligible)
+    # Refused although eligible: the platform cites some reason the data does not show.
+    code = np.where(~approved & eligible, _any_code(rng, n), code)
+    undecided = rng.random(n) < UNDECIDED_SHARE
+    decision[undecided] = None
+    code[undecided | approved] = None
+    return requests.assign(decision=decision, decision_code=code)
+
+
+def _codes_of_rules() -> tuple[np.ndarray, np.ndarray]:
+    """(rules x codes table of the codes that stand for each rule, how many each rule has)."""
+    codes: dict[str, list[str]] = {rule_id: [] for rule_id in POB.rule_ids}
+    for code, rule_ids in POB.decision_codes:
+        for rule_id in rule_ids:
+            codes[rule_id].append(code)
+    width = max(len(found) for found in codes.values())
+    table = np.full((len(codes), width), None, dtype=object)
+    for j, found in enumerate(codes.values()):  # the 13 rules
+        table[j, : len(found)] = found
+    return table, np.array([len(found) for found in codes.values()])
+
+
+def _any_code(rng: np.random.Generator, n: int) -> np.ndarray:
+    every = np.array([code for code, _ in POB.decision_codes], dtype=object)
+    return every[rng.integers(0, len(every), n)]
+
+
+def _codes(rng: np.random.Generator, failing: np.ndarray, refused: np.ndarray) -> np.ndarray:
+    """A code of each refused request's first failing rule; some wrong, some unmapped."""
+    n = len(failing)
+    lowest = failing & -failing  # the first failing rule's bit
+    first = np.where(lowest > 0, np.log2(np.maximum(lowest, 1)).astype(np.int64), -1)
+    table, counts = _codes_of_rules()
+    rule = np.maximum(first, 0)
+    pick = (rng.random(n) * np.maximum(counts[rule], 1)).astype(np.int64)
+    code = np.where(first >= 0, table[rule, pick], None).astype(object)
+    draw = rng.random(n)
+    code = np.where(draw < WRONG_CODE_SHARE, _any_code(rng, n), code)
+    code = np.where(draw > 1 - UNMAPPED_SHARE, UNMAPPED_CODE, code)
+    return np.where(refused, code, None).astype(object)

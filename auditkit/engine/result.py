@@ -49,6 +49,10 @@ class AuditResult:
     def rule_ids(self) -> list[str]:
         return self.catalogue.rule_ids
 
+    @property
+    def decision_code_map(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.catalogue.decision_code_map())
+
     @cached_property
     def rule_texts(self) -> list[RuleText]:
         """Each rule's title and fixed sentences for this evaluation's parameters."""

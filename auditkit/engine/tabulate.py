@@ -19,6 +19,7 @@ from auditkit.vocab import (
     VERDICT_CODE,
     ControlException,
     Decision,
+    DecisionCodeCheck,
     Status,
     Verdict,
     values,
@@ -39,6 +40,9 @@ class Judged(Protocol):
     @property
     def verdict_codes(self) -> np.ndarray: ...
 
+    @property
+    def decision_code_map(self) -> dict[str, tuple[str, ...]]: ...
+
 
 def categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     """Categorical over categories already known to be unique (from factorize).
@@ -53,13 +57,16 @@ def categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
+def rule_bits(status_codes: np.ndarray, status: Status) -> np.ndarray:
+    """One integer per request whose bit j says "rule j has this status" (up to 63 rules)."""
+    hit = status_codes == STATUS_CODE[status]
+    packed = np.packbits(hit, axis=1, bitorder="little").astype(np.int64)
+    return (packed << (8 * np.arange(packed.shape[1], dtype=np.int64))).sum(axis=1)
+
+
 def joined_rule_ids(status_codes: np.ndarray, rule_ids: list[str], status: Status):
     """Per request, the ids of the rules with `status`, joined by ';' (a categorical)."""
-    hit = status_codes == STATUS_CODE[status]
-    # One integer per request whose bit j says "rule j has this status".
-    packed = np.packbits(hit, axis=1, bitorder="little").astype(np.int64)
-    bits = (packed << (8 * np.arange(packed.shape[1], dtype=np.int64))).sum(axis=1)
-    patterns, uniques = pd.factorize(bits)
+    patterns, uniques = pd.factorize(rule_bits(status_codes, status))
     labels = [
         ";".join(rule_id for j, rule_id in enumerate(rule_ids) if int(pattern) >> j & 1)
         for pattern in uniques  # distinct patterns only: at most 2**13
@@ -83,6 +90,39 @@ def exception_codes(decision: pd.Series, verdict_codes: np.ndarray) -> np.ndarra
     )
 
 
+def decision_code_checks(
+    decision: pd.Series,
+    codes: pd.Series,
+    status_codes: np.ndarray,
+    rule_ids: list[str],
+    code_map: dict[str, tuple[str, ...]],
+) -> pd.Categorical:
+    """Per request: supported, unsupported, unmapped, or '' (no code, or not rejected).
+
+    A code is supported when at least one of the rules it stands for fails.
+    """
+    position = {rule_id: j for j, rule_id in enumerate(rule_ids)}
+    code_of, known = pd.factorize(codes.astype("str"), use_na_sentinel=True)
+    mapped = np.array([code in code_map for code in known] + [False], dtype=bool)
+    masks = np.array(
+        [sum(1 << position[r] for r in code_map.get(code, ()) if r in position) for code in known]
+        + [0],
+        dtype=np.int64,
+    )  # one entry per distinct code, not per request
+    rejected = (decision == Decision.REJECTED).to_numpy(dtype=bool) & (code_of >= 0)
+    failing = rule_bits(status_codes, Status.FAIL)
+    check = np.select(
+        [
+            rejected & ~mapped[code_of],
+            rejected & ((masks[code_of] & failing) != 0),
+            rejected,
+        ],
+        [3, 1, 2],
+        default=0,
+    )
+    return pd.Categorical.from_codes(check, categories=["", *values(DecisionCodeCheck)])
+
+
 def verdicts_frame(result: Judged) -> pd.DataFrame:
     """The contract's verdicts table: one row per request."""
     cases = result.cases
@@ -102,6 +142,13 @@ def verdicts_frame(result: Judged) -> pd.DataFrame:
         "error_rules": joined_rule_ids(result.status_codes, result.rule_ids, Status.ERROR),
         "decision": decision,
         "control_exception": exceptions,
+        "decision_code_check": decision_code_checks(
+            decision,
+            cases["decision_code"],
+            result.status_codes,
+            result.rule_ids,
+            result.decision_code_map,
+        ),
     }
     return pd.DataFrame({name: columns[name] for name in VERDICT_COLUMNS})
 

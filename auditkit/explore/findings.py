@@ -23,7 +23,15 @@ from auditkit.engine.result import AuditResult
 from auditkit.explore.controls import ANY, ANY_OPTION, button, chosen, dropdown, guarded, html_box
 from auditkit.io.write import export_csv, export_excel
 from auditkit.render.html import css_name, message, text
-from auditkit.vocab import Action, ControlException, PaymentMode, Status, Verdict, values
+from auditkit.vocab import (
+    Action,
+    ControlException,
+    DecisionCodeCheck,
+    PaymentMode,
+    Status,
+    Verdict,
+    values,
+)
 
 PAGE_SIZES = (10, 25, 50, 100)
 DOWNLOAD_LINK_MAX_BYTES = 20 * 1024 * 1024
@@ -89,6 +97,11 @@ class FindingsControls:
                 *[(e, (e,)) for e in values(ControlException)],
                 ("none", ("",)),
             ],
+            "code_check": [
+                ANY_OPTION,
+                *[(c, (c,)) for c in values(DecisionCodeCheck)],
+                ("no code, or not rejected", ("",)),
+            ],
         }
         self.rule_filter = dropdown("Rule", options["rule"], ANY, "ak-rule-filter")
         self.status_filter = dropdown(
@@ -101,6 +114,9 @@ class FindingsControls:
         )
         self.exception_filter = dropdown(
             "Control exception", options["exception"], ANY, "ak-exception-filter", "320px"
+        )
+        self.code_check_filter = dropdown(
+            "Platform's reason", options["code_check"], ANY, "ak-code-check-filter", "320px"
         )
         self.segment_filter = dropdown(
             "Segment", list(SEGMENTS), SEGMENTS[0], "ak-segment-filter", "260px"
@@ -135,6 +151,7 @@ class FindingsControls:
             self.action_filter,
             self.payment_filter,
             self.exception_filter,
+            self.code_check_filter,
             self.segment_value_filter,
             self.search_box,
             self.sort_column,
@@ -156,6 +173,7 @@ class FindingsControls:
             segment=self.segment_filter.value,
             segment_value=chosen(self.segment_value_filter),
             control_exceptions=chosen(self.exception_filter),
+            decision_code_checks=chosen(self.code_check_filter),
             search=self.search_box.value,
         )
 
@@ -166,6 +184,7 @@ class FindingsControls:
             self.action_filter,
             self.payment_filter,
             self.exception_filter,
+            self.code_check_filter,
             self.segment_value_filter,
             self.sort_column,
         ):
@@ -183,10 +202,10 @@ class FindingsControls:
                 [
                     self.payment_filter,
                     self.exception_filter,
-                    self.segment_filter,
-                    self.segment_value_filter,
+                    self.code_check_filter,
                 ]
             ),
+            widgets.HBox([self.segment_filter, self.segment_value_filter]),
         ]
 
 

@@ -17,6 +17,7 @@ from auditkit.contract import (
     HISTORY_TABLES,
     MONEY_COLUMNS,
     TABLE_NAMES,
+    TABLE_SPECS,
     cents_column,
     column_spec,
 )
@@ -91,8 +92,20 @@ def extra_column(table: str, name: str) -> str:
 
 
 def convert(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed frame: enums as categoricals, money as int64 cents, bools, naive-UTC timestamps."""
+    """Typed frame: enums as categoricals, money as int64 cents, bools, naive-UTC timestamps.
+
+    A column the contract lets a file leave out (`decision_code`) is added, empty.
+    """
     out: dict[str, object] = {}
+    absent = [
+        spec.name
+        for spec in TABLE_SPECS[table]
+        if spec.optional_column and spec.name not in frame.columns
+    ]
+    if absent:
+        frame = frame.assign(
+            **{name: pd.Series(pd.NA, index=frame.index, dtype="str") for name in absent}
+        )
     for name in frame.columns:
         spec = column_spec(table, name)
         raw = frame[name]

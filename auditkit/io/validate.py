@@ -17,6 +17,7 @@ import pyarrow
 import pyarrow.compute as pc
 
 from auditkit.contract import (
+    CODE_PATTERN,
     EXPECTED,
     FALSE_WORDS,
     ID_PATTERN,
@@ -29,7 +30,6 @@ from auditkit.contract import (
     UNIQUE_EXPECTED,
     UNIQUE_KEYS,
     ColumnSpec,
-    column_names,
     column_spec,
 )
 from auditkit.errors import Problem
@@ -65,6 +65,10 @@ def _matches(series: pd.Series, pattern: str) -> pd.Series:
 
 def id_ok(series: pd.Series) -> pd.Series:
     return _matches(series, ID_PATTERN)
+
+
+def code_ok(series: pd.Series) -> pd.Series:
+    return _matches(series, CODE_PATTERN)
 
 
 def text_ok(series: pd.Series) -> pd.Series:
@@ -132,6 +136,7 @@ def unique_ok(series: pd.Series) -> pd.Series:
 VALUE_CHECKS = {
     Kind.UIN: uin_ok,
     Kind.ID: id_ok,
+    Kind.CODE: code_ok,
     Kind.TEXT: text_ok,
     Kind.INTEGER: integer_ok,
     Kind.MONEY: money_ok,
@@ -160,13 +165,26 @@ def unique_key_expected(table: str) -> str:
 
 
 def unique_key_ok(table: str, frame: pd.DataFrame) -> pd.Series:
-    """False on every row whose key pair occurs more than once; the moment compared parsed."""
+    """False on every row whose key pair occurs more than once; the moment compared parsed.
+
+    Sorted codes compared with their neighbours: no hashing of (text, moment) tuples.
+    """
     first, second = UNIQUE_KEYS[table]
-    moments = timestamp_values(frame[second])
-    key = pd.DataFrame({"a": frame[first].astype("str"), "b": moments})
-    comparable = key["a"].notna() & key["b"].notna()
-    duplicated = key.duplicated(keep=False) & comparable
-    return ~duplicated
+    array = _arrow_text(frame[first])
+    if isinstance(array, pyarrow.ChunkedArray):
+        array = array.combine_chunks()
+    codes = array.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    moments = timestamp_values(frame[second]).astype("datetime64[ns]")
+    comparable = frame[first].notna().to_numpy() & moments.notna().to_numpy()
+    stamps = moments.to_numpy().view(np.int64)
+    order = np.lexsort((stamps, codes))
+    same = (codes[order][1:] == codes[order][:-1]) & (stamps[order][1:] == stamps[order][:-1])
+    repeated = np.zeros(len(order), dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    duplicated = np.zeros(len(order), dtype=bool)
+    duplicated[order] = repeated
+    return pd.Series(~(duplicated & comparable), index=frame.index)
 
 
 def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema:
@@ -175,11 +193,12 @@ def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema
         spec.name: pa.Column(
             checks=_value_checks(spec),
             nullable=not spec.required,
-            required=True,
+            required=not spec.optional_column,
             coerce=False,
         )
         for spec in TABLE_SPECS[table]
     }
+    needed = {spec.name for spec in TABLE_SPECS[table] if not spec.optional_column}
     wide = [
         pa.Check(
             lambda f, rule=rule: rule.ok(f).fillna(True).astype(bool),
@@ -187,7 +206,7 @@ def pandera_schema(table: str, present_columns: list[str]) -> pa.DataFrameSchema
             name=rule.expected,
         )
         for rule in ROW_RULES.get(table, ())
-        if set(column_names(table)) <= set(present_columns)
+        if needed <= set(present_columns)
     ]
     if table in UNIQUE_KEYS and set(UNIQUE_KEYS[table]) <= set(present_columns):
         expected = unique_key_expected(table)

@@ -164,36 +164,56 @@ def open_orders(tables: Tables, params: Params) -> pd.DataFrame:
     return tables.orders[open_order_mask(tables, params)]
 
 
-def open_order_spans(tables: Tables, params: Params) -> pd.DataFrame:
-    """Per order event with a blocking status: the order, and the span [at, next event) it holds."""
+def _window(requests: pd.DataFrame) -> tuple[int, int]:
+    """The earliest and latest request moments: spans outside them can hold no request."""
+    at = request_moments(requests)
+    return (int(at.min()), int(at.max())) if len(at) else (0, -1)
+
+
+def open_order_spans(tables: Tables, params: Params, requests: pd.DataFrame) -> pd.DataFrame:
+    """Per order event with a blocking status whose span [at, next event) meets a request's
+    moment: the order's uin, the span, the event and the order's position."""
     events, orders = tables.order_events, tables.orders
     at = moments(events["at"])
     _, end = spans(events["order_id"], at)
-    position = lookup(events["order_id"], orders["order_id"])
-    rows = np.flatnonzero(
-        events["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
-        & (position >= 0)
-    )
-    order = position[rows]
+    first, last = _window(requests)
+    blocking = events["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
+    rows = np.flatnonzero(blocking & (end > first) & (at <= last))
+    position = lookup(events["order_id"].iloc[rows], orders["order_id"])
+    rows, position = rows[position >= 0], position[position >= 0]
     return pd.DataFrame(
         {
-            "uin": orders["uin"].astype("str").to_numpy()[order],
-            "order_id": orders["order_id"].to_numpy()[order],
-            "order_type": orders["order_type"].to_numpy()[order],
-            "status": events["status"].to_numpy()[rows],
-            "amount_cents": orders["amount_cents"].to_numpy()[order],
-            "created_at": orders["created_at"].to_numpy()[order],
+            "uin": orders["uin"].take(position).reset_index(drop=True),
             "start": at[rows],
             "end": end[rows],
+            "event": rows,
+            "parent": position,
+        }
+    )
+
+
+def _open_order_rows(tables: Tables, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The orders open at each case's moment, with their status then (drill-down evidence)."""
+    orders, events = tables.orders, tables.order_events
+    order, event = pairs["parent"].to_numpy(), pairs["event"].to_numpy()
+    return pd.DataFrame(
+        {
+            "case": pairs["case"].to_numpy(),
+            "uin": pairs["uin"].to_numpy(),
+            "order_id": orders["order_id"].take(order).to_numpy(),
+            "order_type": orders["order_type"].take(order).to_numpy(),
+            "status": events["status"].take(event).to_numpy(),
+            "amount_cents": orders["amount_cents"].to_numpy()[order],
+            "created_at": orders["created_at"].take(order).to_numpy(),
         }
     )
 
 
 def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
     if params.at_requested:
-        rows = covering(_cases(requests), open_order_spans(tables, params))
+        pairs = covering(_cases(requests), open_order_spans(tables, params, requests))
+        rows = _open_order_rows(tables, pairs)
         count, cents, example = per_case(rows, "order_id", "amount_cents", len(requests))
-        rows = rows.drop(columns=["at", "start", "end"])
     else:
         rows = open_orders(tables, params)
         count, cents, example = per_member(rows, "order_id", "amount_cents", requests["member_uin"])
@@ -220,42 +240,58 @@ def usable_vouchers(tables: Tables, params: Params) -> pd.DataFrame:
     return tables.vouchers[usable_voucher_mask(tables, params)]
 
 
-def usable_voucher_spans(tables: Tables, params: Params) -> pd.DataFrame:
+def usable_voucher_spans(tables: Tables, params: Params, requests: pd.DataFrame) -> pd.DataFrame:
     """Per voucher event that leaves a sub-customer voucher valid with money left: the span
-    [at, min(next event, expires_at)) in which the voucher is usable."""
+    [at, min(next event, expires_at)) in which it is usable, if that meets a request's moment."""
     events, vouchers = tables.voucher_events, tables.vouchers
     at = moments(events["at"])
     _, next_at = spans(events["voucher_id"], at)
     position = lookup(events["voucher_id"], vouchers["voucher_id"])
     safe = np.maximum(position, 0)
-    expires = moments(vouchers["expires_at"])[safe]  # NaT (no expiry) is NEVER
+    end = np.minimum(next_at, moments(vouchers["expires_at"])[safe])  # no expiry is NEVER
+    first, last = _window(requests)
     rows = np.flatnonzero(
         (position >= 0)
         & vouchers["subcustomer_voucher"].to_numpy(dtype=bool)[safe]
         & (events["status"] == VoucherStatus.VALID).to_numpy(dtype=bool)
         & (events["remaining_amount_cents"].to_numpy() > 0)
+        & (end > first)
+        & (at <= last)
     )
-    voucher = position[rows]
     return pd.DataFrame(
         {
-            "uin": vouchers["uin"].astype("str").to_numpy()[voucher],
-            "voucher_id": vouchers["voucher_id"].to_numpy()[voucher],
-            "status": events["status"].to_numpy()[rows],
-            "remaining_amount_cents": events["remaining_amount_cents"].to_numpy()[rows],
-            "expires_at": vouchers["expires_at"].to_numpy()[voucher],
+            "uin": vouchers["uin"].take(position[rows]).reset_index(drop=True),
             "start": at[rows],
-            "end": np.minimum(next_at[rows], expires[rows]),
+            "end": end[rows],
+            "event": rows,
+            "parent": position[rows],
+        }
+    )
+
+
+def _usable_voucher_rows(tables: Tables, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The vouchers usable at each case's moment, with their state then (drill-down evidence)."""
+    vouchers, events = tables.vouchers, tables.voucher_events
+    voucher, event = pairs["parent"].to_numpy(), pairs["event"].to_numpy()
+    return pd.DataFrame(
+        {
+            "case": pairs["case"].to_numpy(),
+            "uin": pairs["uin"].to_numpy(),
+            "voucher_id": vouchers["voucher_id"].take(voucher).to_numpy(),
+            "status": events["status"].take(event).to_numpy(),
+            "remaining_amount_cents": events["remaining_amount_cents"].to_numpy()[event],
+            "expires_at": vouchers["expires_at"].take(voucher).to_numpy(),
         }
     )
 
 
 def _usable_vouchers_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
     if params.at_requested:
-        rows = covering(_cases(requests), usable_voucher_spans(tables, params))
+        pairs = covering(_cases(requests), usable_voucher_spans(tables, params, requests))
+        rows = _usable_voucher_rows(tables, pairs)
         count, cents, example = per_case(
             rows, "voucher_id", "remaining_amount_cents", len(requests)
         )
-        rows = rows.drop(columns=["at", "start", "end"])
     else:
         rows = usable_vouchers(tables, params)
         count, cents, example = per_member(

@@ -14,12 +14,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from auditkit.contract import CODE_PATTERN
+from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 from auditkit.rules.phrasing import render
@@ -178,6 +181,29 @@ class Catalogue:
 
     def decision_code_map(self) -> Mapping[str, tuple[str, ...]]:
         return dict(self.decision_codes)
+
+    def with_decision_codes(self, mapping: object) -> Catalogue:
+        """This catalogue with another decision-code map, e.g. read from a JSON file:
+        {"Code.Name": ["POB-J07", ...], ...}. Anything else is a ParameterError."""
+        if not isinstance(mapping, dict) or not mapping:
+            raise ParameterError("decision codes: expected a JSON object of code -> [rule ids]")
+        codes = []
+        for code, rule_ids in mapping.items():
+            if not re.fullmatch(CODE_PATTERN, code):
+                raise ParameterError(
+                    f"decision code {code!r}: expected 1-128 ASCII letters, digits or ._-"
+                )
+            if (
+                not isinstance(rule_ids, list)
+                or not rule_ids
+                or not all(isinstance(r, str) and r in self.rule_ids for r in rule_ids)
+            ):
+                raise ParameterError(
+                    f"decision code {code!r} maps to {rule_ids!r}; expected a non-empty list of "
+                    f"rule ids among {self.rule_ids}"
+                )
+            codes.append((code, tuple(rule_ids)))
+        return self.replace(decision_codes=tuple(codes))
 
     def replace(self, **changes: object) -> Catalogue:
         return dataclasses.replace(self, **changes)

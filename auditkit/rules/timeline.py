@@ -38,6 +38,14 @@ def _codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes[: len(left)], codes[len(left) :]
 
 
+def key_codes(keys: pd.Series) -> np.ndarray:
+    """Text keys as int64 codes (equal text, equal code), hashed in Arrow."""
+    array = pa.array(keys.astype("str"), type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def state_at(
     keys: pd.Series, at: np.ndarray, history_keys: pd.Series, history_from: np.ndarray
 ) -> np.ndarray:
@@ -64,7 +72,7 @@ def spans(keys: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     An event's span runs from its moment to the next event of the same key; the
     last event's span never ends.
     """
-    codes, _ = pd.factorize(keys.astype("str"))
+    codes = key_codes(keys)
     order = np.lexsort((at, codes))
     ordered = codes[order]
     has_next = np.zeros(len(order), dtype=bool)
@@ -75,16 +83,31 @@ def spans(keys: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return following, end
 
 
-def covering(
-    cases: pd.DataFrame, spans_frame: pd.DataFrame, start: str = "start", end: str = "end"
-) -> pd.DataFrame:
+def covering(cases: pd.DataFrame, spans_frame: pd.DataFrame) -> pd.DataFrame:
     """Pairs of (case, span) where the span belongs to the case's member and holds its moment.
 
     `cases` has `case` (position), `uin` and `at` (int64); `spans_frame` has `uin`,
-    `start` and `end` (int64) and any other columns, carried along.
+    `start` and `end` (int64) and any other columns, carried along. A range join on
+    sorted key codes: each case meets only its member's spans, no hash join.
     """
-    pairs = cases.merge(spans_frame, on="uin", how="inner", sort=False)
-    held = (pairs[start].to_numpy() <= pairs["at"].to_numpy()) & (
-        pairs["at"].to_numpy() < pairs[end].to_numpy()
-    )
-    return pairs[held].reset_index(drop=True)
+    at = cases["at"].to_numpy()
+    start, end = spans_frame["start"].to_numpy(), spans_frame["end"].to_numpy()
+    left, right = _codes(cases["uin"], spans_frame["uin"])
+    if len(at):
+        # Spans that hold no request's moment at all cannot match: most of a year of history.
+        useful = np.flatnonzero((end > at.min()) & (start <= at.max()))
+    else:
+        useful = np.zeros(0, dtype=np.int64)
+    order = useful[np.argsort(right[useful], kind="stable")]
+    ordered = right[order]
+    low = np.searchsorted(ordered, left, side="left")
+    counts = np.searchsorted(ordered, left, side="right") - low
+    case_of = np.repeat(np.arange(len(cases)), counts)
+    first = np.cumsum(counts) - counts
+    span_of = order[np.repeat(low, counts) + np.arange(counts.sum()) - np.repeat(first, counts)]
+    held = (start[span_of] <= at[case_of]) & (at[case_of] < end[span_of])
+    case_of, span_of = case_of[held], span_of[held]
+    pairs = spans_frame.iloc[span_of].reset_index(drop=True)
+    pairs.insert(0, "case", cases["case"].to_numpy()[case_of])
+    pairs.insert(1, "at", at[case_of])
+    return pairs

@@ -30,6 +30,7 @@ VERDICT_HEADER = [
     "error_rules",
     "decision",
     "control_exception",
+    "decision_code_check",
 ]
 RULE_IDS = [f"POB-J{i:02d}" for i in range(1, 11)] + ["POB-Q01", "POB-Q02", "POB-Q03"]
 AS_OF = ("--as-of", "2026-11-01")

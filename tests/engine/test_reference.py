@@ -79,6 +79,38 @@ class Request:
     mode: str
     payer_uin: str | None
     decision: str | None
+    decision_code: str | None = None
+
+
+# Contract v1.1 section 6: the default map of the platform's error codes to rules.
+DECISION_CODES = {
+    "FailedOperation.AuthInfoEmpty": ["POB-J01"],
+    "FailedOperation.AuthNotEnterprise": ["POB-J01"],
+    "FailedOperation.AuthInfoNotSame": ["POB-J01"],
+    "UnsupportedOperation.MemberIsAgent": ["POB-J02"],
+    "UnsupportedOperation.ExistedAgent": ["POB-J02", "POB-J09"],
+    "UnsupportedOperation.ExistedClient": ["POB-J02", "POB-J09"],
+    "UnsupportedOperation.AgentNotSame": ["POB-J04"],
+    "UnsupportedOperation.MemberIsNotClient": ["POB-J04"],
+    "UnsupportedOperation.MemberHasVoucher": ["POB-J05"],
+    "UnsupportedOperation.MemberAccountArrears": ["POB-J06", "POB-Q01"],
+    "UnsupportedOperation.AbnormalFinancialStatusOfMember": ["POB-J06", "POB-Q01"],
+    "UnsupportedOperation.OrderInProgressExisted": ["POB-J07", "POB-Q02"],
+    "FailedOperation.PayUinIllegal": ["POB-J08"],
+    "UnsupportedOperation.PayerArrearsAndNoCreditAccount": ["POB-J10"],
+    "UnsupportedOperation.AbnormalFinancialStatusOfAdmin": ["POB-J10"],
+    "UnsupportedOperation.MemberNoPayment": ["POB-Q03"],
+}
+
+
+def reference_code_check(statuses: list[str], req: Request) -> str:
+    """supported / unsupported / unmapped / '' for one request, as section 6 says."""
+    if req.decision != "rejected" or req.decision_code is None:
+        return ""
+    if req.decision_code not in DECISION_CODES:
+        return "unmapped"
+    failing = {rule for rule, status in zip(RULE_IDS, statuses, strict=True) if status == "fail"}
+    return "supported" if failing & set(DECISION_CODES[req.decision_code]) else "unsupported"
 
 
 def is_verified(account: Account, params: Params) -> bool:
@@ -367,7 +399,10 @@ def requests_strategy(draw: st.DrawFn) -> list[tuple[Request, dict[str, str | No
             action=draw(st.sampled_from(["join", "join", "quit"])),
             mode=draw(st.sampled_from(["pay_on_behalf", "pay_on_behalf", "self_pay"])),
             payer_uin=payer,
-            decision=draw(st.sampled_from([None, "approved", "rejected"])),
+            decision=draw(st.sampled_from([None, "approved", "rejected", "rejected"])),
+            decision_code=draw(
+                st.sampled_from([None, "UnknownCode.X", *DECISION_CODES, *DECISION_CODES])
+            ),
         )
         row = {
             "request_id": r.request_id,
@@ -378,6 +413,7 @@ def requests_strategy(draw: st.DrawFn) -> list[tuple[Request, dict[str, str | No
             "payer_uin": payer,
             "requested_at": "2026-10-20",
             "decision": r.decision,
+            "decision_code": r.decision_code,
         }
         out.append((r, row))
     return out
@@ -475,6 +511,7 @@ def test_engine_matches_reference(world: tuple[list, list, list, list, Params]) 
                 "error_rules": errors,
                 "decision": r.decision,
                 "control_exception": exception,
+                "decision_code_check": reference_code_check(expected_status[r.request_id], r),
             }
         )
     assert actual == expected

@@ -796,6 +796,7 @@ def test_verdicts_columns_follow_the_contract() -> None:
         "error_rules",
         "decision",
         "control_exception",
+        "decision_code_check",
     ]
 
 
