@@ -9,8 +9,11 @@ from auditkit.cli.common import (
     EXIT_OK,
     PhaseClock,
     add_data_option,
+    add_db_option,
     add_params_options,
+    open_register,
     params_of,
+    record_findings,
 )
 from auditkit.errors import ParameterError
 from auditkit.params import parse_date
@@ -20,32 +23,50 @@ def cmd_check(args: argparse.Namespace) -> int:
     from auditkit.analysis.summaries import summary_text
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.store import describe
-    from auditkit.io.manifest import utc_now
+    from auditkit.io.manifest import sha256_file, utc_now
     from auditkit.io.tables import load_tables
     from auditkit.io.write import write_tables
 
     params = params_of(args)
     clock = PhaseClock()
-    tables = load_tables(args.data, progress=clock)
-    clock("evaluate")
-    result = evaluate(tables, params)
-    clock("tabulate")
-    results = result.results_table() if args.format == "parquet" else result.results
-    frames = {"results": results, "verdicts": result.verdicts}
-    clock("write")
-    # as_of, the catalogue and the inputs are recorded next to the results, in the same atomic step.
-    manifest = {
-        **describe(tables, result),
-        "command": "check",
-        "written_at": utc_now(),
-        "verdicts": result.verdict_counts(),
-        "control_exceptions": result.exception_counts(),
-    }
-    written = write_tables(
-        frames, Path(args.out), args.format, documents={"manifest.json": manifest}
-    )
+    register = open_register(args.db)  # a bad --db is refused before the data is read
+    try:
+        tables = load_tables(args.data, progress=clock)
+        clock("evaluate")
+        result = evaluate(tables, params)
+        verdicts = result.verdicts
+        # as_of, the catalogue and the inputs are recorded next to the results, in the same atomic step.
+        manifest = {
+            **describe(tables, result),
+            "command": "check",
+            "written_at": utc_now(),
+            "verdicts": result.verdict_counts(),
+            "control_exceptions": result.exception_counts(),
+        }
+        recorded = None
+        if register is not None:
+            clock("record findings")
+            recorded, verdicts = record_findings(register, result, "check")
+            manifest["review"] = recorded
+        clock("tabulate")
+        results = result.results_table() if args.format == "parquet" else result.results
+        frames = {"results": results, "verdicts": verdicts}
+        clock("write")
+        written = write_tables(
+            frames, Path(args.out), args.format, documents={"manifest.json": manifest}
+        )
+        if register is not None and recorded is not None:
+            register.attach_manifest(int(recorded["run_id"]), sha256_file(written["manifest.json"]))
+    finally:
+        if register is not None:
+            register.close()
     clock.finish()
     print(summary_text(result))
+    if recorded is not None:
+        print(
+            f"review register {recorded['register']}: run {recorded['run_id']} recorded "
+            f"{recorded['findings']} finding(s), {recorded['new']} seen for the first time"
+        )
     for path in written.values():
         print(f"wrote {path}")
     return EXIT_OK
@@ -93,6 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_params_options(check)
     check.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    add_db_option(check, records=True)
     check.set_defaults(run=cmd_check)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
