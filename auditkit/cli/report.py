@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option
+from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option, add_db_option, open_register
 from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 
@@ -22,11 +22,40 @@ def stop_on_sigterm() -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from auditkit.report.runner import run_report
-
     stop_on_sigterm()
     clock = PhaseClock()
-    run = run_report(
+    register = open_register(args.db)
+    try:
+        run = _run(args, clock, register)
+    finally:
+        if register is not None:
+            register.close()
+    clock.finish()
+    summary = run.manifest["summary"]
+    print(
+        f"{run.manifest['period']} (as of {run.manifest['as_of']}): "
+        f"{summary['requests']} requests, {summary['eligible']} eligible, "
+        f"{summary['ineligible']} ineligible, {summary['unknown']} unknown"
+    )
+    review = run.manifest.get("review")
+    if review:
+        print(
+            f"review register {review['register']}: run {review['run_id']} recorded "
+            f"{review['findings']} finding(s), {review['new']} seen for the first time"
+        )
+    for warning in run.warnings:
+        print(f"auditkit: {warning}", file=sys.stderr)
+    print(f"report: {run.html}")
+    if run.pdf:
+        print(f"pdf:    {run.pdf}")
+    print(f"index:  {run.index}")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, clock: PhaseClock, register: object):
+    from auditkit.report.runner import run_report
+
+    return run_report(
         args.data,
         args.period,
         args.out,
@@ -38,21 +67,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         cell_timeout=args.cell_timeout,
         progress=clock,
+        register=register,
+        supersede=args.supersede,
     )
-    clock.finish()
-    summary = run.manifest["summary"]
-    print(
-        f"{run.manifest['period']} (as of {run.manifest['as_of']}): "
-        f"{summary['requests']} requests, {summary['eligible']} eligible, "
-        f"{summary['ineligible']} ineligible, {summary['unknown']} unknown"
-    )
-    for warning in run.warnings:
-        print(f"auditkit: {warning}", file=sys.stderr)
-    print(f"report: {run.html}")
-    if run.pdf:
-        print(f"pdf:    {run.pdf}")
-    print(f"index:  {run.index}")
-    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,5 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=CELL_TIMEOUT,
         help=f"seconds one notebook cell may run (default {CELL_TIMEOUT})",
+    )
+    add_db_option(report, records=True)
+    report.add_argument(
+        "--supersede",
+        action="store_true",
+        help="replace a report that was signed off; the signed version is kept as "
+        "OUT/PERIOD/superseded-<timestamp>/",
     )
     report.set_defaults(run=cmd_report)
