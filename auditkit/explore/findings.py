@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from itables.widget import ITable
 
-from auditkit.analysis.findings import FINDING_COLUMNS, Findings, FindingsFilter
+from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.analysis.summaries import SEGMENTS
 from auditkit.engine.result import AuditResult
 from auditkit.explore.controls import ANY, ANY_OPTION, button, chosen, dropdown, guarded, html_box
+from auditkit.explore.review import ReviewBoard, ReviewPanel, review_filter_options
 from auditkit.io.write import export_csv, export_excel
 from auditkit.render.html import css_name, message, text
 from auditkit.vocab import Action, ControlException, PaymentMode, Status, Verdict, values
@@ -73,6 +74,9 @@ class FindingsControls:
 
     def __init__(self, index: Findings, rule_ids: list[str]) -> None:
         self.index = index
+        self.review_filter = dropdown(
+            "Review state", review_filter_options(), ANY, "ak-review-filter", "300px"
+        )
         options = {
             "rule": [ANY_OPTION, *[(r, r) for r in rule_ids]],
             "status": [
@@ -118,7 +122,7 @@ class FindingsControls:
         self.search_box.add_class("ak-search")
         self.sort_column = dropdown(
             "Sort by",
-            [("input order", ANY), *[(c, c) for c in FINDING_COLUMNS]],
+            [("input order", ANY), *[(c, c) for c in index.columns]],
             ANY,
             "ak-sort-column",
         )
@@ -139,6 +143,7 @@ class FindingsControls:
             self.search_box,
             self.sort_column,
             self.sort_descending,
+            self.review_filter,
         )
 
     def fill_segment_values(self) -> None:
@@ -157,6 +162,7 @@ class FindingsControls:
             segment_value=chosen(self.segment_value_filter),
             control_exceptions=chosen(self.exception_filter),
             search=self.search_box.value,
+            review_codes=chosen(self.review_filter),
         )
 
     def reset(self) -> None:
@@ -168,6 +174,7 @@ class FindingsControls:
             self.exception_filter,
             self.segment_value_filter,
             self.sort_column,
+            self.review_filter,
         ):
             control.value = ANY
         self.status_filter.value = DEFAULT_STATUSES
@@ -187,14 +194,18 @@ class FindingsControls:
                     self.segment_value_filter,
                 ]
             ),
+            widgets.HBox([self.review_filter]),
         ]
 
 
 class FindingsPages(FindingsControls):
     """The selection the controls describe, sorted, and the page of it that is shown."""
 
-    def __init__(self, result: AuditResult, page_size: int) -> None:
-        super().__init__(Findings(result), result.rule_ids)
+    def __init__(self, result: AuditResult, page_size: int, review: ReviewBoard | None) -> None:
+        index = Findings(result)
+        if review is not None:
+            index.set_review(review.codes, review.labels)
+        super().__init__(index, result.rule_ids)
         self.selection = np.zeros(0, dtype=np.int64)
         self.page = 0
         self.page_size = dropdown(
@@ -205,6 +216,7 @@ class FindingsPages(FindingsControls):
         self.next_button = button("Next ▶", "ak-next-page")
         self.table = findings_page_table(self.index.frame(self.selection[:0]))
         self.drill_select = dropdown("Request on this page", [], None, "ak-drill-select", "360px")
+        self.review: ReviewPanel | None = None  # set by FindingsTab when a register is open
 
     def refresh(self) -> None:
         """Select and sort the findings the controls describe; show the current page."""
@@ -245,6 +257,9 @@ class FindingsPages(FindingsControls):
         ids = list(dict.fromkeys(frame["request_id"].astype("str")))
         self.drill_select.options = ids
         self.drill_select.value = ids[0] if ids else None
+        if self.review is not None:
+            on_page = self.selection[start : start + self.page_size.value]
+            self.review.offer(self.review.board.keys(on_page))
 
 
 class FindingsTab(FindingsPages):
@@ -256,8 +271,10 @@ class FindingsTab(FindingsPages):
         export_dir: Path,
         open_request: Callable[[str], None],
         page_size: int = 25,
+        review: ReviewBoard | None = None,
+        review_changed: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(result, page_size)
+        super().__init__(result, page_size, review)
         self.export_dir = export_dir
         self.open_request = open_request
         self._muted = False
@@ -266,6 +283,15 @@ class FindingsTab(FindingsPages):
         self.export_csv_button = button("Export CSV", "ak-export-csv")
         self.export_excel_button = button("Export Excel", "ak-export-excel")
         self.export_message = html_box("ak-export-message")
+        self.review = (
+            ReviewPanel(
+                review,
+                review_changed or self.show_page,
+                lambda: review.keys(self.selection),
+            )
+            if review is not None
+            else None
+        )
         self._wire()
         self.widget = widgets.VBox(
             [
@@ -285,8 +311,11 @@ class FindingsTab(FindingsPages):
                 widgets.HBox([self.drill_select, self.drill_button]),
                 widgets.HBox([self.export_csv_button, self.export_excel_button]),
                 self.export_message,
+                *([self.review.widget] if self.review is not None else []),
             ]
         )
+        if self.review is None:
+            self.review_filter.layout.display = "none"
         self.refresh()
 
     def _wire(self) -> None:
