@@ -46,7 +46,7 @@ def database_url(target: str | Path) -> URL:
         return URL.create("sqlite+pysqlite", database=str(Path(given).expanduser().absolute()))
     try:
         url = make_url(given)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ParameterError(f"--db {redacted(given)} is not a database URL") from None
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername=PSYCOPG)
@@ -74,7 +74,7 @@ def redacted(url: str | URL) -> str:
     """A URL as it may be printed or stored: the password replaced by ***."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(a malformed URL)"
 
 

@@ -85,10 +85,13 @@ def review_state_column(codes: np.ndarray, rule_ids: list[str]) -> pd.Categorica
     shifts = 4 * np.arange(ordered.shape[1], dtype=np.int64)
     packed = np.where(reviewed, ((ordered + 1) << shifts).sum(axis=1), 0)
     patterns, uniques = pd.factorize(packed)
-    labels = [_label(int(pattern), ordered.shape[1]) for pattern in uniques]
-    if not labels:
+    if not len(uniques):
         return pd.Categorical([], categories=[""])
-    return pd.Categorical.from_codes(patterns, categories=pd.Index(labels))
+    # Never reviewed and explicitly open both read "open": two patterns, one label.
+    label_of, labels = pd.factorize(
+        np.asarray([_label(int(pattern), ordered.shape[1]) for pattern in uniques], dtype=object)
+    )
+    return pd.Categorical.from_codes(label_of[patterns], categories=pd.Index(labels, dtype="str"))
 
 
 def with_review_state(

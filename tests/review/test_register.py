@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -282,3 +283,15 @@ def test_reviewed_frame_columns(register, result):
     frame = register.reviewed()
     assert isinstance(frame, pd.DataFrame) and frame.empty
     assert ReviewState.WAIVER_EXPIRED not in [s.value for s in ReviewState][:6]
+
+
+def test_never_reviewed_and_explicitly_open_read_the_same():
+    from auditkit.review.states import NOT_A_FINDING, STATE_CODE, UNREVIEWED
+
+    open_, confirmed = STATE_CODE[ReviewState.OPEN], STATE_CODE[ReviewState.CONFIRMED]
+    codes = np.array(
+        [[open_, confirmed], [UNREVIEWED, confirmed], [UNREVIEWED, NOT_A_FINDING]], dtype=np.int8
+    )
+    column = review_state_column(codes, ["POB-J01", "POB-J02"])
+    assert column.tolist() == ["open;confirmed", "open;confirmed", ""]
+    assert list(column.categories).count("open;confirmed") == 1
