@@ -25,7 +25,9 @@ class DrillTab:
         self.result = result
         self.board = review
         self.review = (
-            ReviewPanel(review, review_changed or self.refresh) if review is not None else None
+            ReviewPanel(review, review_changed or self.refresh, css="ak-review-drill")
+            if review is not None
+            else None
         )
         self.shown: str | None = None
         self.request = widgets.Text(

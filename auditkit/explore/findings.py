@@ -288,6 +288,7 @@ class FindingsTab(FindingsPages):
                 review,
                 review_changed or self.show_page,
                 lambda: review.keys(self.selection),
+                css="ak-review-findings",
             )
             if review is not None
             else None

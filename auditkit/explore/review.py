@@ -105,6 +105,7 @@ class ReviewPanel:
         board: ReviewBoard,
         changed: Callable[[], None],
         selection: Callable[[], list[Key]] | None = None,
+        css: str = "",
     ) -> None:
         self.board = board
         self.changed = changed
@@ -145,6 +146,8 @@ class ReviewPanel:
             ]
         )
         self.widget.add_class("ak-review")
+        if css:
+            self.widget.add_class(css)  # which tab's panel, for the page and its tests
 
     def offer(self, keys: list[Key]) -> None:
         """The findings the reviewer may pick from (e.g. those on the page, or of one request)."""
