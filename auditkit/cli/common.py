@@ -6,9 +6,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditkit.params import Params, parse_date, read_params_file
 from auditkit.review import DEFAULT_DB
+
+if TYPE_CHECKING:  # imported lazily at run time: SQLAlchemy and pandas are heavy
+    import pandas as pd
+
+    from auditkit.engine.result import AuditResult
+    from auditkit.review.register import Register
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -98,7 +105,7 @@ def add_db_option(parser: argparse.ArgumentParser, records: bool = False) -> Non
         )
 
 
-def open_register(db: str | None):  # -> Register | None (imported lazily: SQLAlchemy is heavy)
+def open_register(db: str | None) -> Register | None:
     """The review register of --db, opened and migrated; None when --db was not given."""
     if db is None:
         return None
@@ -107,7 +114,9 @@ def open_register(db: str | None):  # -> Register | None (imported lazily: SQLAl
     return Register.open(db)
 
 
-def record_findings(register, result, command: str, period: str | None = None):
+def record_findings(
+    register: Register, result: AuditResult, command: str, period: str | None = None
+) -> tuple[dict[str, object], pd.DataFrame]:
     """Record the run's findings; return the manifest's `review` entry and verdicts with review_state."""
     from auditkit.review.states import state_codes, with_review_state
 

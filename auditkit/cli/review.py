@@ -98,7 +98,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    from auditkit.report.signoff import sign_off
+    from auditkit.report.signoff import sign_off, signed_manifest
     from auditkit.report.store import check_period
     from auditkit.review.changes import check_name
     from auditkit.review.register import Register
@@ -106,6 +106,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     period = check_period(args.period)
     by = check_name(args.by)
     role = SignoffRole(args.role)
+    signed_manifest(args.reports, period)  # refuse a period without a report before opening
     with Register.open(args.db) as register:
         recorded = sign_off(register, args.reports, period, role, by)
     print(

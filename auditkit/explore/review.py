@@ -53,6 +53,7 @@ class ReviewBoard:
         self.run_id = recorded.run_id
         self.codes = state_codes(result, recorded.reviewed)
         self._ids = result.cases["request_id"].astype("str").to_numpy(dtype=object)
+        self._rows = pd.Index(self._ids)  # request_id -> row, built once (request ids are unique)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -71,7 +72,8 @@ class ReviewBoard:
         return list(zip(self._ids[request[found]], rule_ids[rule[found]], strict=True))
 
     def state(self, key: Key) -> str:
-        row = self.result.row_of(key[0])
+        """The state shown for a (request_id, rule_id); '' when it is not a finding."""
+        row = self._rows.get_loc(key[0])
         code = int(self.codes[row, self.result.rule_ids.index(key[1])])
         return "" if code < 0 else SHOWN[code]
 
