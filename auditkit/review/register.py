@@ -36,7 +36,7 @@ from auditkit.vocab import ReviewState, ReviewVia, SignoffRole
 # Params.at ("snapshot" or "requested", contract §4) is recorded as the moment judged;
 # evaluations without it judge the snapshot.
 SNAPSHOT = "snapshot"
-LOOKUP_CHUNK = 500  # request ids per IN (...) list
+LOOKUP_CHUNK = 500  # (request_id, rule_id) pairs per IN (...) list
 HISTORY_COLUMNS = (
     "request_id",
     "rule_id",
@@ -413,15 +413,24 @@ def _upsert_findings(connection: Connection, keys: pd.DataFrame, run_id: int) ->
 
 
 def _current(connection: Connection, wanted: pd.DataFrame) -> pd.DataFrame:
-    """The findings named in `wanted` as they stand, locked until the transaction ends."""
+    """The findings named in `wanted` as they stand, locked until the transaction ends.
+
+    Rows are locked in (request_id, rule_id) order, chunk after chunk, so two
+    transactions never take the same locks in opposite orders (PostgreSQL
+    would end one of them as a deadlock; SQLite has one writer at a time).
+    """
     f = schema.findings
     columns = ("id", "request_id", "rule_id", "state", "note", "expires", "changed_at")
-    requests = sorted(set(wanted["request_id"]))
+    pairs = sorted(set(zip(wanted["request_id"], wanted["rule_id"], strict=True)))
     parts = []
-    for start in range(0, len(requests), LOOKUP_CHUNK):
-        chunk = requests[start : start + LOOKUP_CHUNK]
-        query = sa.select(*(f.c[c] for c in columns)).where(f.c.request_id.in_(chunk))
-        parts.append(_frame(connection.execute(query.with_for_update()), columns))
+    for start in range(0, len(pairs), LOOKUP_CHUNK):
+        query = (
+            sa.select(*(f.c[c] for c in columns))
+            .where(sa.tuple_(f.c.request_id, f.c.rule_id).in_(pairs[start : start + LOOKUP_CHUNK]))
+            .order_by(f.c.request_id, f.c.rule_id)
+            .with_for_update()
+        )
+        parts.append(_frame(connection.execute(query), columns))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 

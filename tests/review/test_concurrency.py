@@ -86,7 +86,7 @@ def test_four_processes_setting_50_states_each_lose_nothing(register_db, tmp_pat
         assert worker.returncode == 0, err
         outcomes += json.loads(out)
     assert len(outcomes) == PROCESSES * CHANGES
-    assert [code for code, _ in outcomes] == [0] * len(outcomes), outcomes
+    assert [(code, err) for code, err in outcomes if code != 0] == []
     assert not [err for _, err in outcomes if "locked" in err.lower() or err.strip()]
 
     with Register.open(register_db) as register, register.engine.connect() as connection:
