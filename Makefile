@@ -38,6 +38,7 @@ format: $(BIN)/auditkit
 bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_whatif.py
+	$(BIN)/python benchmarks/bench_review.py
 
 clean:
 	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/index.html .pytest_cache .ruff_cache

@@ -269,3 +269,10 @@ VERDICT_COLUMNS: tuple[str, ...] = (
     "control_exception",
     "decision_code_check",  # contract v1.1 section 6, placed last
 )
+
+# ---- the review register (contract §7) ---------------------------------------------
+
+# Added to verdicts, after all other columns, when a run is recorded in a register.
+REVIEW_STATE_COLUMN = "review_state"
+# What `review import` reads and `review export` writes first.
+REVIEW_EXCHANGE_COLUMNS: tuple[str, ...] = ("request_id", "rule_id", "state", "note", "expires")

@@ -61,3 +61,7 @@ class ParameterError(AuditkitError):
 
 class ReportError(AuditkitError):
     """Producing a report failed; the previous report was left in place."""
+
+
+class RegisterError(AuditkitError):
+    """The review register cannot be opened, migrated or written (connection, permissions)."""

@@ -184,14 +184,47 @@ class VoucherAction(StrEnum):
     VOID = "void"
 
 
+class ReviewState(StrEnum):
+    """What a reviewer concluded about a finding (a failing or erroring rule of a request).
+
+    `WAIVER_EXPIRED` is never set: it is how a waiver whose `expires` is before
+    a run's as_of is shown, and such a finding counts as open.
+    """
+
+    OPEN = "open"
+    UNDER_REVIEW = "under_review"
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false_positive"
+    WAIVED = "waived"
+    REMEDIATED = "remediated"
+    WAIVER_EXPIRED = "waiver_expired"
+
+
+class SignoffRole(StrEnum):
+    """Who signs a period's report off: the one who prepared it, then the one who reviewed it."""
+
+    PREPARER = "preparer"
+    REVIEWER = "reviewer"
+
+
+class ReviewVia(StrEnum):
+    """Through which front end a review state was set; recorded in the history."""
+
+    CLI = "cli"
+    IMPORT = "import"
+    EXPLORER = "explorer"
+
+
 class EnvVar(StrEnum):
-    """Environment variables by which `auditkit explore` configures the explorer's kernel."""
+    """Environment variables: how `auditkit explore` configures the explorer's kernel, and who reviews."""
 
     DATA = "AUDITKIT_EXPLORE_DATA"
     AS_OF = "AUDITKIT_EXPLORE_AS_OF"
     AT = "AUDITKIT_EXPLORE_AT"
     EXPORTS = "AUDITKIT_EXPLORE_EXPORTS"
     DEMO_REQUESTS = "AUDITKIT_EXPLORE_DEMO_REQUESTS"
+    REVIEW_DB = "AUDITKIT_EXPLORE_DB"
+    USER = "AUDITKIT_USER"
 
 
 def values(enum: type[StrEnum]) -> list[str]:
@@ -204,3 +237,7 @@ STATUSES: tuple[Status, ...] = tuple(Status)
 STATUS_CODE: dict[Status, int] = {status: code for code, status in enumerate(STATUSES)}
 VERDICTS: tuple[Verdict, ...] = tuple(Verdict)
 VERDICT_CODE: dict[Verdict, int] = {verdict: code for code, verdict in enumerate(VERDICTS)}
+# States a reviewer may set (every ReviewState but the shown-only WAIVER_EXPIRED).
+SETTABLE_STATES: tuple[ReviewState, ...] = tuple(
+    state for state in ReviewState if state is not ReviewState.WAIVER_EXPIRED
+)

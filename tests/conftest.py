@@ -8,10 +8,16 @@ defaults, so a test states only what matters to it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pgcluster
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -176,3 +182,68 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str
     captured = capsys.readouterr()
     err = "\n".join(line for line in captured.err.splitlines() if not line.startswith("[auditkit]"))
     return code, captured.out, err
+
+
+# ---- review registers: SQLite always, PostgreSQL where a server can be had ---------
+
+POSTGRES_URL_VARIABLE = "AUDITKIT_TEST_POSTGRES_URL"
+BACKENDS = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A PostgreSQL server for the tests (url), or why there is none (reason)."""
+
+    url: str | None
+    reason: str = ""
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """$AUDITKIT_TEST_POSTGRES_URL (CI starts one), else a throwaway cluster from Debian's binaries."""
+    given = os.environ.get(POSTGRES_URL_VARIABLE)
+    if given:
+        yield PostgresServer(given)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="auditkit-pg-"))
+    try:
+        url = pgcluster.start(folder)
+    except pgcluster.Unavailable as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        yield PostgresServer(None, f"{error}; or set {POSTGRES_URL_VARIABLE} to a server URL")
+        return
+    try:
+        yield PostgresServer(url)
+    finally:
+        pgcluster.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _admin_url(url: str) -> str:
+    """A server URL as libpq reads it (psycopg does not know SQLAlchemy's driver suffix)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def register_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty review register: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "reports" / "review.db")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    if server.url is None:
+        pytest.skip(f"no PostgreSQL server: {server.reason}")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"auditkit_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_url(server.url)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

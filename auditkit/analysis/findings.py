@@ -33,6 +33,7 @@ FINDING_COLUMNS = (
     "decision_code_check",
 )
 REQUEST_COLUMNS = ("request_id", "member_uin", "admin_uin", "action", "payment_mode", "decision")
+REVIEW_COLUMN = "review_state"  # added when review states are attached (`Findings.set_review`)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class FindingsFilter:
     control_exceptions: tuple[str, ...] | None = None
     decision_code_checks: tuple[str, ...] | None = None
     search: str = ""
+    review_codes: tuple[int, ...] | None = None  # codes into the attached review labels
 
     def __post_init__(self) -> None:
         if self.segment not in SEGMENTS:
@@ -86,6 +88,18 @@ class Findings:
             for column in ("request_id", "member_uin", "admin_uin")
         }
         self._segments: dict[str, np.ndarray] = {}
+        self.review_codes: np.ndarray | None = None
+        self.review_labels: np.ndarray = np.asarray([""], dtype=object)
+
+    def set_review(self, codes: np.ndarray, labels: tuple[str, ...]) -> None:
+        """Attach a review state code per (request, rule); code c shows labels[c], -1 shows ''."""
+        self.review_codes = codes
+        self.review_labels = np.asarray(("", *labels), dtype=object)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of `frame`: FINDING_COLUMNS, then review_state when states are attached."""
+        return FINDING_COLUMNS + ((REVIEW_COLUMN,) if self.review_codes is not None else ())
 
     # ---- selecting --------------------------------------------------------------------
 
@@ -132,6 +146,8 @@ class Findings:
         if f.statuses is not None:
             codes = [STATUS_CODE[Status(s)] for s in f.statuses]
             keep = keep & np.isin(status, codes)
+        if f.review_codes is not None and self.review_codes is not None:
+            keep = keep & np.isin(self.review_codes, list(f.review_codes))
         return np.flatnonzero(keep)
 
     # ---- sorting ----------------------------------------------------------------------
@@ -142,10 +158,13 @@ class Findings:
         """The positions ordered by `column` (stable: ties keep request-major order)."""
         if column is None:
             return positions[::-1] if descending else positions
-        if column not in FINDING_COLUMNS:
-            raise ParameterError(f"cannot sort by {column!r}; expected one of {FINDING_COLUMNS}")
+        if column not in self.columns:
+            raise ParameterError(f"cannot sort by {column!r}; expected one of {self.columns}")
         request, rule = np.divmod(positions, self.rules)
-        if column == "rule_id":
+        if column == REVIEW_COLUMN:
+            rank = _dense_rank(self.review_labels)
+            key = rank[self.review_codes[request, rule].astype(np.int64) + 1]
+        elif column == "rule_id":
             key = rule
         elif column == "status":
             rank = _dense_rank(values(Status))
@@ -179,7 +198,10 @@ class Findings:
         )
         for name in ("verdict", "decision", "control_exception", "decision_code_check"):
             data[name] = verdicts[name].iloc[request].reset_index(drop=True)
-        return pd.DataFrame(data, columns=list(FINDING_COLUMNS))
+        if self.review_codes is not None:
+            shown = self.review_labels[self.review_codes[request, rule].astype(np.int64) + 1]
+            data[REVIEW_COLUMN] = pd.Series(shown, dtype="str")
+        return pd.DataFrame(data, columns=list(self.columns))
 
     def member_uins(self, positions: np.ndarray) -> frozenset[str]:
         """Member uins of the requests the findings belong to."""

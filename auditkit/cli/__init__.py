@@ -12,12 +12,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from auditkit.cli import core, explore, report
+from auditkit.cli import core, explore, report, review
 from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT
 from auditkit.errors import AuditkitError, InputError, ParameterError
 from auditkit.version import __version__
 
-GROUPS = (core, explore, report)
+GROUPS = (core, explore, report, review)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,10 +7,18 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditkit.errors import ParameterError
 from auditkit.params import Params, parse_date, read_params_file
+from auditkit.review import DEFAULT_DB
 from auditkit.vocab import Moment, values
+
+if TYPE_CHECKING:  # imported lazily at run time: SQLAlchemy and pandas are heavy
+    import pandas as pd
+
+    from auditkit.engine.result import AuditResult
+    from auditkit.review.register import Register
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -116,3 +124,47 @@ def params_of(args: argparse.Namespace) -> Params:
     if getattr(args, "at", None):
         overrides["at"] = args.at
     return Params.from_dict(overrides)
+
+
+def add_db_option(parser: argparse.ArgumentParser, records: bool = False) -> None:
+    """--db: the review register. Commands that only `records` use it when it is given."""
+    where = f"an SQLite file (default {DEFAULT_DB}) or a database URL such as postgresql://host/db"
+    if records:
+        parser.add_argument(
+            "--db",
+            nargs="?",
+            const=str(DEFAULT_DB),
+            default=None,
+            metavar="DB",
+            help=f"record the run's findings in the review register and add review_state: {where}",
+        )
+    else:
+        parser.add_argument(
+            "--db", default=str(DEFAULT_DB), metavar="DB", help=f"the review register: {where}"
+        )
+
+
+def open_register(db: str | None) -> Register | None:
+    """The review register of --db, opened and migrated; None when --db was not given."""
+    if db is None:
+        return None
+    from auditkit.review.register import Register
+
+    return Register.open(db)
+
+
+def record_findings(
+    register: Register, result: AuditResult, command: str, period: str | None = None
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """Record the run's findings; return the manifest's `review` entry and verdicts with review_state."""
+    from auditkit.review.states import state_codes, with_review_state
+
+    recorded = register.record_run(result, command, period)
+    codes = state_codes(result, recorded.reviewed)
+    facts = {
+        "register": register.label,
+        "run_id": recorded.run_id,
+        "findings": recorded.findings,
+        "new": recorded.new,
+    }
+    return facts, with_review_state(result.verdicts, codes, result.rule_ids)

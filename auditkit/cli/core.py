@@ -11,9 +11,12 @@ from auditkit.cli.common import (
     PhaseClock,
     add_catalogue_options,
     add_data_option,
+    add_db_option,
     add_params_options,
     catalogue_of,
+    open_register,
     params_of,
+    record_findings,
 )
 from auditkit.errors import ParameterError
 from auditkit.params import parse_date
@@ -23,36 +26,54 @@ def cmd_check(args: argparse.Namespace) -> int:
     from auditkit.analysis.summaries import requests_after, summary_text
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.store import describe
-    from auditkit.io.manifest import utc_now
+    from auditkit.io.manifest import sha256_file, utc_now
     from auditkit.io.tables import load_tables
     from auditkit.io.write import write_tables
 
     params = params_of(args)
     catalogue = catalogue_of(args)
     clock = PhaseClock()
-    tables = load_tables(args.data, progress=clock, require_history=params.at_requested)
-    late = requests_after(tables, params)
-    if late:
-        print(f"auditkit: warning: {late}", file=sys.stderr)
-    clock("evaluate")
-    result = evaluate(tables, params, catalogue)
-    clock("tabulate")
-    results = result.results_table() if args.format == "parquet" else result.results
-    frames = {"results": results, "verdicts": result.verdicts}
-    clock("write")
-    # as_of, the catalogue and the inputs are recorded next to the results, in the same atomic step.
-    manifest = {
-        **describe(tables, result),
-        "command": "check",
-        "written_at": utc_now(),
-        "verdicts": result.verdict_counts(),
-        "control_exceptions": result.exception_counts(),
-    }
-    written = write_tables(
-        frames, Path(args.out), args.format, documents={"manifest.json": manifest}
-    )
+    register = open_register(args.db)  # a bad --db is refused before the data is read
+    try:
+        tables = load_tables(args.data, progress=clock, require_history=params.at_requested)
+        late = requests_after(tables, params)
+        if late:
+            print(f"auditkit: warning: {late}", file=sys.stderr)
+        clock("evaluate")
+        result = evaluate(tables, params, catalogue)
+        verdicts = result.verdicts
+        # as_of, the catalogue and the inputs are recorded next to the results, in the same atomic step.
+        manifest = {
+            **describe(tables, result),
+            "command": "check",
+            "written_at": utc_now(),
+            "verdicts": result.verdict_counts(),
+            "control_exceptions": result.exception_counts(),
+        }
+        recorded = None
+        if register is not None:
+            clock("record findings")
+            recorded, verdicts = record_findings(register, result, "check")
+            manifest["review"] = recorded
+        clock("tabulate")
+        results = result.results_table() if args.format == "parquet" else result.results
+        frames = {"results": results, "verdicts": verdicts}
+        clock("write")
+        written = write_tables(
+            frames, Path(args.out), args.format, documents={"manifest.json": manifest}
+        )
+        if register is not None and recorded is not None:
+            register.attach_manifest(int(recorded["run_id"]), sha256_file(written["manifest.json"]))
+    finally:
+        if register is not None:
+            register.close()
     clock.finish()
     print(summary_text(result))
+    if recorded is not None:
+        print(
+            f"review register {recorded['register']}: run {recorded['run_id']} recorded "
+            f"{recorded['findings']} finding(s), {recorded['new']} seen for the first time"
+        )
     for path in written.values():
         print(f"wrote {path}")
     return EXIT_OK
@@ -112,6 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_params_options(check)
     add_catalogue_options(check)
     check.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    add_db_option(check, records=True)
     check.set_defaults(run=cmd_check)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")

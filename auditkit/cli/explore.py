@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, add_data_option
+from auditkit.cli.common import EXIT_OK, add_data_option, add_db_option
 from auditkit.vocab import Moment, values
 
 
@@ -20,6 +20,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         open_browser=not args.no_browser,
         demo_requests=args.demo_requests,
         at=args.at,
+        db=args.db,
+        user=args.user,
     )
     return EXIT_OK
 
@@ -54,5 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         help="size of the demo data set when --data is not given (default 2000)",
+    )
+    add_db_option(explore, records=True)
+    explore.add_argument(
+        "--user",
+        help="the reviewer's name recorded with every state set (default: $AUDITKIT_USER, "
+        "else the operating-system user)",
     )
     explore.set_defaults(run=cmd_explore)

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option
+from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option, add_db_option, open_register
 from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 from auditkit.vocab import Moment, values
@@ -23,11 +23,43 @@ def stop_on_sigterm() -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from auditkit.report.runner import run_report
-
     stop_on_sigterm()
     clock = PhaseClock()
-    run = run_report(
+    register = open_register(args.db)
+    try:
+        run = _run(args, clock, register)
+    finally:
+        if register is not None:
+            register.close()
+    clock.finish()
+    summary = run.manifest["summary"]
+    population = run.manifest["population"]
+    print(
+        f"{run.manifest['period']} (as of {run.manifest['as_of']}, judged at "
+        f"{population['moment']}): {summary['requests']} requests, {summary['eligible']} "
+        f"eligible, {summary['ineligible']} ineligible, {summary['unknown']} unknown; "
+        f"{population['requests_before_period']} before and "
+        f"{population['requests_after_period']} after the period not judged"
+    )
+    review = run.manifest.get("review")
+    if review:
+        print(
+            f"review register {review['register']}: run {review['run_id']} recorded "
+            f"{review['findings']} finding(s), {review['new']} seen for the first time"
+        )
+    for warning in run.warnings:
+        print(f"auditkit: {warning}", file=sys.stderr)
+    print(f"report: {run.html}")
+    if run.pdf:
+        print(f"pdf:    {run.pdf}")
+    print(f"index:  {run.index}")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, clock: PhaseClock, register: object):
+    from auditkit.report.runner import run_report
+
+    return run_report(
         args.data,
         args.period,
         args.out,
@@ -40,24 +72,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         cell_timeout=args.cell_timeout,
         progress=clock,
+        register=register,
+        supersede=args.supersede,
     )
-    clock.finish()
-    summary = run.manifest["summary"]
-    population = run.manifest["population"]
-    print(
-        f"{run.manifest['period']} (as of {run.manifest['as_of']}, judged at "
-        f"{population['moment']}): {summary['requests']} requests, {summary['eligible']} "
-        f"eligible, {summary['ineligible']} ineligible, {summary['unknown']} unknown; "
-        f"{population['requests_before_period']} before and "
-        f"{population['requests_after_period']} after the period not judged"
-    )
-    for warning in run.warnings:
-        print(f"auditkit: {warning}", file=sys.stderr)
-    print(f"report: {run.html}")
-    if run.pdf:
-        print(f"pdf:    {run.pdf}")
-    print(f"index:  {run.index}")
-    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -108,5 +125,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=CELL_TIMEOUT,
         help=f"seconds one notebook cell may run (default {CELL_TIMEOUT})",
+    )
+    add_db_option(report, records=True)
+    report.add_argument(
+        "--supersede",
+        action="store_true",
+        help="replace a report that was signed off; the signed version is kept as "
+        "OUT/PERIOD/superseded-<timestamp>/",
     )
     report.set_defaults(run=cmd_report)

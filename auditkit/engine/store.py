@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -35,11 +36,14 @@ def describe(tables: Tables, result: AuditResult) -> dict[str, object]:
     return describe_inputs(tables, result.params, result.catalogue.fingerprint(), result.rule_ids)
 
 
-def save(result: AuditResult, folder: Path) -> list[Path]:
-    """Write results.parquet, verdicts.csv and cases.parquet into `folder`."""
+def save(result: AuditResult, folder: Path, verdicts: pd.DataFrame | None = None) -> list[Path]:
+    """Write results.parquet, verdicts.csv and cases.parquet into `folder`.
+
+    `verdicts` replaces `result.verdicts` when given (e.g. with review_state added).
+    """
     folder = Path(folder)
     write_frame(result.results_table(), folder / RESULTS)
-    write_frame(result.verdicts, folder / VERDICTS)
+    write_frame(result.verdicts if verdicts is None else verdicts, folder / VERDICTS)
     pq.write_table(pa.Table.from_pandas(result.cases, preserve_index=False), folder / CASES)
     return [folder / RESULTS, folder / VERDICTS, folder / CASES]
 

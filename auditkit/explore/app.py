@@ -14,15 +14,17 @@ import ipywidgets as widgets
 from auditkit.analysis.summaries import headline
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import AuditkitError, InputError
-from auditkit.explore.config import export_dir, load
+from auditkit.explore.config import export_dir, load, review_db, reviewer
 from auditkit.explore.drilldown import DrillTab
 from auditkit.explore.findings import FindingsTab
 from auditkit.explore.overview import OverviewTab
+from auditkit.explore.review import ReviewBoard
 from auditkit.explore.whatif import WhatIfTab
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 from auditkit.render.html import message
 from auditkit.render.style import STYLESHEET
+from auditkit.review.register import Register
 
 TAB_TITLES = ("Overview", "Findings", "Drill-down", "What-if")
 DRILL_TAB = TAB_TITLES.index("Drill-down")
@@ -39,6 +41,8 @@ class Explorer:
         source: str = "",
         export_dir: Path | str | None = None,
         page_size: int = 25,
+        register: Register | None = None,
+        reviewer: str = "",
     ) -> None:
         self.tables = tables
         self.result = evaluate(tables, params)
@@ -48,8 +52,17 @@ class Explorer:
         self.header = widgets.HTML(f"<style>{STYLESHEET}</style>" + self._header())
         self.header.add_class("ak-header")
         self.overview = OverviewTab(self.result)
-        self.drill = DrillTab(self.result)
-        self.findings = FindingsTab(self.result, self.export_dir, self.open_request, page_size)
+        # With a register, the evaluation's findings are recorded there and can be reviewed.
+        self.board = ReviewBoard(register, self.result, reviewer) if register is not None else None
+        self.drill = DrillTab(self.result, self.board, self.review_changed)
+        self.findings = FindingsTab(
+            self.result,
+            self.export_dir,
+            self.open_request,
+            page_size,
+            review=self.board,
+            review_changed=self.review_changed,
+        )
         self.whatif = WhatIfTab(
             tables, self.result, lambda: self.findings.index.member_uins(self.findings.selection)
         )
@@ -79,6 +92,11 @@ class Explorer:
             f"{h['eligible']} eligible, {h['ineligible']} ineligible, {h['unknown']} unknown"
         )
 
+    def review_changed(self) -> None:
+        """A state was set in one tab: show the new states in both."""
+        self.findings.refresh()
+        self.drill.refresh()
+
     def open_request(self, request_id: str) -> None:
         """Show one request in the drill-down tab and switch to it."""
         self.drill.show(request_id)
@@ -96,8 +114,14 @@ def show(
 
     try:
         opened = load(data_dir, as_of, demo_requests, at)
+        db = review_db()
         explorer = Explorer(
-            opened.tables, opened.params, source=opened.source, export_dir=export_dir()
+            opened.tables,
+            opened.params,
+            source=opened.source,
+            export_dir=export_dir(),
+            register=Register.open(db) if db else None,
+            reviewer=reviewer(),
         )
     except AuditkitError as error:
         text = error.message() if isinstance(error, InputError) else str(error)

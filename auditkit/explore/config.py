@@ -56,3 +56,21 @@ def load(
     requests = demo_requests or int(os.environ.get(EnvVar.DEMO_REQUESTS) or DEFAULT_DEMO_REQUESTS)
     tables = demo.tables(requests=requests)
     return Opened(tables, Params(as_of=as_of or demo.DEFAULT_AS_OF, at=at), DEMO_SOURCE)
+
+
+def review_db() -> str | None:
+    """The review register the explorer records findings in: $AUDITKIT_EXPLORE_DB, else none."""
+    return os.environ.get(EnvVar.REVIEW_DB) or None
+
+
+def reviewer() -> str:
+    """Who reviews: $AUDITKIT_USER (set by `auditkit explore --user`), else the OS user."""
+    import getpass
+
+    given = os.environ.get(EnvVar.USER, "").strip()
+    if given:
+        return given
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (e.g. in a container)
+        return "unknown"

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as widgets
 
 from auditkit.analysis.evidence import evidence
 from auditkit.engine.result import AuditResult
 from auditkit.explore.controls import button, guarded, html_box
+from auditkit.explore.review import ReviewBoard, ReviewPanel
 from auditkit.render.html import heading, message, table
 
 
 class DrillTab:
     """A request id box and the tables that explain the request's verdict."""
 
-    def __init__(self, result: AuditResult) -> None:
+    def __init__(
+        self,
+        result: AuditResult,
+        review: ReviewBoard | None = None,
+        review_changed: Callable[[], None] | None = None,
+    ) -> None:
         self.result = result
+        self.board = review
+        self.review = (
+            ReviewPanel(review, review_changed or self.refresh, css="ak-review-drill")
+            if review is not None
+            else None
+        )
         self.shown: str | None = None
         self.request = widgets.Text(
             description="Request id",
@@ -36,11 +50,17 @@ class DrillTab:
                 widgets.HBox([self.request, self.open_button]),
                 self.header,
                 self.rules,
+                *([self.review.widget] if self.review is not None else []),
                 self.accounts,
                 self.orders,
                 self.vouchers,
             ]
         )
+
+    def refresh(self) -> None:
+        """Show the same request again (after its review states changed)."""
+        if self.shown is not None:
+            self.show(self.shown)
 
     def show(self, request_id: str) -> None:
         """Show every rule's status, reason and citation and the evidence for one request."""
@@ -50,8 +70,20 @@ class DrillTab:
         self.header.value = heading(f"Request {request_id}", 4) + table(
             found.facts, css_class="ak-drill-facts"
         )
+        rules = found.rules
+        if self.board is not None:
+            rules = rules.assign(
+                review_state=[self.board.state((request_id, r)) for r in rules["rule_id"]]
+            )
+            self.review.offer(
+                [
+                    (request_id, r)
+                    for r, s in zip(rules["rule_id"], rules["review_state"], strict=True)
+                    if s
+                ]
+            )
         self.rules.value = heading("Every rule", 4) + table(
-            found.rules, css_class="ak-drill-rule-table", status_rows=True
+            rules, css_class="ak-drill-rule-table", status_rows=True
         )
         self.accounts.value = heading("Member and admin compared", 4) + table(
             found.accounts, css_class="ak-drill-account-table"

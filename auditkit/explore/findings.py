@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from itables.widget import ITable
 
-from auditkit.analysis.findings import FINDING_COLUMNS, Findings, FindingsFilter
+from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.analysis.summaries import SEGMENTS
 from auditkit.engine.result import AuditResult
 from auditkit.explore.controls import ANY, ANY_OPTION, button, chosen, dropdown, guarded, html_box
+from auditkit.explore.review import ReviewBoard, ReviewPanel, review_filter_options
 from auditkit.io.write import export_csv, export_excel
 from auditkit.render.html import css_name, message, text
 from auditkit.vocab import (
@@ -81,6 +82,9 @@ class FindingsControls:
 
     def __init__(self, index: Findings, rule_ids: list[str]) -> None:
         self.index = index
+        self.review_filter = dropdown(
+            "Review state", review_filter_options(), ANY, "ak-review-filter", "300px"
+        )
         options = {
             "rule": [ANY_OPTION, *[(r, r) for r in rule_ids]],
             "status": [
@@ -134,7 +138,7 @@ class FindingsControls:
         self.search_box.add_class("ak-search")
         self.sort_column = dropdown(
             "Sort by",
-            [("input order", ANY), *[(c, c) for c in FINDING_COLUMNS]],
+            [("input order", ANY), *[(c, c) for c in index.columns]],
             ANY,
             "ak-sort-column",
         )
@@ -156,6 +160,7 @@ class FindingsControls:
             self.search_box,
             self.sort_column,
             self.sort_descending,
+            self.review_filter,
         )
 
     def fill_segment_values(self) -> None:
@@ -175,6 +180,7 @@ class FindingsControls:
             control_exceptions=chosen(self.exception_filter),
             decision_code_checks=chosen(self.code_check_filter),
             search=self.search_box.value,
+            review_codes=chosen(self.review_filter),
         )
 
     def reset(self) -> None:
@@ -187,6 +193,7 @@ class FindingsControls:
             self.code_check_filter,
             self.segment_value_filter,
             self.sort_column,
+            self.review_filter,
         ):
             control.value = ANY
         self.status_filter.value = DEFAULT_STATUSES
@@ -205,15 +212,18 @@ class FindingsControls:
                     self.code_check_filter,
                 ]
             ),
-            widgets.HBox([self.segment_filter, self.segment_value_filter]),
+            widgets.HBox([self.segment_filter, self.segment_value_filter, self.review_filter]),
         ]
 
 
 class FindingsPages(FindingsControls):
     """The selection the controls describe, sorted, and the page of it that is shown."""
 
-    def __init__(self, result: AuditResult, page_size: int) -> None:
-        super().__init__(Findings(result), result.rule_ids)
+    def __init__(self, result: AuditResult, page_size: int, review: ReviewBoard | None) -> None:
+        index = Findings(result)
+        if review is not None:
+            index.set_review(review.codes, review.labels)
+        super().__init__(index, result.rule_ids)
         self.selection = np.zeros(0, dtype=np.int64)
         self.page = 0
         self.page_size = dropdown(
@@ -224,6 +234,7 @@ class FindingsPages(FindingsControls):
         self.next_button = button("Next ▶", "ak-next-page")
         self.table = findings_page_table(self.index.frame(self.selection[:0]))
         self.drill_select = dropdown("Request on this page", [], None, "ak-drill-select", "360px")
+        self.review: ReviewPanel | None = None  # set by FindingsTab when a register is open
 
     def refresh(self) -> None:
         """Select and sort the findings the controls describe; show the current page."""
@@ -264,6 +275,9 @@ class FindingsPages(FindingsControls):
         ids = list(dict.fromkeys(frame["request_id"].astype("str")))
         self.drill_select.options = ids
         self.drill_select.value = ids[0] if ids else None
+        if self.review is not None:
+            on_page = self.selection[start : start + self.page_size.value]
+            self.review.offer(self.review.board.keys(on_page))
 
 
 class FindingsTab(FindingsPages):
@@ -275,8 +289,10 @@ class FindingsTab(FindingsPages):
         export_dir: Path,
         open_request: Callable[[str], None],
         page_size: int = 25,
+        review: ReviewBoard | None = None,
+        review_changed: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(result, page_size)
+        super().__init__(result, page_size, review)
         self.export_dir = export_dir
         self.open_request = open_request
         self._muted = False
@@ -285,6 +301,16 @@ class FindingsTab(FindingsPages):
         self.export_csv_button = button("Export CSV", "ak-export-csv")
         self.export_excel_button = button("Export Excel", "ak-export-excel")
         self.export_message = html_box("ak-export-message")
+        self.review = (
+            ReviewPanel(
+                review,
+                review_changed or self.show_page,
+                lambda: review.keys(self.selection),
+                css="ak-review-findings",
+            )
+            if review is not None
+            else None
+        )
         self._wire()
         self.widget = widgets.VBox(
             [
@@ -304,8 +330,11 @@ class FindingsTab(FindingsPages):
                 widgets.HBox([self.drill_select, self.drill_button]),
                 widgets.HBox([self.export_csv_button, self.export_excel_button]),
                 self.export_message,
+                *([self.review.widget] if self.review is not None else []),
             ]
         )
+        if self.review is None:
+            self.review_filter.layout.display = "none"
         self.refresh()
 
     def _wire(self) -> None:

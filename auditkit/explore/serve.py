@@ -55,12 +55,25 @@ def explore_environment(
     exports: Path,
     demo_requests: int | None = None,
     at: str | None = None,
+    db: str | None = None,
+    user: str | None = None,
 ) -> dict[str, str]:
-    """Environment variables for the kernel; the data directory is checked before serving."""
+    """Environment variables for the kernel; the data directory and --db are checked before serving."""
     env = {EnvVar.EXPORTS.value: str(exports.resolve())}
     requested = at == Moment.REQUESTED
     if at:
         env[EnvVar.AT.value] = Moment(at).value
+    if db is not None:
+        from auditkit.review.register import Register
+
+        # Open (create, migrate) the register now: a wrong --db is refused here, not in the
+        # browser; the kernel gets it as an absolute path or URL.
+        Register.open(db).close()
+        env[EnvVar.REVIEW_DB.value] = _absolute_db(db)
+    if user is not None:
+        from auditkit.review.changes import check_name
+
+        env[EnvVar.USER.value] = check_name(user, "--user")
     if data is not None:
         # Missing tables are an input error now, not in the browser.
         find_table_files(data, TABLE_NAMES + (HISTORY_TABLES if requested else ()))
@@ -72,6 +85,11 @@ def explore_environment(
     return env
 
 
+def _absolute_db(db: str) -> str:
+    """--db as the kernel must see it: a file path made absolute, a URL as given."""
+    return db if "://" in db else str(Path(db).expanduser().resolve())
+
+
 def serve(
     data: Path | None,
     as_of: str | None,
@@ -81,14 +99,20 @@ def serve(
     open_browser: bool = True,
     demo_requests: int | None = None,
     at: str | None = None,
+    db: str | None = None,
+    user: str | None = None,
 ) -> None:
     """Print the explorer's URL and run Voilà in this process until it is stopped."""
     from voila.app import Voila
 
-    env = explore_environment(data, as_of, exports, demo_requests, at)
+    env = explore_environment(data, as_of, exports, demo_requests, at, db, user)
     port = port or free_port()
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
     print(f"auditkit explorer on {what}: http://{HOST}:{port}/", flush=True)
+    if db is not None:
+        from auditkit.review.database import database_url, describe
+
+        print(f"review register: {describe(database_url(db))}", flush=True)
     print("press Ctrl-C to stop", flush=True)
     # This process becomes the server: the kernel it starts inherits these variables.
     os.environ.update(env)

@@ -141,6 +141,13 @@ def spreadsheet_safe(values: pd.Series) -> pd.Series:
     return values
 
 
+def undefused(text: str) -> str:
+    """The text a spreadsheet-safe cell stands for: without the apostrophe `spreadsheet_safe` added."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
 def _defuse(text: pd.Series) -> pd.Series:
     risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
     return text.where(~risky, "'" + text)

@@ -18,6 +18,7 @@ from auditkit.engine import store as saved
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ReportError
 from auditkit.params import Params
+from auditkit.report.review import ReviewSnapshot, load_snapshot
 from auditkit.report.store import MANIFEST, read_verdicts
 from auditkit.rules.pob import POB
 
@@ -32,6 +33,7 @@ class ReportData:
     previous: pd.DataFrame | None
     previous_dir: Path | None
     manifest: dict[str, object]
+    review: ReviewSnapshot | None = None  # None: the run used no review register
 
     @property
     def row_counts(self) -> dict[str, int]:
@@ -73,4 +75,5 @@ def load_report(run_dir: str | Path, previous_dir: str | Path = "") -> ReportDat
         previous=read_verdicts(previous) if previous else None,
         previous_dir=previous,
         manifest=manifest,
+        review=load_snapshot(run_dir),
     )

@@ -6,6 +6,11 @@ staging folder → execute the notebook, which renders from those saved files
 and never reads the data itself → export HTML (and PDF) → publish the folder
 at `<out>/<period>/`, or record the failure and leave the previous report as
 it was.
+
+With a review register (`--db`), evaluating also records the run's findings
+and saves the register's view of them beside the run (`auditkit.report.review`);
+a period whose report was signed off is replaced only with `--supersede`, and
+the signed version is kept (`auditkit.report.signoff`).
 """
 
 from __future__ import annotations
@@ -22,12 +27,15 @@ from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
 from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file, utc_now
 from auditkit.io.tables import Tables, load_tables
-from auditkit.io.write import write_json
+from auditkit.io.write import utc_stamp, write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
+from auditkit.report.review import record_and_snapshot
+from auditkit.report.signoff import refuse_silent_replacement
 from auditkit.report.store import (
     MANIFEST,
+    SUPERSEDED_PREFIX,
     check_period,
     keep_failure,
     latest_previous,
@@ -35,6 +43,7 @@ from auditkit.report.store import (
     publish,
     read_verdicts,
 )
+from auditkit.review.register import Register
 from auditkit.rules.model import Catalogue
 from auditkit.rules.pob import POB
 from auditkit.vocab import RunStatus
@@ -59,6 +68,7 @@ class ReportPlan:
     cell_timeout: int
     pdf: bool
     catalogue: Catalogue = POB
+    replaces_signed: bool = False  # the target holds a signed report; --supersede was given
 
     @property
     def target(self) -> Path:
@@ -90,9 +100,12 @@ def prepare(
     notebook_path: Path | None,
     kernel_name: str,
     cell_timeout: int,
+    register: Register | None = None,
+    supersede: bool = False,
 ) -> ReportPlan:
     """Check every option; input and parameter errors surface here, before anything is written."""
     period = check_period(period)
+    replaces_signed = refuse_silent_replacement(Path(out) / period, register, supersede)
     overrides = dict(params or {})
     if "as_of" in overrides:
         raise ParameterError("give as_of with --as-of, not in the parameters file")
@@ -116,6 +129,7 @@ def prepare(
         kernel_argv=notebook.check_kernel(kernel_name),
         cell_timeout=cell_timeout,
         pdf=pdf,
+        replaces_signed=replaces_signed,
     )
 
 
@@ -148,13 +162,25 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
     }
 
 
-def evaluate_and_save(plan: ReportPlan, tables: Tables, staging: Path, manifest: dict) -> None:
+def evaluate_and_save(
+    plan: ReportPlan,
+    tables: Tables,
+    staging: Path,
+    manifest: dict,
+    register: Register | None = None,
+) -> None:
     """Judge the period's requests once; save results, verdicts and cases; record the
-    population and the summary in the manifest."""
+    population and the summary in the manifest.
+
+    With a register, the findings are recorded there and the verdicts get review_state.
+    """
     scoped, population = in_period(tables, Period(plan.period), plan.params)
     manifest["population"] = population.to_dict()
     result = evaluate(scoped, plan.params, plan.catalogue)
-    saved.save(result, staging)
+    verdicts = None
+    if register is not None:
+        manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
+    saved.save(result, staging, verdicts=verdicts)
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)
 
@@ -223,8 +249,14 @@ def run_report(
     kernel_name: str = notebook.KERNEL_NAME,
     cell_timeout: int = notebook.CELL_TIMEOUT,
     progress: Progress | None = None,
+    register: Register | None = None,
+    supersede: bool = False,
 ) -> ReportRun:
-    """Make the report of `period` from `data_dir` into `<out>/<period>/` and refresh the index."""
+    """Make the report of `period` from `data_dir` into `<out>/<period>/` and refresh the index.
+
+    With an open review `register`, the run's findings are recorded there; a
+    signed-off period is replaced only with `supersede`, keeping the signed version.
+    """
     started_at = utc_now()
     note = progress or (lambda _: None)
     plan = prepare(
@@ -239,6 +271,8 @@ def run_report(
         notebook_path=notebook,
         kernel_name=kernel_name,
         cell_timeout=cell_timeout,
+        register=register,
+        supersede=supersede,
     )
     note("load")
     tables = load_tables(plan.data_dir, require_history=plan.params.at_requested)
@@ -247,14 +281,17 @@ def run_report(
     warnings: list[str] = []
     try:
         note("evaluate")
-        evaluate_and_save(plan, tables, staging, manifest)
+        evaluate_and_save(plan, tables, staging, manifest, register)
         note("run notebook")
         executed = execute_notebook(plan, staging)
         note("export")
         warnings = export(plan, executed, staging, manifest)
         finish(staging, manifest)
+        if register is not None:
+            register.attach_manifest(manifest["review"]["run_id"], sha256_file(staging / MANIFEST))
         note("publish")
-        publish(staging, plan.target)
+        keep = f"{SUPERSEDED_PREFIX}{utc_stamp()}" if plan.replaces_signed else None
+        publish(staging, plan.target, keep_as=keep)
     except BaseException as error:
         if not staging.exists():  # interrupted after the new report was put in place
             raise

@@ -2,6 +2,8 @@
 
 `<out>/<period>/` holds a successful report; a failed run is kept as
 `<out>/<period>/failed-<UTC timestamp>/` and leaves the previous report as it was.
+A signed-off report replaced with `--supersede` is kept as
+`<out>/<period>/superseded-<UTC timestamp>/`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from auditkit.io.write import staging_folder, swapped_folder, utc_stamp
 from auditkit.vocab import RunStatus
 
 FAILED_PREFIX = "failed-"
+SUPERSEDED_PREFIX = "superseded-"
 MANIFEST = "manifest.json"
 PREVIOUS_COLUMNS = ("request_id", "member_uin", "verdict", "failed_rules")
 
@@ -80,17 +83,22 @@ def new_staging(out: Path, period: str) -> Path:
     return staging_folder(Path(out), f".staging-{period}-")
 
 
-def publish(staging: Path, target: Path) -> None:
+def publish(staging: Path, target: Path, keep_as: str | None = None) -> None:
     """Put the finished staging folder at `target`, keeping the old one until the new one is there.
 
-    Earlier failure records of the period are carried over into the new folder.
+    Earlier failure records (and superseded versions) of the period are carried
+    over into the new folder. With `keep_as`, the old report itself is kept
+    too, as the folder `target/keep_as` (a signed report being superseded).
     """
     with swapped_folder(staging, target) as old:
         if old is not None:
             # The new report is in place: from here on nothing may undo it.
             with contextlib.suppress(OSError):
-                for record in sorted(old.glob(f"{FAILED_PREFIX}*")):
-                    os.replace(record, target / record.name)
+                for prefix in (FAILED_PREFIX, SUPERSEDED_PREFIX):
+                    for record in sorted(old.glob(f"{prefix}*")):
+                        os.replace(record, target / record.name)
+            if keep_as is not None:
+                os.replace(old, target / keep_as)
 
 
 def keep_failure(staging: Path, target: Path) -> Path:

@@ -90,6 +90,8 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
         exports=tmp_path / "exports",
         demo_requests=None,
         at=None,
+        db=None,
+        user=None,
     )
     assert explore_cli.cmd_explore(args) == 0
     assert "http://127.0.0.1:8765/" in capsys.readouterr().out

@@ -101,7 +101,7 @@ def test_html_shows_outputs_but_no_code(demo_run):
     page = run.html.read_text(encoding="utf-8")
     body = page[page.index("<body") :]
     code_cells = re.findall(r'class="(jp-Cell jp-CodeCell[^"]*)"', body)
-    assert len(code_cells) == 9  # the parameter cells are removed whole
+    assert len(code_cells) == 11  # the parameter cells are removed whole
     assert all("jp-mod-noInput" in classes for classes in code_cells)
     for marker in ("jp-InputPrompt", "jp-Editor", 'class="highlight'):
         assert marker not in body
@@ -109,7 +109,14 @@ def test_html_shows_outputs_but_no_code(demo_run):
         assert code not in body
     assert "<script" not in page
     assert "data:image/png;base64," in page  # the failures chart
-    for section in ("Executive summary", "Failures by rule", "Control exceptions", "Data quality"):
+    for section in (
+        "Executive summary",
+        "Failures by rule",
+        "Control exceptions",
+        "Data quality",
+        "Review of findings",
+        "Sign-off",
+    ):
         assert section in page
     executed = nbformat.read(run.folder / "report.ipynb", as_version=4)
     assert not [

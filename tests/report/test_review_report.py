@@ -1,0 +1,180 @@
+"""`auditkit report --db`: findings recorded, states carried across periods, review and sign-off
+sections, and a signed-off period that is not replaced without --supersede."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+import auditkit.demo as demo
+from auditkit.io.manifest import sha256_file
+from auditkit.report.review import load_snapshot
+from auditkit.report.signoff import SIGNOFFS
+from auditkit.review.register import Register
+
+pytestmark = pytest.mark.slow
+SCRIPT = "<script>alert(1)</script>"
+AS_OF = "2026-12-01"
+AS_OF_DATE = dt.date(2026, 12, 1)
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    match = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
+    assert match, f"table {table_id} not in the page"
+    body = match.group(1).split("<tbody>")[-1]
+    return [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+@pytest.fixture(scope="module")
+def periods(tmp_path_factory: pytest.TempPathFactory):
+    """One extract (2026-12-01) with October's and November's requests. October reported with a
+    register; some of its findings reviewed; November reported; October reported again, which
+    shows the states set since its first run."""
+    from auditkit.cli import main
+
+    base = tmp_path_factory.mktemp("review-report")
+    data = base / "data"
+    demo.write(demo.generate(requests=300, as_of=AS_OF_DATE, request_months=2), data)
+    out, db = base / "reports", str(base / "reports" / "review.db")
+    report = ["report", "--out", str(out), "--db", db, "--data", str(data), "--as-of", AS_OF]
+    assert main([*report, "--period", "2026-10"]) == 0
+    verdicts = pd.read_csv(out / "2026-10" / "verdicts.csv", dtype="str", keep_default_na=False)
+    failing = verdicts[verdicts["failed_rules"] != ""]
+    chosen = [
+        (row.request_id, row.failed_rules.split(";")[0]) for row in failing.head(4).itertuples()
+    ]
+    (base / "review.csv").write_text(
+        "request_id,rule_id,state,note,expires\n"
+        f"{chosen[0][0]},{chosen[0][1]},confirmed,{SCRIPT},\n"
+        f"{chosen[1][0]},{chosen[1][1]},waived,until the top-up,2026-12-20\n"
+        f"{chosen[2][0]},{chosen[2][1]},waived,lapsed,2026-11-15\n"
+        f"{chosen[3][0]},{chosen[3][1]},waived,far away,2027-06-30\n",
+        encoding="utf-8",
+    )
+    assert main(["review", "import", "--db", db, str(base / "review.csv"), "--by", "ann"]) == 0
+    assert main([*report, "--period", "2026-11"]) == 0
+    assert main([*report, "--period", "2026-10"]) == 0
+    return {"base": base, "out": out, "db": db, "data": data, "chosen": chosen}
+
+
+def test_report_records_its_findings_and_adds_review_state(periods):
+    out = periods["out"]
+    manifest = json.loads((out / "2026-10" / "manifest.json").read_text())
+    assert manifest["review"]["run_id"] == 3
+    assert {"review.json", "review.parquet"} <= set(manifest["outputs"])
+    verdicts = pd.read_csv(out / "2026-10" / "verdicts.csv", dtype="str", keep_default_na=False)
+    assert verdicts.columns[-1] == "review_state"
+    with Register.open(periods["db"]) as register:
+        runs = register.runs()
+    assert runs["period"].tolist() == ["2026-10", "2026-11", "2026-10"]
+    assert runs["manifest_sha256"].iloc[-1] == sha256_file(out / "2026-10" / "manifest.json")
+
+
+def test_states_set_after_the_first_october_run_carry_into_its_next_run(periods):
+    snapshot = load_snapshot(periods["out"] / "2026-10")
+    assert snapshot is not None
+    states = dict(
+        zip(
+            zip(snapshot.findings["request_id"], snapshot.findings["rule_id"], strict=True),
+            snapshot.findings["state"],
+            strict=True,
+        )
+    )
+    confirmed, soon, lapsed, later = periods["chosen"]
+    assert states[confirmed] == "confirmed"
+    assert states[soon] == "waived" and states[later] == "waived"
+    assert states[lapsed] == "waiver_expired"
+    assert snapshot.counts["unreviewed"] == snapshot.total - 4
+
+
+def test_review_section_lists_confirmed_first_and_waivers_expiring_within_30_days(periods):
+    page = (periods["out"] / "2026-10" / "report.html").read_text(encoding="utf-8")
+    assert page.index("Review of findings") < page.index("Sign-off") < page.index("Appendix A")
+    states = table_rows(page, "review-states")
+    assert states[0][0] == "confirmed" and states[-1][0] == "unreviewed"
+    confirmed, soon, lapsed, _ = periods["chosen"]
+    assert [row[:2] for row in table_rows(page, "review-confirmed")] == [list(confirmed)]
+    assert table_rows(page, "review-confirmed")[0][4] == SCRIPT  # shown as text
+    assert SCRIPT not in page and "&lt;script&gt;" in page
+    assert [row[:4] for row in table_rows(page, "review-expiring")] == [[*soon, "2026-12-20", "19"]]
+    assert len(table_rows(page, "review-waivers")) == 2
+    assert [row[:3] for row in table_rows(page, "review-expired")] == [[*lapsed, "2026-11-15"]]
+    signoff = table_rows(page, "signoff")
+    assert [row[0] for row in signoff] == ["Preparer", "Reviewer"]
+    assert all(row[1].startswith("____") for row in signoff)  # blank lines until signed
+
+
+def test_a_signed_period_is_replaced_only_with_supersede(periods, capsys):
+    out, db, data = periods["out"], periods["db"], periods["data"]
+    folder = out / "2026-10"
+    signed_sha = sha256_file(folder / "manifest.json")
+    code, stdout, err = run_cli(
+        capsys,
+        "review",
+        "signoff",
+        "--db",
+        db,
+        "--period",
+        "2026-10",
+        "--role",
+        "preparer",
+        "--by",
+        "Pat Preparer",
+        "--reports",
+        out,
+    )
+    assert code == 0, err
+    assert signed_sha in stdout
+    marker = json.loads((folder / SIGNOFFS).read_text())
+    assert marker["manifest_sha256"] == signed_sha
+    report = ["report", "--data", data, "--period", "2026-10", "--as-of", AS_OF, "--out", out]
+
+    # Without --supersede: refused, with or without the register, and nothing changes.
+    for extra in (["--db", db], []):
+        code, _, err = run_cli(capsys, *report, *extra)
+        assert code == 2, err
+        assert "signed off (preparer Pat Preparer" in err and "--supersede" in err
+        assert sha256_file(folder / "manifest.json") == signed_sha
+
+    code, _, err = run_cli(capsys, *report, "--db", db, "--supersede")
+    assert code == 0, err
+    kept = sorted(folder.glob("superseded-*"))
+    assert len(kept) == 1
+    assert sha256_file(kept[0] / "manifest.json") == signed_sha  # the signed version, intact
+    assert (kept[0] / "report.html").is_file() and (kept[0] / SIGNOFFS).is_file()
+    assert sha256_file(folder / "manifest.json") != signed_sha
+    assert not (folder / SIGNOFFS).exists()  # the new version is not signed
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    signoff = table_rows(page, "signoff")
+    assert signoff[0][:2] == ["Preparer", "Pat Preparer"] and "earlier version" in signoff[0][3]
+    assert [row[0] for row in signoff[1:]] == ["Preparer", "Reviewer"]
+
+    # The new version is not signed: replacing it needs no --supersede; the old one stays kept.
+    code, _, err = run_cli(capsys, *report, "--db", db)
+    assert code == 0, err
+    assert sorted(folder.glob("superseded-*")) == kept
+
+
+def test_report_without_register_says_so(tmp_path: Path):
+    from auditkit.report.runner import run_report
+
+    data = tmp_path / "data"
+    demo.write(demo.generate(requests=50), data)
+    run = run_report(data, "2026-11", tmp_path / "reports", as_of="2026-11-01")
+    page = run.html.read_text(encoding="utf-8")
+    assert "made without a review register" in page
+    assert "review" not in run.manifest
+    assert [row[0] for row in table_rows(page, "signoff")] == ["Preparer", "Reviewer"]
