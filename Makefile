@@ -17,8 +17,8 @@ $(BIN)/auditkit: pyproject.toml
 # at the moment it was made.
 report: $(BIN)/auditkit
 	$(BIN)/auditkit demo --out $(DEMO) --requests 2000 --seed 7 --as-of 2026-12-01 --request-months 2
-	$(BIN)/auditkit report --data $(DEMO) --period 2026-10 --as-of 2026-12-01 --at requested --out reports
-	$(BIN)/auditkit report --data $(DEMO) --period 2026-11 --as-of 2026-12-01 --at requested --out reports
+	$(BIN)/auditkit report --data $(DEMO) --period 2026-10 --as-of 2026-12-01 --at requested --sample --out reports
+	$(BIN)/auditkit report --data $(DEMO) --period 2026-11 --as-of 2026-12-01 --at requested --sample --out reports
 	@echo "Report: reports/2026-11/report.html (compared with reports/2026-10/report.html)"
 	@echo "Index:  reports/index.html"
 

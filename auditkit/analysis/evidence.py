@@ -16,7 +16,7 @@ from auditkit.contract import ACCOUNT_FIELDS, REQUEST_FIELDS
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError
 from auditkit.money import format_cents
-from auditkit.vocab import Role
+from auditkit.vocab import STATUS_CODE, Role, Status
 
 NOT_IN_ACCOUNTS = "(not in accounts)"
 NO_STATE = "(no state recorded at requested_at)"
@@ -113,6 +113,24 @@ def vouchers_table(vouchers: pd.DataFrame | None) -> pd.DataFrame:
             "expires_at": vouchers.get("expires_at"),
         }
     )
+
+
+def reason_lines(
+    result: AuditResult,
+    rows: np.ndarray,
+    statuses: tuple[Status, ...] = (Status.FAIL, Status.ERROR),
+) -> pd.Series:
+    """Per request row, 'RULE: reason' for every rule whose status is among `statuses`,
+    joined by '; ' (empty when there is none)."""
+    codes = result.status_codes[rows]
+    reason_codes = result.reason_codes[rows]
+    wanted = np.isin(codes, [STATUS_CODE[s] for s in statuses])
+    joined = np.full(len(rows), "", dtype=object)
+    for j, rule_id in enumerate(result.rule_ids):  # the 13 rules, not the rows
+        piece = rule_id + ": " + result.reason_texts[reason_codes[:, j]].astype("str")
+        extended = np.where(joined == "", piece, joined + "; " + piece)
+        joined = np.where(wanted[:, j], extended, joined)
+    return pd.Series(joined, dtype="str")
 
 
 # ---- what a person types --------------------------------------------------------------

@@ -12,12 +12,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from auditkit.cli import core, explore, report, review
+from auditkit.cli import core, explore, report, review, sample
 from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT
 from auditkit.errors import AuditkitError, InputError, ParameterError
 from auditkit.version import __version__
 
-GROUPS = (core, explore, report, review)
+GROUPS = (core, explore, report, review, sample)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,16 @@ import signal
 import sys
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option, add_db_option, open_register
+from auditkit.cli.common import (
+    EXIT_OK,
+    PhaseClock,
+    add_catalogue_options,
+    add_data_option,
+    add_db_option,
+    catalogue_of,
+    open_register,
+)
+from auditkit.cli.sample import add_sampling_options, sample_options
 from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 from auditkit.vocab import Moment, values
@@ -50,6 +59,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     for warning in run.warnings:
         print(f"auditkit: {warning}", file=sys.stderr)
     print(f"report: {run.html}")
+    print(f"workpaper: {run.folder / 'report.xlsx'}")
+    if "sample" in run.manifest:
+        print(
+            f"sample: {run.folder / run.manifest['sample']['file']} ({run.manifest['sample']['size']} items)"
+        )
     if run.pdf:
         print(f"pdf:    {run.pdf}")
     print(f"index:  {run.index}")
@@ -74,6 +88,9 @@ def _run(args: argparse.Namespace, clock: PhaseClock, register: object):
         progress=clock,
         register=register,
         supersede=args.supersede,
+        catalogue=catalogue_of(args),
+        tolerable_rate=args.tolerable_rate,
+        sample=sample_options(args) if args.sample else None,
     )
 
 
@@ -133,4 +150,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="replace a report that was signed off; the signed version is kept as "
         "OUT/PERIOD/superseded-<timestamp>/",
     )
+    add_catalogue_options(report)
+    report.add_argument(
+        "--tolerable-rate",
+        type=float,
+        default=0.05,
+        help="the control's tolerable deviation rate: the conclusion compares the exception "
+        "rate with it, and --sample sizes for it (default 0.05)",
+    )
+    report.add_argument(
+        "--sample",
+        action="store_true",
+        help="also draw an attribute sample for manual re-performance (sample.csv, and a sheet "
+        "of report.xlsx); see auditkit sample --help for the sampling options below",
+    )
+    add_sampling_options(report, with_tolerable=False)
     report.set_defaults(run=cmd_report)

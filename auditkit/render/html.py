@@ -57,6 +57,11 @@ def message(words: str, error: bool = False) -> str:
     return f'<div class="{kind}">{text(words)}</div>'
 
 
+def html_escape_id(value: object) -> str:
+    """A value made safe as an HTML id / anchor: lower case letters, digits, - and _."""
+    return re.sub(r"[^a-z0-9_-]", "-", str(value).lower())
+
+
 def css_name(value: object) -> str:
     """A value reduced to the characters a CSS class name may hold."""
     return re.sub(r"[^a-z0-9_-]", "", str(value).lower())
@@ -82,7 +87,7 @@ def table(
     if limit is not None:
         shown = shown.head(limit)
     columns = [str(c) for c in shown.columns]
-    numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
+    numeric = [_numeric(shown.iloc[:, i]) for i in range(shown.shape[1])]
     classes = [
         f"ak-col-{css_name(c)}" + (" ak-num" if num else "")
         for c, num in zip(columns, numeric, strict=True)
@@ -110,6 +115,23 @@ def table(
             f"Showing the first {limit} of {len(frame)} rows. {text(more)}".strip(), "ak-note"
         )
     return markup
+
+
+NUMBER_TEXT = r"-?[0-9][0-9,]*(\.[0-9]+)?( %)?|-"
+
+
+def _numeric(column: pd.Series) -> bool:
+    """Numbers, or text that is a formatted number ('1,234', '12.50', '7.25 %'): right-aligned."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return False
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return True
+    if not len(column) or not (
+        pd.api.types.is_string_dtype(column.dtype) or column.dtype == object
+    ):
+        return False
+    text_ = column.astype("str")
+    return bool(text_.str.fullmatch(NUMBER_TEXT).fillna(False).all()) and bool((text_ != "-").any())
 
 
 def png(figure: Figure, dpi: int = 100) -> bytes:

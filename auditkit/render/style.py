@@ -34,8 +34,47 @@ STYLESHEET = f"""
 .ak-status-fail td.ak-col-status {{ color: {STATUS_COLOURS[Status.FAIL]}; font-weight: bold; }}
 .ak-status-error td.ak-col-status {{ color: {STATUS_COLOURS[Status.ERROR]}; font-weight: bold; }}
 .ak-status-pass td.ak-col-status {{ color: {STATUS_COLOURS[Status.PASS]}; }}
+{T} td.ak-col-rule, {T} td.ak-col-request, {T} td.ak-col-member, {T} td.ak-col-admin {{
+  white-space: nowrap; }}
+table.ak-title th {{ text-align: left; padding-right: 1.5em; }}
+ul.ak-contents {{ list-style: none; padding-left: 0.5em; }}
 .ak-note {{ color: {MUTED}; font-size: 0.85em; }}
 .ak-message {{ font-size: 0.85em; color: #333; }}
 .ak-message.ak-error {{ color: {STATUS_COLOURS[Status.FAIL]}; }}
 img.ak-chart {{ max-width: 100%; }}
 """
+
+# How the report prints (Chromium, --pdf): A4 with room for the running header and footer,
+# every table inside the page width: long words wrap, wide tables in smaller type.
+# (Landscape named pages are laid out wide but printed on portrait paper by Chromium,
+# which clips them: not used.)
+PRINT_STYLESHEET = f"""
+@page {{ size: A4; margin: 17mm 12mm 16mm 12mm;
+  @bottom-right {{ content: "page " counter(page) " of " counter(pages);
+    font: 8pt sans-serif; color: {MUTED}; }} }}
+@media print {{
+  body {{ font-size: 9pt; }}
+  .jp-Notebook, .jp-Cell, .jp-OutputArea, .jp-OutputArea-output, .jp-RenderedHTMLCommon,
+  .jp-Cell-outputWrapper, .jp-Cell-outputArea {{ overflow: visible !important;
+    max-width: none !important; padding: 0 !important; margin: 0 !important; }}
+  .jp-OutputPrompt, .jp-InputPrompt {{ display: none !important; }}
+  {T} {{ width: 100%; table-layout: auto; font-size: 7.5pt; }}
+  {T} th, {T} td {{ overflow-wrap: anywhere; white-space: normal; }}
+  {T} td.ak-num, {T} td.ak-col-rule, {T} td.ak-col-request, {T} td.ak-col-member,
+  {T} td.ak-col-admin, {T} td.ak-col-action, {T} td.ak-col-verdict,
+  {T} td.ak-col-platformdecision {{ white-space: nowrap; overflow-wrap: normal; }}
+  table.ak-wide {{ font-size: 7pt; }}
+  h2, h3, h4 {{ break-after: avoid; }}
+  tr, img {{ break-inside: avoid; }}
+  a {{ color: inherit; text-decoration: none; }}
+}}
+"""
+
+
+def running_header(label: str) -> str:
+    """A <style> block that prints `label` at the top of every page of the PDF."""
+    safe = label.replace("\\", "").replace('"', "").replace("<", "").replace(">", "")
+    return (
+        '<style>@page { @top-left { content: "' + safe + '"; font: 8pt sans-serif; '
+        f"color: {MUTED}; }} }}</style>"
+    )

@@ -60,12 +60,16 @@ def load_report(run_dir: str | Path, previous_dir: str | Path = "") -> ReportDat
         manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ReportError(f"{run_dir} holds no readable {MANIFEST} ({error})") from None
-    if manifest.get("rule_catalogue_sha256") != POB.fingerprint():
+    codes = manifest.get("decision_codes")
+    catalogue = POB
+    if codes is not None:  # the map the run used, e.g. from --decision-codes
+        catalogue = POB.replace(decision_codes=tuple((c, tuple(r)) for c, r in codes.items()))
+    if manifest.get("rule_catalogue_sha256") != catalogue.fingerprint():
         raise ReportError(
             f"the run in {run_dir} was judged with another rule catalogue than this auditkit's"
         )
     params = Params.from_dict(dict(manifest["params"]))
-    result = saved.load(run_dir, params, POB)
+    result = saved.load(run_dir, params, catalogue)
     parameters = manifest.get("parameters") or {}
     previous = Path(previous_dir) if previous_dir else None
     return ReportData(

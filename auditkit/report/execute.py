@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from auditkit.errors import AuditkitError, ReportError
-from auditkit.render.style import STYLESHEET
+from auditkit.render.style import PRINT_STYLESHEET, STYLESHEET
 from auditkit.resources import shipped_notebook
 
 NOTEBOOK_NAME = "compliance_report.ipynb"
@@ -38,7 +38,7 @@ EXPORT_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 STYLESHEET
 </style>
 {%- endblock extra_css -%}
-""".replace("STYLESHEET", STYLESHEET)
+""".replace("STYLESHEET", STYLESHEET + PRINT_STYLESHEET)
 
 
 def find_notebook(name: str = NOTEBOOK_NAME) -> Path:

@@ -15,19 +15,21 @@ the signed version is kept (`auditkit.report.signoff`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditkit.analysis.population import Period, in_period
+from auditkit.analysis.sampling import SampleOptions, sample_of
 from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.engine import store as saved
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
 from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file, utc_now
 from auditkit.io.tables import Tables, load_tables
-from auditkit.io.write import utc_stamp, write_json
+from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
@@ -43,6 +45,7 @@ from auditkit.report.store import (
     publish,
     read_verdicts,
 )
+from auditkit.report.workpaper import WORKPAPER, write_workpaper
 from auditkit.review.register import Register
 from auditkit.rules.model import Catalogue
 from auditkit.rules.pob import POB
@@ -50,6 +53,7 @@ from auditkit.vocab import RunStatus
 
 Progress = Callable[[str], None]
 REPORT_TITLE = "Pay-on-behalf compliance report {period}"
+SAMPLE_FILE = "sample.csv"
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class ReportPlan:
     cell_timeout: int
     pdf: bool
     catalogue: Catalogue = POB
-    replaces_signed: bool = False  # the target holds a signed report; --supersede was given
+    replaces_signed: bool = False
+    tolerable_rate: float = 0.05
+    sample: SampleOptions | None = None  # the target holds a signed report; --supersede was given
 
     @property
     def target(self) -> Path:
@@ -102,8 +108,13 @@ def prepare(
     cell_timeout: int,
     register: Register | None = None,
     supersede: bool = False,
+    catalogue: Catalogue = POB,
+    tolerable_rate: float = 0.05,
+    sample: SampleOptions | None = None,
 ) -> ReportPlan:
     """Check every option; input and parameter errors surface here, before anything is written."""
+    if not 0 < tolerable_rate < 1:
+        raise ParameterError(f"the tolerable rate must be between 0 and 1, got {tolerable_rate}")
     period = check_period(period)
     replaces_signed = refuse_silent_replacement(Path(out) / period, register, supersede)
     overrides = dict(params or {})
@@ -130,6 +141,9 @@ def prepare(
         cell_timeout=cell_timeout,
         pdf=pdf,
         replaces_signed=replaces_signed,
+        catalogue=catalogue,
+        tolerable_rate=tolerable_rate,
+        sample=sample,
     )
 
 
@@ -140,6 +154,8 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
         **describe_inputs(tables, plan.params, catalogue.fingerprint(), catalogue.rule_ids),
         **describe_environment(),
         "period": plan.period,
+        "decision_codes": {code: list(rules) for code, rules in catalogue.decision_codes},
+        "tolerable_rate": plan.tolerable_rate,
         "status": RunStatus.RUNNING,
         "started_at": started_at,
         "parameters": {
@@ -176,13 +192,33 @@ def evaluate_and_save(
     """
     scoped, population = in_period(tables, Period(plan.period), plan.params)
     manifest["population"] = population.to_dict()
+    manifest["report_id"] = report_id(manifest)
     result = evaluate(scoped, plan.params, plan.catalogue)
     verdicts = None
     if register is not None:
         manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
     saved.save(result, staging, verdicts=verdicts)
+    drawn = None
+    if plan.sample is not None:
+        planned, drawn = sample_of(result, plan.sample)
+        write_frame(drawn, staging / SAMPLE_FILE)
+        manifest["sample"] = {**plan.sample.to_dict(), **planned.to_dict(), "file": SAMPLE_FILE}
+    write_workpaper(staging / WORKPAPER, result, manifest, drawn)
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)
+
+
+def report_id(manifest: dict[str, object]) -> str:
+    """The period and 8 hex digits of what the report is about: the inputs' sha256, the
+    parameters, the catalogue and the population. The same data judged alike keeps its id."""
+    identity = {
+        "inputs": {table: facts["sha256"] for table, facts in dict(manifest["inputs"]).items()},
+        "params": manifest["params_sha256"],
+        "catalogue": manifest["rule_catalogue_sha256"],
+        "population": manifest["population"],
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return f"{manifest['period']}-{digest[:8]}"
 
 
 def execute_notebook(plan: ReportPlan, staging: Path) -> object:
@@ -251,6 +287,9 @@ def run_report(
     progress: Progress | None = None,
     register: Register | None = None,
     supersede: bool = False,
+    catalogue: Catalogue = POB,
+    tolerable_rate: float = 0.05,
+    sample: SampleOptions | None = None,
 ) -> ReportRun:
     """Make the report of `period` from `data_dir` into `<out>/<period>/` and refresh the index.
 
@@ -273,6 +312,9 @@ def run_report(
         cell_timeout=cell_timeout,
         register=register,
         supersede=supersede,
+        catalogue=catalogue,
+        tolerable_rate=tolerable_rate,
+        sample=sample,
     )
     note("load")
     tables = load_tables(plan.data_dir, require_history=plan.params.at_requested)

@@ -72,6 +72,9 @@ class Rule:
     applies: Mask | None = None
     applies_when: str = ""  # template: the account condition, when there is one
     not_applicable_reason: str = ""  # template: why `applies` is False
+    # The money a failing row puts at stake, in cents, and what that money is.
+    exposure: Callable[[pd.DataFrame], pd.Series] | None = None
+    exposure_kind: str = ""
 
     def text(self, params: Params) -> RuleText:
         """The rule's sentences with the parameters of a run filled in."""
@@ -240,6 +243,7 @@ class Catalogue:
                     "applies_when": rule.applies_when,
                     "pass_reason": rule.pass_reason,
                     "not_applicable_reason": rule.not_applicable_reason,
+                    "exposure": rule.exposure_kind,
                 }
                 for rule in self.rules
             ],

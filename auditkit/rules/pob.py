@@ -161,6 +161,11 @@ UNVERIFIED_TYPE = (
 )
 
 
+def _shortfall(column: str):
+    """How far a balance is below zero, in cents (0 when it is not)."""
+    return lambda f: (-f[column].astype("Int64").fillna(0)).clip(lower=0)
+
+
 def member_balance_rule(rule_id: str, scope: Scope, title: str, section: str) -> Rule:
     """The balance check, worded alike when joining and quitting."""
     return Rule(
@@ -175,6 +180,8 @@ def member_balance_rule(rule_id: str, scope: Scope, title: str, section: str) ->
         passes=lambda f, p: f["member_available_balance_cents"] >= 0,
         fail_reason=_balance_reason("member"),
         pass_reason="member available_balance is >= 0.00",
+        exposure=_shortfall("member_available_balance_cents"),
+        exposure_kind="member's negative balance",
     )
 
 
@@ -189,6 +196,8 @@ def open_orders_rule(rule_id: str, scope: Scope, title: str, section: str) -> Ru
         passes=lambda f, p: f["open_orders"] == 0,
         fail_reason=_open_orders_reason,
         pass_reason="member has no open orders",
+        exposure=lambda f: f["open_order_cents"],
+        exposure_kind="open orders",
     )
 
 
@@ -289,6 +298,8 @@ RULES: tuple[Rule, ...] = (
             + "; they must be used up or invalidated first"
         ),
         pass_reason="member holds no usable sub-customer voucher",
+        exposure=lambda f: f["usable_voucher_cents"],
+        exposure_kind="unused sub-customer vouchers",
     ),
     member_balance_rule("POB-J06", JOIN_POB, "Member balance is not negative", ENABLE),
     open_orders_rule("POB-J07", JOIN_POB, "Member has no open orders", ENABLE),
@@ -337,6 +348,11 @@ RULES: tuple[Rule, ...] = (
         passes=_j10_passes,
         fail_reason=_j10_reason,
         pass_reason="admin has no overdue payment {j10_connective} a non-negative balance, as required",
+        exposure=lambda f: (
+            _shortfall("admin_available_balance_cents")(f)
+            + f["admin_overdue_amount_cents"].astype("Int64").fillna(0)
+        ),
+        exposure_kind="admin's negative balance and overdue amount",
     ),
     member_balance_rule(
         "POB-Q01", QUIT_POB, "Member balance is not negative when quitting", DISABLE

@@ -102,7 +102,11 @@ def test_states_set_after_the_first_october_run_carry_into_its_next_run(periods)
 
 def test_review_section_lists_confirmed_first_and_waivers_expiring_within_30_days(periods):
     page = (periods["out"] / "2026-10" / "report.html").read_text(encoding="utf-8")
-    assert page.index("Review of findings") < page.index("Sign-off") < page.index("Appendix A")
+    assert (
+        page.index('id="review"')
+        < page.index('id="signoff"')
+        < page.index('id="appendix-catalogue"')
+    )
     states = table_rows(page, "review-states")
     assert states[0][0] == "confirmed" and states[-1][0] == "unreviewed"
     confirmed, soon, lapsed, _ = periods["chosen"]

@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell
 
 import auditkit.demo as demo
 from auditkit import cli
+from auditkit.analysis.population import Period, in_period
 from auditkit.analysis.summaries import headline
 from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT
 from auditkit.contract import ALL_TABLES
@@ -28,6 +29,7 @@ from auditkit.io.tables import load_tables
 from auditkit.params import Params
 from auditkit.render.format import percent
 from auditkit.report import execute, runner
+from auditkit.report.sections import CONTENTS
 from auditkit.rules.pob import POB
 
 pytestmark = pytest.mark.slow
@@ -41,6 +43,7 @@ REPORT_FILES = {
     "results.parquet",
     "verdicts.csv",
     "cases.parquet",
+    "report.xlsx",
     "manifest.json",
 }
 
@@ -101,7 +104,7 @@ def test_html_shows_outputs_but_no_code(demo_run):
     page = run.html.read_text(encoding="utf-8")
     body = page[page.index("<body") :]
     code_cells = re.findall(r'class="(jp-Cell jp-CodeCell[^"]*)"', body)
-    assert len(code_cells) == 11  # the parameter cells are removed whole
+    assert len(code_cells) == 1 + len(CONTENTS) + 1  # load, contents, one per section
     assert all("jp-mod-noInput" in classes for classes in code_cells)
     for marker in ("jp-InputPrompt", "jp-Editor", 'class="highlight'):
         assert marker not in body
@@ -109,15 +112,10 @@ def test_html_shows_outputs_but_no_code(demo_run):
         assert code not in body
     assert "<script" not in page
     assert "data:image/png;base64," in page  # the failures chart
-    for section in (
-        "Executive summary",
-        "Failures by rule",
-        "Control exceptions",
-        "Data quality",
-        "Review of findings",
-        "Sign-off",
-    ):
-        assert section in page
+    for anchor, title in CONTENTS:
+        heading = re.search(rf'<h2 id="{anchor}">(.*?)</h2>', page)
+        assert heading and html.unescape(heading.group(1)) == title
+        assert f'href="#{anchor}"' in page
     executed = nbformat.read(run.folder / "report.ipynb", as_version=4)
     assert not [
         o
@@ -128,15 +126,34 @@ def test_html_shows_outputs_but_no_code(demo_run):
     ]
 
 
-def test_headline_numbers_in_html_equal_the_engines(demo_run):
+def paragraph_of(page: str, css_class: str) -> str:
+    found = re.search(rf'<p class="{css_class}">(.*?)</p>', page, re.S)
+    assert found, css_class
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+def test_conclusion_and_scope_numbers_equal_the_engines(demo_run):
     data, run = demo_run
-    expected = headline(evaluate(load_tables(data), Params(as_of="2026-11-01")))
-    shown = {row[0]: row[1] for row in table_rows(run.html.read_text("utf-8"), "headline")}
-    assert shown["share_eligible"] == percent(expected["share_eligible"])
-    for key in ("requests", "eligible", "ineligible", "unknown", "approved_but_ineligible"):
-        assert shown[key] == str(expected[key])
-    assert shown["rejected_but_eligible"] == str(expected["rejected_but_eligible"])
-    assert run.manifest["summary"]["requests"] == 300
+    params = Params(as_of="2026-11-01")
+    scoped, _ = in_period(load_tables(data), Period("2026-10"), params)
+    result = evaluate(scoped, params)
+    expected = headline(result)
+    decided = int(result.verdicts["decision"].notna().sum())
+    exceptions = expected["approved_but_ineligible"] + expected["rejected_but_eligible"]
+    page = run.html.read_text("utf-8")
+    conclusion = paragraph_of(page, "ak-conclusion")
+    assert conclusion.startswith(
+        f"In 2026-10, {expected['requests']:,} requests to switch pay-on-behalf mode on or off "
+        f"were made; {decided:,} have a recorded platform decision. {exceptions:,} of the "
+        f"decisions ({percent(exceptions / decided)}) contradict the access requirements: "
+        f"{expected['approved_but_ineligible']:,} approved although ineligible and "
+        f"{expected['rejected_but_eligible']:,} rejected although eligible."
+    )
+    assert (
+        f"Of the {expected['requests']:,} requests judged, {expected['eligible']:,} are "
+        f"eligible, {expected['ineligible']:,} ineligible and {expected['unknown']:,} unknown."
+    ) in page
+    assert run.manifest["summary"]["requests"] == expected["requests"] == 300
 
 
 def test_manifest_hashes_match_the_input_files(demo_run):
@@ -176,9 +193,11 @@ def test_input_files_replaced_during_the_run_change_no_published_number(
     monkeypatch.setattr(runner, "execute_notebook", replace_data_then_execute)
     run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-11-01")
     assert len((data / "requests.csv").read_text().splitlines()) == 51  # the files did change
-    shown = {row[0]: row[1] for row in table_rows(run.html.read_text("utf-8"), "headline")}
+    page = run.html.read_text("utf-8")
     verdicts = (run.folder / "verdicts.csv").read_text(encoding="utf-8").splitlines()
-    assert shown["requests"] == str(run.manifest["summary"]["requests"]) == "300"
+    assert run.manifest["summary"]["requests"] == 300
+    assert "In 2026-10, 300 requests" in paragraph_of(page, "ak-conclusion")
+    assert "Of the 300 requests judged" in page
     assert len(verdicts) - 1 == 300
     for table, described in run.manifest["inputs"].items():
         original = originals[described["file"]]
@@ -317,10 +336,9 @@ def test_markup_in_enterprise_id_is_shown_as_text(pair):
     page = second.html.read_text("utf-8")
     assert SCRIPT not in page
     assert html.escape(SCRIPT) in page
-    exceptions = table_rows(page, "approved_but_ineligible")
+    exceptions = table_rows(page, "exceptions-pob-j01")
     r5 = next(row for row in exceptions if row[0] == "R15")
-    assert SCRIPT in r5  # the member_enterprise_id cell, read back as text
-    assert "POB-J01" in r5[-1]
+    assert "POB-J01" in r5[-2] and SCRIPT in r5[-2]  # the reason quotes it, read back as text
 
 
 def test_index_lists_every_period_with_links_and_a_trend_chart(pair):

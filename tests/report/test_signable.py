@@ -1,0 +1,236 @@
+"""A report an audit manager signs: its sections, the conclusion's rules, the workpaper, the
+audit sample and a clean A4 PDF (contract v1.1 section 5 population on Sep/Oct/Nov data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+import auditkit.demo as demo
+from auditkit.analysis.sampling import SampleOptions
+from auditkit.report import execute, runner
+from auditkit.report.sections import CONTENTS
+from auditkit.report.sections.front import ConclusionFacts, conclusion_text
+
+pytestmark = pytest.mark.slow
+AS_OF = "2026-12-01"
+
+
+@pytest.fixture(scope="module")
+def october(tmp_path_factory: pytest.TempPathFactory):
+    """An extract with the requests of September, October and November; the October report."""
+    base = tmp_path_factory.mktemp("signable")
+    raw = demo.generate(requests=120, seed=11, as_of=dt.date(2026, 12, 1), request_months=3)
+    demo.write(raw, base / "data")
+    run = runner.run_report(
+        base / "data",
+        "2026-10",
+        base / "reports",
+        as_of=AS_OF,
+        at="requested",
+        sample=SampleOptions(seed=5, stratify=("verdict",)),
+        pdf=execute.find_chromium() is not None,
+    )
+    return raw, run
+
+
+def cells(page: str, table_id: str, column: int) -> list[str]:
+    match = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', page, re.S)
+    assert match, table_id
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1).split("<tbody>")[-1], re.S)
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column]))
+        for row in rows
+    ]
+
+
+def test_the_october_report_judges_october_and_says_everything_a_signer_needs(october):
+    raw, run = october
+    requested = raw["requests"]["requested_at"]
+    inside = (requested >= "2026-10-01") & (requested < "2026-11-01")
+    assert run.manifest["population"]["requests_in_period"] == int(inside.sum()) > 0
+    assert (
+        run.manifest["population"]["requests_before_period"]
+        == int((requested < "2026-10-01").sum())
+        > 0
+    )
+    assert (
+        run.manifest["population"]["requests_after_period"]
+        == int((requested >= "2026-11-01").sum())
+        > 0
+    )
+    page = run.html.read_text("utf-8")
+    for anchor, _ in CONTENTS:
+        assert f'id="{anchor}"' in page
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    for words in (
+        "Report id",
+        run.manifest["report_id"],
+        "each request at the moment it was made",
+        "last updated 2024-03-06",
+        "Limitations",
+        "Preparer",
+        "Reviewer",
+        f"judges the {int(inside.sum()):,} requests made in 2026-10",
+    ):
+        assert words in text, words
+    verdicts = pd.read_csv(run.folder / "verdicts.csv", dtype=str)
+    assert set(verdicts["request_id"]) == set(raw["requests"]["request_id"][inside])
+
+
+def facts(**changes) -> ConclusionFacts:
+    base = dict(
+        period="2026-10",
+        requests=1200,
+        decided=1000,
+        approved_but_ineligible=0,
+        rejected_but_eligible=0,
+        exposure_cents={},
+        unsupported_codes=0,
+        unmapped_codes=0,
+        unknown=0,
+        tolerable_rate=0.05,
+    )
+    return ConclusionFacts(**(base | changes))
+
+
+@pytest.mark.parametrize(
+    ("changes", "says", "never"),
+    [
+        ({}, "The control operated as designed", "tolerable"),
+        (
+            {"approved_but_ineligible": 30, "rejected_but_eligible": 10},
+            "40 of the decisions (4.00 %) contradict",
+            "did not operate effectively",
+        ),
+        (
+            {"approved_but_ineligible": 30, "rejected_but_eligible": 10},
+            "is within the tolerable rate of 5.00 %",
+            "operated as designed",
+        ),
+        ({"approved_but_ineligible": 51}, "did not operate effectively", "within the tolerable"),
+        ({"decided": 0}, "could not be tested", "contradict"),
+        (
+            {"approved_but_ineligible": 2, "exposure_cents": {"open orders": 123456, "x": 44}},
+            "put 1,235.00 at stake (1,234.56 in open orders; 0.44 in x)",
+            "operated as designed",
+        ),
+        (
+            {"unsupported_codes": 3, "unmapped_codes": 1},
+            "3 refusals cite a reason the data does not show",
+            "None",
+        ),
+        ({"unknown": 7}, "7 requests could not be fully judged", "None"),
+    ],
+)
+def test_the_conclusion_follows_its_rules(changes, says, never):
+    sentence = conclusion_text(facts(**changes))
+    assert says in sentence and never not in sentence
+    assert sentence.startswith("In 2026-10, 1,200 requests")
+
+
+def test_the_workpaper_holds_every_sheet_frozen_filtered_and_without_formulas(october):
+    _, run = october
+    book = openpyxl.load_workbook(run.folder / "report.xlsx")
+    rules = [f"POB-J{i:02d}" for i in range(1, 11)] + ["POB-Q01", "POB-Q02", "POB-Q03"]
+    assert book.sheetnames == ["Summary", *rules, "Control exceptions", "Sample", "Manifest"]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["report id"] == run.manifest["report_id"]
+    assert int(summary["requests"]) == run.manifest["summary"]["requests"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        if sheet.max_row > 1:
+            assert sheet.auto_filter.ref
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"
+    assert book["Sample"].max_row - 1 == run.manifest["sample"]["size"]
+
+
+def test_the_sample_is_in_the_manifest_and_the_folder(october):
+    _, run = october
+    sample = pd.read_csv(run.folder / "sample.csv", dtype=str, keep_default_na=False)
+    assert len(sample) == run.manifest["sample"]["size"]
+    assert run.manifest["sample"]["seed"] == 5 and run.manifest["sample"]["stratify"] == ["verdict"]
+    assert {"tested_by", "tested_on", "deviation", "notes", "reasons"} <= set(sample.columns)
+
+
+@pytest.mark.browser
+def test_the_pdf_is_a4_with_page_numbers_and_keeps_every_reason(october):
+    _, run = october
+    if run.pdf is None or not shutil.which("pdftotext"):
+        pytest.skip("needs Chromium and poppler-utils (pdftotext, pdfinfo)")
+    info = subprocess.run(["pdfinfo", run.pdf], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert "(A4)" in info
+    text = subprocess.run(["pdftotext", run.pdf, "-"], capture_output=True, text=True).stdout
+    assert f"page 1 of {pages}" in text and f"page {pages} of {pages}" in text
+    assert f"compliance report {run.manifest['report_id']}" in text
+    page = run.html.read_text("utf-8")
+    reasons = [
+        reason
+        for table_id in re.findall(
+            r'<table[^>]*id="((?:exceptions|reason-codes|unknown)[^"]*)"', page
+        )
+        if "Reasons" in re.search(rf'id="{table_id}".*?</thead>', page, re.S).group(0)
+        for reason in cells(
+            page,
+            table_id,
+            re.findall(
+                r"<th[^>]*>(.*?)</th>",
+                re.search(rf'id="{table_id}".*?</thead>', page, re.S).group(0),
+            ).index("Reasons"),
+        )
+    ]
+    assert reasons, "a small report with no reason to check"
+    squeezed = re.sub(r"\s+", "", text)
+    for reason in reasons:
+        assert re.sub(r"\s+", "", reason) in squeezed, reason
+
+
+def test_cli_sample_and_evaluate(capsys: pytest.CaptureFixture[str], october, tmp_path: Path):
+    _, run = october
+    data = run.folder.parent.parent / "data"
+    code, out, err = run_cli(
+        capsys,
+        "sample",
+        "--data",
+        data,
+        "--out",
+        tmp_path,
+        "--as-of",
+        AS_OF,
+        "--at",
+        "requested",
+        "--period",
+        "2026-10",
+        "--confidence",
+        "0.90",
+        "--tolerable-rate",
+        "0.10",
+        "--expected-rate",
+        "0",
+        "--seed",
+        "3",
+    )
+    assert code == 0, err
+    assert out.startswith("22 of ")
+    sample = pd.read_csv(tmp_path / "sample.csv", dtype=str, keep_default_na=False)
+    assert len(sample) == 22
+    code, _, err = run_cli(capsys, "sample", "evaluate", tmp_path / "sample.csv")
+    assert code == 2 and "column deviation must be yes or no" in err and "rows 2, 3" in err
+    sample["deviation"] = "no"
+    sample.to_csv(tmp_path / "tested.csv", index=False)
+    code, out, _ = run_cli(capsys, "sample", "evaluate", tmp_path / "tested.csv")
+    assert code == 0
+    assert "0 deviation(s) in 22 items tested" in out and "90% confidence" in out
+    assert "the control can be relied on" in out
