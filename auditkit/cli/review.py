@@ -36,7 +36,8 @@ def cmd_set(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from auditkit.review.changes import check_name
     from auditkit.review.exchange import read_changes
-    from auditkit.review.register import Register, UnknownFindings
+    from auditkit.review.register import Register
+    from auditkit.review.transitions import UnknownFindings
     from auditkit.rules.pob import POB
     from auditkit.vocab import ReviewVia
 

@@ -22,8 +22,9 @@ from auditkit.errors import ParameterError
 from auditkit.explore.controls import ANY_OPTION, button, dropdown, guarded, html_box
 from auditkit.render.html import heading, message, table, text
 from auditkit.review.changes import check_change, check_name
-from auditkit.review.register import Applied, Register
+from auditkit.review.register import Register
 from auditkit.review.states import SHOWN, STATE_CODE, UNREVIEWED, state_codes
+from auditkit.review.transitions import Applied
 from auditkit.vocab import SETTABLE_STATES, ReviewState, ReviewVia
 
 Key = tuple[str, str]  # (request_id, rule_id)

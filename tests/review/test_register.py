@@ -14,8 +14,9 @@ from auditkit import evaluate
 from auditkit.errors import ParameterError
 from auditkit.review import database, schema
 from auditkit.review.changes import StateChange, one_change
-from auditkit.review.register import Register, UnknownFindings
+from auditkit.review.register import Register
 from auditkit.review.states import review_state_column, state_codes, state_counts
+from auditkit.review.transitions import UnknownFindings
 from auditkit.rules.pob import POB
 from auditkit.vocab import ReviewState, ReviewVia, SignoffRole
 
