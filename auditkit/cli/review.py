@@ -86,14 +86,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     if changes.empty:
         print(f"{which}: no review recorded yet (every finding is open)")
         return EXIT_OK
-    for row in changes.itertuples():  # one request's changes
-        when = row.changed_at.isoformat(timespec="seconds")
-        line = f"{when}  {row.request_id} {row.rule_id}  {row.from_state} -> {row.to_state}"
-        line += f"  by {row.changed_by} ({row.via})"
-        if row.expires is not None and str(row.expires) != "NaT":
-            line += f"  expires {row.expires}"
-        if row.note:
-            line += f"  note: {row.note}"
+    for row in changes.to_dict("records"):  # one request's changes
+        when = row["changed_at"].isoformat(timespec="seconds")
+        line = f"{when}  {row['request_id']} {row['rule_id']}  {row['from_state']} -> {row['to_state']}"
+        line += f"  by {row['changed_by']} ({row['via']})"
+        if row["expires"] is not None and str(row["expires"]) != "NaT":
+            line += f"  expires {row['expires']}"
+        if row["note"]:
+            line += f"  note: {row['note']}"
         print(line)
     return EXIT_OK
 

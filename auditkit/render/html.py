@@ -97,7 +97,7 @@ def table(
     )
     status_at = columns.index("status") if status_rows and "status" in columns else None
     rows = []
-    for record in shown.itertuples(index=False, name=None):  # shown rows only: capped by callers
+    for record in shown.to_numpy(dtype=object).tolist():  # shown rows only: capped by callers
         opening = "<tr>"
         if status_at is not None:
             opening = f'<tr class="ak-status-{css_name(record[status_at])}">'

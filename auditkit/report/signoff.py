@@ -51,8 +51,8 @@ def sign_off(
             "manifest_sha256": sha256,
             "register": register.label,
             "signoffs": [
-                {"role": row.role, "signed_by": row.signed_by, "signed_at": row.signed_at}
-                for row in mine.itertuples()  # a handful of sign-offs
+                {"role": row["role"], "signed_by": row["signed_by"], "signed_at": row["signed_at"]}
+                for row in mine.to_dict("records")  # a handful of sign-offs
             ],
         },
     )
@@ -76,8 +76,8 @@ def signatures(folder: Path, register: Register | None = None) -> list[dict[str,
     if register is not None:
         rows = register.signoffs(folder.name)
         found += [
-            {"role": row.role, "signed_by": row.signed_by, "signed_at": row.signed_at}
-            for row in rows[rows["manifest_sha256"] == sha256].itertuples()
+            {"role": row["role"], "signed_by": row["signed_by"], "signed_at": row["signed_at"]}
+            for row in rows[rows["manifest_sha256"] == sha256].to_dict("records")
         ]
     unique = {
         (str(s.get("role")), str(s.get("signed_by")), str(s.get("signed_at"))): s for s in found
