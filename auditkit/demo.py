@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables, tables_from_frames
 from auditkit.io.write import staged_files
 
@@ -39,6 +40,13 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
 
 def _where(mask: np.ndarray, a: np.ndarray, b: np.ndarray | object) -> np.ndarray:
     return np.where(mask, a, b).astype(object)
+
+
+def check_options(requests: int, seed: int, months: int) -> None:
+    """Refuse sizes the generator would otherwise silently change (or crash on)."""
+    for name, value, least in (("requests", requests, 1), ("seed", seed, 0), ("months", months, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ParameterError(f"--{name} must be at least {least}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ def generate(
     `months=0` with a snapshot 30 days earlier per month, then evolved month by
     month (see `evolve`), so consecutive months make a realistic pair of periods.
     """
+    check_options(requests, seed, months)
     if months > 0:
         earlier = generate(requests, seed, as_of - dt.timedelta(days=30 * months))
         for step in range(months):
@@ -73,7 +82,7 @@ def generate(
     # One generator drawn from in a fixed order: the same seed gives the same data.
     rng = np.random.default_rng(seed)
     as_of_ts = np.datetime64(as_of, "s")
-    accounts, population = _accounts(rng, max(int(requests), 1))
+    accounts, population = _accounts(rng, int(requests))
     requests_frame = _requests(rng, population, as_of_ts)
     orders = _orders(rng, population, as_of_ts)
     vouchers = _vouchers(rng, population, as_of_ts)

@@ -64,16 +64,19 @@ def add_data_option(parser: argparse.ArgumentParser, required: bool = True) -> N
     )
 
 
+PARAMS_HELP = (
+    "rule parameters: a JSON file, or a JSON object such as '{\"j10_require_both\": true}'"
+)
+
+
 def add_params_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: today in UTC)")
-    parser.add_argument(
-        "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
-    )
+    parser.add_argument("--params", help=PARAMS_HELP)
 
 
 def params_of(args: argparse.Namespace) -> Params:
-    """The run's Params from --params (a JSON file) and --as-of."""
+    """The run's Params from --params (a JSON file or object) and --as-of."""
     overrides = read_params_file(getattr(args, "params", None))
-    if args.as_of:
+    if args.as_of is not None:  # "" is refused as a date, not taken as "today"
         overrides["as_of"] = parse_date(args.as_of)
     return Params.from_dict(overrides)

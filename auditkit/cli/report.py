@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, PhaseClock, add_data_option
+from auditkit.cli.common import EXIT_OK, PARAMS_HELP, PhaseClock, add_data_option
 from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 
@@ -75,9 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="an earlier report folder to compare with (default: the latest earlier period in OUT)",
     )
     report.add_argument("--out", type=Path, default=Path("reports"), help="default: reports/")
-    report.add_argument(
-        "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
-    )
+    report.add_argument("--params", help=PARAMS_HELP)
     report.add_argument("--pdf", action="store_true", help="also print report.pdf with Chromium")
     report.add_argument(
         "--notebook",

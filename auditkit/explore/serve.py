@@ -12,6 +12,7 @@ import os
 import socket
 from pathlib import Path
 
+from auditkit.errors import ParameterError
 from auditkit.io.read import find_table_files
 from auditkit.params import parse_date
 from auditkit.resources import shipped_notebook
@@ -48,6 +49,13 @@ def voila_argv(notebook: Path, port: int, open_browser: bool) -> list[str]:
     return argv
 
 
+def check_port(port: object) -> int:
+    """A TCP port to listen on; 0 means any free port."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ParameterError(f"--port must be between 0 (any free port) and 65535, got {port!r}")
+    return port
+
+
 def explore_environment(
     data: Path | None, as_of: str | None, exports: Path, demo_requests: int | None = None
 ) -> dict[str, str]:
@@ -56,10 +64,16 @@ def explore_environment(
     if data is not None:
         find_table_files(data)  # missing tables are an input error now, not in the browser
         env[EnvVar.DATA.value] = str(Path(data).resolve())
-    if as_of:
+    if as_of is not None:
         env[EnvVar.AS_OF.value] = parse_date(as_of).isoformat()
-    if demo_requests:
-        env[EnvVar.DEMO_REQUESTS.value] = str(int(demo_requests))
+    if demo_requests is not None:
+        if (
+            isinstance(demo_requests, bool)
+            or not isinstance(demo_requests, int)
+            or demo_requests < 1
+        ):
+            raise ParameterError(f"--demo-requests must be at least 1, got {demo_requests!r}")
+        env[EnvVar.DEMO_REQUESTS.value] = str(demo_requests)
     return env
 
 
@@ -75,8 +89,8 @@ def serve(
     """Print the explorer's URL and run Voilà in this process until it is stopped."""
     from voila.app import Voila
 
+    port = check_port(port) or free_port()
     env = explore_environment(data, as_of, exports, demo_requests)
-    port = port or free_port()
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
     print(f"auditkit explorer on {what}: http://{HOST}:{port}/", flush=True)
     print("press Ctrl-C to stop", flush=True)

@@ -91,10 +91,15 @@ def prepare(
 ) -> ReportPlan:
     """Check every option; input and parameter errors surface here, before anything is written."""
     period = check_period(period)
+    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, int) or cell_timeout < 1:
+        # papermill reads 0 or a negative timeout as "no timeout at all".
+        raise ParameterError(
+            f"--cell-timeout must be a whole number of seconds, at least 1; got {cell_timeout!r}"
+        )
     overrides = dict(params or {})
     if "as_of" in overrides:
         raise ParameterError("give as_of with --as-of, not in the parameters file")
-    run_params = Params.from_dict({**overrides, **({"as_of": as_of} if as_of else {})})
+    run_params = Params.from_dict({**overrides, **({} if as_of is None else {"as_of": as_of})})
     previous_dir = Path(previous) if previous else latest_previous(Path(out), period)
     if previous_dir is not None:
         read_verdicts(previous_dir)  # fail now, not in the notebook, when it is unusable

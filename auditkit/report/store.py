@@ -18,14 +18,21 @@ from auditkit.errors import ParameterError
 from auditkit.io.write import staging_folder, swapped_folder, utc_stamp
 from auditkit.vocab import RunStatus
 
-PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# ASCII digits and \Z: Python's \d also matches full-width and Arabic-Indic digits, and $
+# lets a trailing newline through; either would make odd folders and broken index links.
+PERIOD_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z", re.ASCII)
 FAILED_PREFIX = "failed-"
 MANIFEST = "manifest.json"
 PREVIOUS_COLUMNS = ("request_id", "verdict", "failed_rules")
 
 
+def is_period(name: object) -> bool:
+    """Whether `name` is a month written YYYY-MM, exactly."""
+    return isinstance(name, str) and PERIOD_PATTERN.match(name) is not None
+
+
 def check_period(period: str) -> str:
-    if not PERIOD_PATTERN.match(period or ""):
+    if not is_period(period):
         raise ParameterError(f"period {period!r} is not a month; expected YYYY-MM, e.g. 2026-11")
     return period
 
@@ -44,7 +51,7 @@ def period_folders(out: Path) -> dict[str, Path]:
     if not Path(out).is_dir():
         return found
     for folder in Path(out).iterdir():
-        if not (folder.is_dir() and PERIOD_PATTERN.match(folder.name)):
+        if not (folder.is_dir() and is_period(folder.name)):
             continue
         if read_manifest(folder).get("status") == RunStatus.SUCCEEDED:
             found[folder.name] = folder
@@ -108,7 +115,7 @@ def failure_records(out: Path) -> list[dict[str, object]]:
     """Manifests of failed runs kept under `<out>/<period>/failed-*/`, newest first."""
     records = []
     for record in sorted(Path(out).glob(f"*/{FAILED_PREFIX}*"), reverse=True):
-        if record.is_dir() and PERIOD_PATTERN.match(record.parent.name):
+        if record.is_dir() and is_period(record.parent.name):
             manifest = read_manifest(record)
             error = manifest.get("error") or {}
             records.append(
