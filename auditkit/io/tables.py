@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from auditkit.contract import MONEY_COLUMNS, TABLE_NAMES, cents_column, column_spec
-from auditkit.errors import InputError, Problem
+from auditkit.errors import InputError, Problem, Unlisted
 from auditkit.io.read import SourceFile, find_table_files, read_files
 from auditkit.io.validate import bool_values, money_cents, timestamp_values, validate_raw
 from auditkit.vocab import Kind
@@ -105,10 +105,13 @@ def load_tables(data_dir: Path | str, progress: Progress | None = None) -> Table
     note("load")
     raw, problems = read_files(files)
     note("validate")
+    unlisted: list[Unlisted] = []
     for table, read in raw.items():
-        problems += validate_raw(table, read.frame)
+        found, more = validate_raw(table, read.frame, read.rows)
+        problems += found
+        unlisted += more
     if problems:
-        raise InputError(problems, {table: path.name for table, path in files.items()})
+        raise InputError(problems, {table: path.name for table, path in files.items()}, unlisted)
     typed = {table: convert(table, read.frame) for table, read in raw.items()}
     return Tables(**typed, sources={table: read.source for table, read in raw.items()})
 
@@ -116,11 +119,14 @@ def load_tables(data_dir: Path | str, progress: Progress | None = None) -> Table
 def tables_from_frames(frames: dict[str, pd.DataFrame]) -> Tables:
     """Validate and type in-memory raw frames (strings as in CSV), e.g. built in a notebook or test."""
     problems: list[Problem] = []
+    unlisted: list[Unlisted] = []
     for table in TABLE_NAMES:
         if table not in frames:
             problems.append(Problem(table, None, None, None, "table is missing"))
         else:
-            problems += validate_raw(table, frames[table].reset_index(drop=True))
+            found, more = validate_raw(table, frames[table].reset_index(drop=True))
+            problems += found
+            unlisted += more
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, unlisted=unlisted)
     return Tables(**{t: convert(t, frames[t].reset_index(drop=True)) for t in TABLE_NAMES})
