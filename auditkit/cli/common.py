@@ -10,6 +10,7 @@ from pathlib import Path
 from auditkit.params import Params, parse_date, read_params_file
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C; a Stopped run exits 128 + its signal (130 SIGINT, 143 SIGTERM)
 
 
 class PhaseClock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
@@ -12,19 +11,9 @@ from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 
 
-def stop_on_sigterm() -> None:
-    """Turn SIGTERM (from `timeout`, cron or Airflow) into KeyboardInterrupt, so a failed run is recorded."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from auditkit.report.runner import run_report
 
-    stop_on_sigterm()
     clock = PhaseClock()
     run = run_report(
         args.data,

@@ -5,7 +5,8 @@ once, hashing exactly the bytes read → evaluate and save the results into a
 staging folder → execute the notebook, which renders from those saved files
 and never reads the data itself → export HTML (and PDF) → publish the folder
 at `<out>/<period>/`, or record the failure and leave the previous report as
-it was.
+it was. A run holds its period's lock from the evaluation on, and first puts
+right what a killed earlier run left behind (`auditkit.report.publish.recover`).
 """
 
 from __future__ import annotations
@@ -25,15 +26,8 @@ from auditkit.io.write import write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
-from auditkit.report.store import (
-    MANIFEST,
-    check_period,
-    keep_failure,
-    latest_previous,
-    new_staging,
-    publish,
-    read_verdicts,
-)
+from auditkit.report.publish import keep_failure, new_staging, period_lock, publish, recover
+from auditkit.report.store import MANIFEST, check_period, read_verdicts, usable_previous
 from auditkit.rules.model import Catalogue
 from auditkit.rules.pob import POB
 from auditkit.vocab import RunStatus
@@ -58,6 +52,7 @@ class ReportPlan:
     cell_timeout: int
     pdf: bool
     catalogue: Catalogue = POB
+    warnings: tuple[str, ...] = ()  # earlier periods skipped as unreadable
 
     @property
     def target(self) -> Path:
@@ -100,9 +95,12 @@ def prepare(
     if "as_of" in overrides:
         raise ParameterError("give as_of with --as-of, not in the parameters file")
     run_params = Params.from_dict({**overrides, **({} if as_of is None else {"as_of": as_of})})
-    previous_dir = Path(previous) if previous else latest_previous(Path(out), period)
-    if previous_dir is not None:
-        read_verdicts(previous_dir)  # fail now, not in the notebook, when it is unusable
+    if previous:
+        # Asked for by name: an unreadable one is an error now, not in the notebook.
+        previous_dir, skipped = Path(previous), []
+        read_verdicts(previous_dir)
+    else:
+        previous_dir, skipped = usable_previous(Path(out), period)
     source = Path(notebook_path) if notebook_path else notebook.find_notebook()
     if not source.is_file():
         raise ReportError(f"report notebook {source} does not exist")
@@ -118,6 +116,7 @@ def prepare(
         kernel_argv=notebook.check_kernel(kernel_name),
         cell_timeout=cell_timeout,
         pdf=pdf,
+        warnings=tuple(skipped),
     )
 
 
@@ -138,6 +137,7 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
             "params_json": json.dumps(plan.overrides, sort_keys=True),
         },
         "previous_dir": str(plan.previous_dir) if plan.previous_dir else None,
+        "previous_skipped": list(plan.warnings),
         "notebook": {
             "source": str(plan.notebook.absolute()),
             "sha256": sha256_file(plan.notebook),
@@ -196,14 +196,19 @@ def finish(staging: Path, manifest: dict) -> None:
 def record_failure(
     plan: ReportPlan, staging: Path, manifest: dict, error: BaseException
 ) -> ReportError:
-    """Keep the failed run under `<period>/failed-<ts>/`; return the error to raise."""
+    """Keep the failed run under `<period>/failed-<ts>/`; return the error to raise.
+
+    A run stopped by a signal gets the same record; its exception carries a note
+    saying where, for the one-line message the command prints.
+    """
     failure = notebook.describe_failure(error, plan.cell_timeout)
     manifest |= {"status": RunStatus.FAILED, "finished_at": utc_now(), "error": failure}
     write_json(staging / MANIFEST, manifest)
     record = keep_failure(staging, plan.target)
+    kept = f"the previous report (if any) is unchanged; the failed run is kept in {record}"
+    error.add_note(kept)
     return ReportError(
-        f"report for {plan.period} failed: {failure['message']}\n"
-        f"The previous report (if any) is unchanged; the failed run is kept in {record}"
+        f"report for {plan.period} failed: {failure['message']}\n{kept[0].upper()}{kept[1:]}"
     )
 
 
@@ -239,26 +244,31 @@ def run_report(
     note("load")
     tables = load_tables(plan.data_dir)
     manifest = describe_plan(plan, tables, started_at)
-    staging = new_staging(plan.out, plan.period)
-    warnings: list[str] = []
-    try:
-        note("evaluate")
-        evaluate_and_save(plan, tables, staging, manifest)
-        note("run notebook")
-        executed = execute_notebook(plan, staging)
-        note("export")
-        warnings = export(plan, executed, staging, manifest)
-        finish(staging, manifest)
-        note("publish")
-        publish(staging, plan.target)
-    except BaseException as error:
-        if not staging.exists():  # interrupted after the new report was put in place
-            raise
-        failure = record_failure(plan, staging, manifest, error)
-        _refresh_index(plan.out)
-        if not isinstance(error, Exception):
-            raise
-        raise failure from error
+    warnings: list[str] = list(plan.warnings)
+    with period_lock(plan.out, plan.period, lambda: note("wait for the other run of this period")):
+        recovered = recover(plan.out, plan.period)
+        if recovered:
+            warnings += [f"recovered: {done}" for done in recovered]
+            _refresh_index(plan.out)
+        staging = new_staging(plan.out, plan.period)
+        try:
+            note("evaluate")
+            evaluate_and_save(plan, tables, staging, manifest)
+            note("run notebook")
+            executed = execute_notebook(plan, staging)
+            note("export")
+            warnings += export(plan, executed, staging, manifest)
+            finish(staging, manifest)
+            note("publish")
+            publish(staging, plan.target)
+        except BaseException as error:
+            if not staging.exists():  # stopped after the new report was put in place
+                raise
+            failure = record_failure(plan, staging, manifest, error)
+            _refresh_index(plan.out)
+            if not isinstance(error, Exception):
+                raise
+            raise failure from error
     pdf_path = plan.target / "report.pdf" if manifest.get("pdf") == "report.pdf" else None
     return ReportRun(
         folder=plan.target,

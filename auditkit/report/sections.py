@@ -78,6 +78,7 @@ def title_block(report: ReportData) -> Html:
         if report.previous_dir
         else "no earlier period to compare with"
     )
+    skipped = [str(note) for note in report.manifest.get("previous_skipped") or []]
     return Html(
         paragraph(
             f"Period <strong>{text(report.period)}</strong>, data as of "
@@ -85,6 +86,7 @@ def title_block(report: ReportData) -> Html:
             f"<code>{text(report.data_dir)}</code>; {len(report.result.rules)} rules from "
             f"&ldquo;{text(POB.source.cite())}&rdquo;; {previous}."
         )
+        + "".join(paragraph(f"Note: {text(note)}.") for note in skipped)
     )
 
 

@@ -101,5 +101,6 @@ def test_odd_folders_are_not_periods(tmp_path: Path) -> None:
         folder = tmp_path / name
         folder.mkdir()
         (folder / "manifest.json").write_text('{"status": "succeeded"}')
+        (folder / "verdicts.csv").write_text("request_id,verdict,failed_rules\n")
     assert list(store.period_folders(tmp_path)) == ["2026-09"]
-    assert store.latest_previous(tmp_path, "2026-11") == tmp_path / "2026-09"
+    assert store.usable_previous(tmp_path, "2026-11") == (tmp_path / "2026-09", [])
