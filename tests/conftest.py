@@ -7,8 +7,15 @@ defaults, so a test states only what matters to it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -147,3 +154,47 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str
     captured = capsys.readouterr()
     err = "\n".join(line for line in captured.err.splitlines() if not line.startswith("[auditkit]"))
     return code, captured.out, err
+
+
+@contextlib.contextmanager
+def explorer_server(work: Path, *argv: str, startup_seconds: float = 90) -> Iterator[str]:
+    """Run `auditkit explore ARGV --no-browser` in a child process; yield the URL it prints.
+
+    The URL carries the server's token; the server is stopped afterwards.
+    """
+    from auditkit.explore.serve import free_port
+
+    log_path = work / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "auditkit.cli", "explore", "--port", str(free_port()), *argv],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        deadline = time.monotonic() + startup_seconds
+        url = None
+        while True:
+            if server.poll() is not None:
+                raise AssertionError(f"auditkit explore exited early:\n{log_path.read_text()}")
+            found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", log_path.read_text())
+            url = found.group(0) if found else None
+            try:
+                if url:
+                    with urllib.request.urlopen(url, timeout=5):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no answer on {url}:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -1,4 +1,7 @@
-"""`auditkit explore`: serve the explorer with Voilà on 127.0.0.1 (see `auditkit.explore.serve`)."""
+"""`auditkit explore`: serve the explorer with Voilà on 127.0.0.1, behind a token.
+
+See `auditkit.explore.serve` and, for the access rules, `auditkit.explore.server`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         port=args.port,
         open_browser=not args.no_browser,
         demo_requests=args.demo_requests,
+        allow_hosts=args.allow_host,
     )
     return EXIT_OK
 
@@ -47,5 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         help="size of the demo data set when --data is not given (default 2000)",
+    )
+    explore.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "also accept requests whose Host header is NAME (e.g. behind a reverse proxy); "
+            "by default only 127.0.0.1 and localhost. May be repeated"
+        ),
     )
     explore.set_defaults(run=cmd_explore)

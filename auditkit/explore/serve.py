@@ -1,4 +1,4 @@
-"""Serve the explorer notebook as a web app with Voilà on 127.0.0.1.
+"""Serve the explorer notebook as a web app with Voilà on 127.0.0.1, behind a token.
 
 The notebook is `notebooks/explorer.ipynb`, found by auditkit.resources in a
 checkout and in an installed wheel alike. The data directory, snapshot date
@@ -9,6 +9,8 @@ and export folder reach the notebook's kernel as environment variables
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import socket
 from pathlib import Path
 
@@ -20,6 +22,13 @@ from auditkit.vocab import EnvVar
 
 NOTEBOOK = "explorer.ipynb"
 HOST = "127.0.0.1"
+HOST_NAME = re.compile(
+    r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+    re.ASCII,
+)
+# Read by `auditkit explore` only and removed before the kernel starts (see explore_token).
+TOKEN_VARIABLE = "AUDITKIT_EXPLORE_TOKEN"
+MIN_TOKEN_LENGTH = 16
 
 
 def notebook_path() -> Path:
@@ -77,6 +86,25 @@ def explore_environment(
     return env
 
 
+def check_hosts(names: list[str]) -> list[str]:
+    """Host names for `--allow-host`: DNS names (letters, digits, dots, hyphens), no ports."""
+    for name in names:
+        if not HOST_NAME.fullmatch(name):
+            raise ParameterError(
+                f"--allow-host {name!r} is not a host name; give a DNS name such as "
+                "audit.example.com (no scheme, port or path)"
+            )
+    return list(names)
+
+
+def explore_token() -> str:
+    """The explorer's access token: $AUDITKIT_EXPLORE_TOKEN (kept from the kernel), else random."""
+    given = os.environ.pop(TOKEN_VARIABLE, "")
+    if given and len(given) < MIN_TOKEN_LENGTH:
+        raise ParameterError(f"${TOKEN_VARIABLE} must hold at least {MIN_TOKEN_LENGTH} characters")
+    return given or secrets.token_urlsafe(32)
+
+
 def serve(
     data: Path | None,
     as_of: str | None,
@@ -85,15 +113,20 @@ def serve(
     port: int = 0,
     open_browser: bool = True,
     demo_requests: int | None = None,
+    allow_hosts: list[str] | None = None,
 ) -> None:
-    """Print the explorer's URL and run Voilà in this process until it is stopped."""
-    from voila.app import Voila
+    """Print the explorer's URL, with its token, and run Voilà here until it is stopped."""
+    from auditkit.explore.server import ExplorerVoila
 
     port = check_port(port) or free_port()
+    hosts = check_hosts(allow_hosts or [])
     env = explore_environment(data, as_of, exports, demo_requests)
+    token = explore_token()
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
-    print(f"auditkit explorer on {what}: http://{HOST}:{port}/", flush=True)
+    print(f"auditkit explorer on {what}: http://{HOST}:{port}/?token={token}", flush=True)
     print("press Ctrl-C to stop", flush=True)
     # This process becomes the server: the kernel it starts inherits these variables.
     os.environ.update(env)
-    Voila.launch_instance(argv=voila_argv(notebook_path(), port, open_browser))
+    ExplorerVoila.launch_instance(
+        argv=voila_argv(notebook_path(), port, open_browser), token=token, allowed_hosts=hosts
+    )
