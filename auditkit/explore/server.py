@@ -26,9 +26,9 @@ from urllib.parse import urlparse
 
 from jupyter_server.auth.identity import IdentityProvider
 from tornado import web
+from tornado.httputil import HTTPServerRequest
 from traitlets import List, Unicode
 from voila.app import Voila
-from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 LOCAL_NAMES = ("localhost",)  # loopback addresses (127.0.0.1, ::1) are always local
@@ -48,13 +48,16 @@ class TokenIdentityProvider(IdentityProvider):
         return self.token if given and hmac.compare_digest(given, self.token) else None
 
 
-class SameOriginKernelWebsocket(VoilaKernelWebsocketHandler):
-    """The kernel channel: the page's own origin and the v1 protocol only."""
+class SameOriginKernelWebsocket:
+    """Mixed into the kernel channel's handler: the page's own origin and protocol v1 only."""
+
+    request: HTTPServerRequest
 
     def check_origin(self, origin: str | None = None) -> bool:
         # jupyter_server lets a token-authenticated request from any Origin through; a
         # browser always sends Origin on a websocket, so a foreign one is refused here.
-        origin = origin or self.get_origin()
+        headers = self.request.headers
+        origin = origin or headers.get("Origin") or headers.get("Sec-Websocket-Origin")
         if origin is None:
             return True  # not a browser; the token or its cookie is still required
         return urlparse(origin.lower()).netloc == self.request.headers.get("Host", "").lower()
@@ -63,7 +66,7 @@ class SameOriginKernelWebsocket(VoilaKernelWebsocketHandler):
         offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
         if KERNEL_PROTOCOL not in [name.strip() for name in offered.split(",")]:
             raise web.HTTPError(400, f"only the {KERNEL_PROTOCOL} kernel protocol is served")
-        await super().pre_get()
+        await super().pre_get()  # type: ignore[misc]
 
 
 def _refuse_without_token(handler: type) -> type:
@@ -95,9 +98,9 @@ class ExplorerVoila(Voila):
     def init_handlers(self) -> list:
         handlers = []
         for pattern, handler, *rest in super().init_handlers():
-            if handler is VoilaKernelWebsocketHandler:
-                handler = SameOriginKernelWebsocket
             if isinstance(handler, type) and issubclass(handler, web.RequestHandler):
+                if str(pattern).endswith("/channels"):  # the kernel websocket
+                    handler = type(handler.__name__, (SameOriginKernelWebsocket, handler), {})
                 handler = _refuse_without_token(handler)
             handlers.append((pattern, handler, *rest))
         return handlers

@@ -123,20 +123,42 @@ def finer_than_microseconds(series: pd.Series) -> np.ndarray:
     """Mask of timestamps (text or native) with a nonzero part below the microsecond."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         ticks = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
-        unit = np.datetime_data(ticks.dtype)[0]
-        if unit != "ns":
+        if np.datetime_data(ticks.dtype)[0] != "ns":
             return np.zeros(len(series), dtype=bool)
         nanos = ticks.to_numpy(dtype="datetime64[ns]").view(np.int64)
         return (nanos % 1000 != 0) & series.notna().to_numpy()
-    text = _arrow_text(series)
-    if not _has_long_fractions(text):
-        return np.zeros(len(series), dtype=bool)
+    return _finer_text(_arrow_text(series))[0]
+
+
+def _finer_text(text: pyarrow.Array) -> tuple[np.ndarray, bool]:
+    """(mask of values finer than a microsecond, whether any value has 7+ fraction digits)."""
+    if not pc.any(pc.match_substring_regex(text, LONG_FRACTION)).as_py():
+        return np.zeros(len(text), dtype=bool), False
     finer = pc.match_substring_regex(text, FINER_THAN_MICROSECONDS)
-    return finer.fill_null(False).to_numpy(zero_copy_only=False)
+    return finer.fill_null(False).to_numpy(zero_copy_only=False), True
 
 
-def _has_long_fractions(text: pyarrow.Array) -> bool:
-    return bool(pc.any(pc.match_substring_regex(text, LONG_FRACTION)).as_py())
+def _timestamps(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(naive-UTC datetime64[us] values, mask of values finer than a microsecond).
+
+    Values that are null, not ISO 8601, or finer than a microsecond are NaT.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        finer = finer_than_microseconds(series)
+        return series.where(~finer).astype("datetime64[us]"), finer
+    text = series.astype("str")
+    arrow = _arrow_text(series)
+    finer, long_fractions = _finer_text(arrow)
+    if long_fractions:
+        # Past the 6th digit only zeros remain once the finer values are set aside: drop
+        # them, so that every value parses to microseconds (one value in nanoseconds made
+        # pandas parse the column in nanoseconds, where years past 2262 do not fit).
+        cut = pc.replace_substring_regex(arrow, r"([.,][0-9]{6})[0-9]+", r"\1")
+        text = pd.Series(cut.to_pandas(), index=series.index, dtype="str").where(~finer)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    return parsed.dt.tz_localize(None).astype("datetime64[us]"), finer
 
 
 def timestamp_values(series: pd.Series) -> pd.Series:
@@ -144,26 +166,13 @@ def timestamp_values(series: pd.Series) -> pd.Series:
 
     A timestamp finer than a microsecond is NaT here too: the precision check reports it.
     """
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if getattr(series.dt, "tz", None) is not None:
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        return series.where(~finer_than_microseconds(series)).astype("datetime64[us]")
-    text = series.astype("str")
-    arrow = _arrow_text(series)
-    if _has_long_fractions(arrow):
-        # Past the 6th digit only zeros remain once the finer values are set aside: drop
-        # them, so that every value parses to microseconds (one value in nanoseconds made
-        # pandas parse the column in nanoseconds, where years past 2262 do not fit).
-        finer = finer_than_microseconds(series)
-        cut = pc.replace_substring_regex(arrow, r"([.,][0-9]{6})[0-9]+", r"\1")
-        text = pd.Series(cut.to_pandas(), index=series.index, dtype="str").where(~finer)
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    return parsed.dt.tz_localize(None).astype("datetime64[us]")
+    return _timestamps(series)[0]
 
 
 def timestamp_ok(series: pd.Series) -> pd.Series:
+    values, finer = _timestamps(series)
     # A value that is only too precise is reported once, by timestamp_precise.
-    return timestamp_values(series).notna() | finer_than_microseconds(series)
+    return values.notna() | finer
 
 
 def timestamp_precise(series: pd.Series) -> pd.Series:
