@@ -268,11 +268,12 @@ def _problems_from(
     """Examples and counts per check; only the examples become Problem objects."""
     cases = cases.reset_index(drop=True)
     groups = cases[CASE_KEYS].astype("str").groupby(CASE_KEYS, sort=False)
-    examples = cases[groups.cumcount().to_numpy() < MAX_EXAMPLES]
-    problems = [_problem(table, frame, case, rows) for case in examples.to_dict("records")]
+    examples = cases[groups.cumcount().to_numpy() < MAX_EXAMPLES].to_dict("records")
+    problems = [_problem(table, frame, case, rows) for case in examples]
+    # A check's examples all read alike; one of them describes its unlisted rows.
     firsts = {
-        tuple(str(case[k]) for k in CASE_KEYS): p
-        for case, p in zip(examples.to_dict("records"), problems, strict=True)
+        tuple(str(case[key]) for key in CASE_KEYS): problem
+        for case, problem in zip(examples, problems, strict=True)
     }
     unlisted = [
         Unlisted(table, firsts[key].column, firsts[key].expected, int(size) - MAX_EXAMPLES)
