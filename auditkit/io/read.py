@@ -315,10 +315,14 @@ class RowNumbers:
         if self._data is None:
             return int(index) + 2
         if self._rows is None:
-            rows = [row for row, record in _records(self._data.decode("utf-8-sig")) if record]
+            try:
+                rows = [row for row, record in _records(self._data.decode("utf-8-sig")) if record]
+            except (UnicodeDecodeError, csv.Error):
+                rows = []  # Arrow read it; count as it does, without the blank lines
             self._rows = np.asarray(rows[1:], dtype=np.int64)
             self._data = b""  # keep the row numbers, not the bytes
-        return int(self._rows[int(index)])
+        index = int(index)
+        return int(self._rows[index]) if index < len(self._rows) else index + 2
 
 
 # ---- Parquet -----------------------------------------------------------------------
