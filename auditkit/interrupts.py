@@ -36,11 +36,13 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals(then_ignore: bool = False) -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise `Stopped` (instead of killing at once).
 
-    The handlers in place before are restored afterwards. Outside the main thread
-    (where Python runs no signal handlers) this does nothing.
+    Afterwards the handlers in place before are restored, or, with `then_ignore` (the
+    process is about to exit with the block's status), both signals are ignored: one
+    arriving then must neither print a traceback nor replace that status. Outside the
+    main thread (where Python runs no signal handlers) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -50,7 +52,10 @@ def stop_on_signals() -> Iterator[None]:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+            if then_ignore:
+                signal.signal(signum, signal.SIG_IGN)
+            else:
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 @contextlib.contextmanager

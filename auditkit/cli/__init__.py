@@ -33,11 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, exiting: bool = False) -> int:
+    """Run one command; its exit status. `exiting`: the process ends right after (see `run`)."""
     args = build_parser().parse_args(argv)
     try:
         # SIGTERM (timeout, cron, Airflow) or Ctrl-C: clean up, record, one line, exit 128+N.
-        with stop_on_signals():
+        with stop_on_signals(then_ignore=exiting):
             return args.run(args)
     except InputError as error:
         print(error.message(), file=sys.stderr)
@@ -66,5 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def run() -> None:
+    """The `auditkit` command: main(), then exit with its status, ignoring late signals."""
+    sys.exit(main(exiting=True))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,9 +1,10 @@
-"""`auditkit check` and `auditkit report` stopped by SIGTERM, SIGINT or SIGKILL at any time.
+"""`auditkit check` and `auditkit report` stopped by SIGTERM, SIGINT or SIGKILL mid-run.
 
-Each command runs in a child process and is signalled at several moments. Stopped
+Each command runs in a child process and is signalled as it enters a phase it
+announces on stderr (`[auditkit] write ...`), a moment later or at once. Stopped
 by SIGTERM or SIGINT it cleans up, prints one line (no traceback) and exits with
-128 + the signal; killed outright, it leaves the previous output, which the next
-run tidies. Either way the outputs are all old or all new.
+128 + the signal; killed outright, it leaves the previous output complete, and
+the next run tidies what is left. Either way the outputs are all old or all new.
 """
 
 from __future__ import annotations
@@ -34,21 +35,33 @@ def digest(folder: Path) -> dict[str, str]:
     }
 
 
-def signalled(argv: list[str], signum: int, after: float) -> subprocess.CompletedProcess:
-    """Run auditkit with `argv`; send `signum` after `after` seconds (if still running)."""
+def signalled(
+    argv: list[str], signum: int, phase: str, delay: float = 0.0
+) -> subprocess.CompletedProcess:
+    """Run auditkit with `argv`; send `signum` `delay` seconds after it starts `phase`."""
     process = subprocess.Popen(
         [*AUDITKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    try:
-        process.wait(timeout=after)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signum)
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.startswith(f"[auditkit] {phase} ..."):
+            time.sleep(delay)
+            process.send_signal(signum)
+            break
     out, err = process.communicate(timeout=300)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, "".join(seen) + err)
 
 
 def messages(err: str) -> list[str]:
     return [line for line in err.splitlines() if not line.startswith("[auditkit]")]
+
+
+def results_of(out: Path) -> tuple[str, dict[str, str]]:
+    """(sha256 of the requests.csv the manifest names, digests of results and verdicts)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = {name: sha for name, sha in digest(out).items() if name != "manifest.json"}
+    return manifest["inputs"]["requests"]["sha256"], files
 
 
 @pytest.fixture(scope="module")
@@ -59,59 +72,58 @@ def two_data_sets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     return first, second
 
 
-def results_of(out: Path) -> tuple[str, dict[str, str]]:
-    """(sha256 of the requests.csv the manifest names, digests of results and verdicts)."""
-    manifest = json.loads((out / "manifest.json").read_text())
-    files = {name: sha for name, sha in digest(out).items() if name != "manifest.json"}
-    return manifest["inputs"]["requests"]["sha256"], files
+CHECK = ["check", "--as-of", "2026-11-01", "--out"]
+
+
+@pytest.fixture(scope="module")
+def complete(two_data_sets: tuple[Path, Path], tmp_path_factory) -> dict[str, dict[str, str]]:
+    """What a complete check writes for each data set, by the sha256 of its requests.csv."""
+    base = tmp_path_factory.mktemp("complete")
+    found = {}
+    for data in two_data_sets:
+        run = subprocess.run([*AUDITKIT, *CHECK, str(base / data.name), "--data", str(data)])
+        assert run.returncode == 0
+        key, files = results_of(base / data.name)
+        found[key] = files
+    return found
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_check_stopped_at_any_moment_keeps_old_or_new_results(
-    two_data_sets: tuple[Path, Path], tmp_path: Path, signum: int
+@pytest.mark.parametrize(("phase", "delay"), [("validate", 0.0), ("write", 0.0), ("write", 0.3)])
+def test_check_stopped_mid_run_cleans_up_and_keeps_old_or_new_results(
+    two_data_sets: tuple[Path, Path],
+    complete: dict[str, dict[str, str]],
+    tmp_path: Path,
+    signum: int,
+    phase: str,
+    delay: float,
 ):
-    check = ["check", "--as-of", "2026-11-01", "--out"]
-    complete = {}
-    for data in two_data_sets:  # what a complete run writes for each data set
-        run = subprocess.run([*AUDITKIT, *check, str(tmp_path / data.name), "--data", str(data)])
-        assert run.returncode == 0
-        key, files = results_of(tmp_path / data.name)
-        complete[key] = files
     first, second = two_data_sets
     out = tmp_path / "out"
-    shutil.copytree(tmp_path / first.name, out)
-    for after in (0.5, 1.5, 2.5, 3.5, 4.5, 6.0, 8.0):
-        run = signalled([*check, str(out), "--data", str(second)], signum, after)
-        assert not list(out.glob(".auditkit-staging-*"))
-        key, files = results_of(out)
-        assert complete[key] == files, f"mixed outputs after {after}s"
-        if run.returncode == 0:
-            break
-        if "[auditkit]" not in run.stderr:
-            # Signalled while Python was still importing auditkit, before its handlers:
-            # the default action (SIGINT: Python's KeyboardInterrupt), nothing written yet.
-            continue
-        assert "Traceback" not in run.stderr, run.stderr
-        if run.returncode == -signum:
-            continue  # signalled after main() returned, the outputs complete
-        assert run.returncode == 128 + signum, run.stderr
-        (line,) = messages(run.stderr)
-        assert line.startswith(f"auditkit: stopped by {signal.Signals(signum).name}; ")
-    else:
-        pytest.fail("check never finished")
+    assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
+    run = signalled([*CHECK, str(out), "--data", str(second)], signum, phase, delay)
+    assert not list(out.glob(".auditkit-staging-*"))
+    key, files = results_of(out)
+    assert complete[key] == files, "results, verdicts and manifest of different runs"
+    if run.returncode == 0:  # it finished before the signal came: ignored, no message
+        assert messages(run.stderr) == [] and files == complete[key]
+        return
+    assert run.returncode == 128 + signum, run.stderr
+    (line,) = messages(run.stderr)
+    assert line.startswith(f"auditkit: stopped by {signal.Signals(signum).name}; "), line
 
 
-def test_check_killed_leaves_staging_that_the_next_run_removes(
-    two_data_sets: tuple[Path, Path], tmp_path: Path
+def test_check_killed_while_writing_leaves_staging_that_the_next_run_removes(
+    two_data_sets: tuple[Path, Path], complete: dict[str, dict[str, str]], tmp_path: Path
 ):
-    first, _ = two_data_sets
+    first, second = two_data_sets
     out = tmp_path / "out"
-    argv = ["check", "--data", str(first), "--out", str(out), "--as-of", "2026-11-01"]
-    for after in (3.0, 4.0, 5.0):
-        signalled(argv, signal.SIGKILL, after)
-        if list(out.glob(".auditkit-staging-*")):
-            break
-    assert subprocess.run([*AUDITKIT, *argv], capture_output=True).returncode == 0
+    assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
+    signalled([*CHECK, str(out), "--data", str(second)], signal.SIGKILL, "write", 0.2)
+    key, files = results_of(out)
+    assert complete[key] == files
+    assert list(out.glob(".auditkit-staging-*")), "the kill came too late to test the clean-up"
+    assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
     assert not list(out.glob(".auditkit-staging-*"))
 
 
@@ -140,7 +152,7 @@ def shown_inputs(out: Path) -> str:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
-def test_report_stopped_at_any_moment_shows_old_or_new_report(
+def test_report_stopped_in_any_phase_shows_old_or_new_report(
     small_periods: tuple[Path, Path], tmp_path: Path, signum: int
 ):
     hashes = {
@@ -148,21 +160,22 @@ def test_report_stopped_at_any_moment_shows_old_or_new_report(
         for data in small_periods
     }
     out = tmp_path / "reports"
-    shown_data, other = small_periods
-    started = time.perf_counter()
-    first = subprocess.run([*AUDITKIT, *report_argv(shown_data, out)], capture_output=True)
-    assert first.returncode == 0
-    whole = time.perf_counter() - started
-    for fraction in (0.3, 0.7, 0.95):
+    shown, other = small_periods
+    assert (
+        subprocess.run([*AUDITKIT, *report_argv(shown, out)], capture_output=True).returncode == 0
+    )
+    for phase, delay in (("run notebook", 2.0), ("export", 0.0), ("publish", 0.0)):
         # A run of the other data set is stopped: the period shows the one before, or the
         # new one if the run got that far, complete either way.
-        run = signalled(report_argv(other, out), signum, whole * fraction)
-        assert shown_inputs(out) in (hashes[shown_data], hashes[other]), run.stderr
-        if signum == signal.SIGTERM and run.returncode != 0 and "[auditkit]" in run.stderr:
+        run = signalled(report_argv(other, out), signum, phase, delay)
+        assert shown_inputs(out) in (hashes[shown], hashes[other]), run.stderr
+        if signum == signal.SIGTERM and run.returncode != 0:
             assert run.returncode == 143, run.stderr
             (line,) = messages(run.stderr)
-            assert line.startswith("auditkit: stopped by SIGTERM; ")
+            assert line.startswith("auditkit: stopped by SIGTERM; "), line
             assert "Traceback" not in run.stderr
+            if shown_inputs(out) == hashes[shown]:
+                assert list((out / "2026-11").glob("failed-*")), "the stopped run is not kept"
         # The next run tidies whatever was left, and publishes.
         again = subprocess.run(
             [*AUDITKIT, *report_argv(other, out)], capture_output=True, text=True
@@ -172,4 +185,5 @@ def test_report_stopped_at_any_moment_shows_old_or_new_report(
         versions = list((out / ".versions" / "2026-11").iterdir())
         assert versions == [(out / "2026-11").resolve()]
         assert not list(out.glob(".*-2026-11-*"))
-        shown_data, other = other, shown_data
+        shown, other = other, shown
+    shutil.rmtree(out)
