@@ -1,7 +1,5 @@
 """`python -m auditkit`, the same as the `auditkit` command."""
 
-import sys
+from auditkit.cli import run
 
-from auditkit.cli import main
-
-sys.exit(main())
+run()

@@ -40,6 +40,10 @@ FALSE_WORDS = ("false", "0")
 
 BOOL_EXPECTED = "true or false (also 1 or 0, any case)"
 TIMESTAMP_EXPECTED = "an ISO 8601 timestamp like 2026-11-01 or 2026-11-01T10:00:00"
+TIMESTAMP_PRECISION_EXPECTED = (
+    "a timestamp to the microsecond at most (6 decimal places of seconds); "
+    "auditkit keeps microseconds and does not round, so give the value to the microsecond"
+)
 UNIQUE_EXPECTED = "each value must appear only once (duplicate)"
 NON_NEGATIVE_EXPECTED = "an amount >= 0.00"
 EXPECTED: dict[Kind, str] = {

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,18 +22,89 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
+MAX_INTERNAL_TYPE = 2**63 - 1
+
+
 def parse_date(text: str | dt.date) -> dt.date:
-    """Parse an as_of value given as YYYY-MM-DD (or pass a date through)."""
+    """Parse an as_of value given as YYYY-MM-DD in ASCII digits (or pass a date through).
+
+    Nothing is stripped or guessed: an empty string, a trailing newline or other
+    digits than 0-9 are refused rather than read as some date.
+    """
     if isinstance(text, dt.datetime):
         return text.date()
     if isinstance(text, dt.date):
         return text
-    try:
-        return dt.date.fromisoformat(str(text).strip())
-    except ValueError:
-        raise ParameterError(
-            f"as_of {text!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01"
-        ) from None
+    if isinstance(text, str) and DATE_PATTERN.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ParameterError(f"as_of {text!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01")
+
+
+def json_kind(value: object) -> str:
+    """How a value reads in JSON terms, for messages: 'the string "469"', 'the number 4'."""
+    if isinstance(value, bool):
+        return f"the boolean {json.dumps(value)}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    return f"{value!r}"
+
+
+def _collection(name: str, value: object, example: str) -> list[object]:
+    """The items of a set-like parameter; a string, number or object is never read as a set."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise ParameterError(f"{name} must be a JSON array such as {example}; got {json_kind(value)}")
+
+
+def int_set(name: str, value: object) -> frozenset[int]:
+    """A set of integers, each given as an integer (no booleans, floats or digit strings)."""
+    import numpy as np  # imported here: the command line starts without numpy
+
+    items = _collection(name, value, "[4, 6, 9]")
+    for item in items:
+        is_int = isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+        if not is_int or not -MAX_INTERNAL_TYPE - 1 <= int(item) <= MAX_INTERNAL_TYPE:
+            raise ParameterError(
+                f"{name} must hold integers such as [4, 6, 9]; {json_kind(item)} is not one"
+            )
+    return frozenset(int(item) for item in items)
+
+
+def choice_set(name: str, value: object, allowed: list[str]) -> frozenset[str]:
+    """A set of strings, each one of `allowed`."""
+    items = _collection(name, value, json.dumps(allowed[:2]))
+    for item in items:
+        if not isinstance(item, str) or item not in allowed:
+            raise ParameterError(
+                f"{name} must hold values among {allowed}; {json_kind(item)} is not one"
+            )
+    return frozenset(str(item) for item in items)
+
+
+def moment(value: object) -> Moment:
+    """The moment requests are judged at: "snapshot" or "requested" (a string, or a Moment)."""
+    if isinstance(value, str) and value in values(Moment):
+        return Moment(value)
+    raise ParameterError(f"at must be one of {values(Moment)}; got {json_kind(value)}")
+
+
+def flag(name: str, value: object) -> bool:
+    """A boolean given as a boolean: the string "false" or the number 0 is not one."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ParameterError(f"{name} must be true or false (a JSON boolean); got {json_kind(value)}")
 
 
 @dataclass(frozen=True)
@@ -54,23 +125,26 @@ class Params:
     at: Moment = Moment.SNAPSHOT
 
     def __post_init__(self) -> None:
+        # Every value is checked for its exact type, never coerced: bool("false") is True,
+        # and set("469") is {"4", "6", "9"}.
         object.__setattr__(self, "as_of", parse_date(self.as_of))
         object.__setattr__(
-            self, "verified_internal_types", frozenset(int(t) for t in self.verified_internal_types)
+            self,
+            "verified_internal_types",
+            int_set("verified_internal_types", self.verified_internal_types),
         )
-        statuses = frozenset(str(s) for s in self.open_order_statuses)
-        _check_subset("open_order_statuses", statuses, values(OrderStatus))
-        object.__setattr__(self, "open_order_statuses", statuses)
-        tiers = frozenset(str(t) for t in self.q03_tiers)
-        _check_subset("q03_tiers", tiers, values(CustomerTier))
-        object.__setattr__(self, "q03_tiers", tiers)
-        object.__setattr__(self, "j10_require_both", bool(self.j10_require_both))
-        try:
-            object.__setattr__(self, "at", Moment(self.at))
-        except ValueError:
-            raise ParameterError(
-                f"at {self.at!r} is unknown; expected one of {values(Moment)}"
-            ) from None
+        object.__setattr__(
+            self,
+            "open_order_statuses",
+            choice_set("open_order_statuses", self.open_order_statuses, values(OrderStatus)),
+        )
+        object.__setattr__(
+            self, "q03_tiers", choice_set("q03_tiers", self.q03_tiers, values(CustomerTier))
+        )
+        object.__setattr__(
+            self, "j10_require_both", flag("j10_require_both", self.j10_require_both)
+        )
+        object.__setattr__(self, "at", moment(self.at))
 
     @property
     def as_of_timestamp(self):  # pandas.Timestamp; pandas is imported only when it is needed
@@ -112,22 +186,23 @@ class Params:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
-def _check_subset(name: str, given: Iterable[str], allowed: list[str]) -> None:
-    unknown = sorted(set(given) - set(allowed))
-    if unknown:
-        raise ParameterError(f"{name} holds {unknown}; allowed values are {allowed}")
+def read_params_file(source: Path | str | None) -> dict[str, object]:
+    """The rule parameters given with `--params`, as a dict; {} when none are given.
 
-
-def read_params_file(path: Path | None) -> dict[str, object]:
-    """The rule parameters of a JSON file (`--params`), as a dict; {} when no file is given."""
-    if path is None:
+    `source` is a JSON file, or the JSON object itself when it starts with `{`.
+    The values are checked for their exact JSON types when `Params` is built.
+    """
+    if source is None:
         return {}
+    inline = str(source).lstrip().startswith("{")
+    where = "--params" if inline else f"--params {source}"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = str(source) if inline else Path(source).read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, ValueError) as error:
-        raise ParameterError(f"--params {path}: cannot read a JSON object ({error})") from None
+        raise ParameterError(f"{where}: cannot read a JSON object ({error})") from None
     if not isinstance(data, dict):
-        raise ParameterError(f"--params {path}: expected a JSON object of rule parameters")
+        raise ParameterError(f"{where}: expected a JSON object of rule parameters")
     if "as_of" in data:
         raise ParameterError("give as_of with --as-of, not in the parameters file")
     return data

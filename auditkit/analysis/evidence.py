@@ -136,10 +136,14 @@ def reason_lines(
 # ---- what a person types --------------------------------------------------------------
 
 
+INTEGER = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+
+
 def parse_uins(text: str) -> frozenset[str]:
     """Uins typed by a person: separated by commas, semicolons or whitespace."""
     uins = frozenset(part for part in re.split(r"[\s,;]+", text.strip()) if part)
-    bad = sorted(uin for uin in uins if not uin.isdigit())
+    # str.isdigit() would also take full-width and Arabic-Indic digits; a uin is ASCII.
+    bad = sorted(uin for uin in uins if not (uin.isascii() and uin.isdigit()))
     if bad:
         raise ParameterError(f"uins are digits only; these are not: {bad[:5]}")
     return uins
@@ -148,9 +152,9 @@ def parse_uins(text: str) -> frozenset[str]:
 def parse_types(text: str) -> frozenset[int]:
     """Internal types typed by a person, e.g. '4, 6, 9'."""
     parts = [part for part in re.split(r"[\s,;]+", text.strip()) if part]
-    try:
-        return frozenset(int(part) for part in parts)
-    except ValueError:
+    # int() would also read '٤', '１' or '1_0'; only ASCII digits are taken.
+    if not all(INTEGER.fullmatch(part) for part in parts):
         raise ParameterError(
             f"verified internal types must be whole numbers like '4, 6, 9'; got {text!r}"
-        ) from None
+        )
+    return frozenset(int(part) for part in parts)

@@ -17,7 +17,7 @@ from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 
-PERIOD_PATTERN = re.compile(r"\A[0-9]{4}-(0[1-9]|1[0-2])\Z")
+PERIOD_PATTERN = re.compile(r"\A[0-9]{4}-(0[1-9]|1[0-2])\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Period:
     name: str  # YYYY-MM
 
     def __post_init__(self) -> None:
-        if not PERIOD_PATTERN.match(self.name or ""):
+        if not (isinstance(self.name, str) and PERIOD_PATTERN.match(self.name)):
             raise ParameterError(
                 f"period {self.name!r} is not a month; expected YYYY-MM, e.g. 2026-11"
             )

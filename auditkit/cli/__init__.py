@@ -13,8 +13,9 @@ import traceback
 from collections.abc import Sequence
 
 from auditkit.cli import core, explore, report, review, sample
-from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT
+from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED
 from auditkit.errors import AuditkitError, InputError, ParameterError
+from auditkit.interrupts import Stopped, stop_on_signals
 from auditkit.version import __version__
 
 GROUPS = (core, explore, report, review, sample)
@@ -32,10 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, exiting: bool = False) -> int:
+    """Run one command; its exit status. `exiting`: the process ends right after (see `run`)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        # SIGTERM (timeout, cron, Airflow) or Ctrl-C: clean up, record, one line, exit 128+N.
+        with stop_on_signals(then_ignore=exiting):
+            return args.run(args)
     except InputError as error:
         print(error.message(), file=sys.stderr)
         return EXIT_INPUT
@@ -45,9 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditkitError as error:
         print(f"auditkit: {error}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("auditkit: interrupted; nothing was replaced", file=sys.stderr)
-        return EXIT_FAILURE
+    except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM/SIGINT made Stopped
+        notes = "; ".join(getattr(error, "__notes__", ())) or "no output was replaced"
+        print(f"auditkit: {error or 'interrupted'}; {notes}", file=sys.stderr)
+        return error.exit_status if isinstance(error, Stopped) else EXIT_INTERRUPTED
     except OSError as error:  # unwritable --out, disk full: the user's to fix, not a crash
         print(f"auditkit: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -62,5 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def run() -> None:
+    """The `auditkit` command: main(), then exit with its status, ignoring late signals."""
+    sys.exit(main(exiting=True))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

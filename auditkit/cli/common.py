@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # imported lazily at run time: SQLAlchemy and pandas are heav
     from auditkit.review.register import Register
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C; a Stopped run exits 128 + its signal (130 SIGINT, 143 SIGTERM)
 
 
 class PhaseClock:
@@ -75,6 +76,11 @@ def add_data_option(parser: argparse.ArgumentParser, required: bool = True) -> N
     )
 
 
+PARAMS_HELP = (
+    "rule parameters: a JSON file, or a JSON object such as '{\"j10_require_both\": true}'"
+)
+
+
 def add_params_options(parser: argparse.ArgumentParser, as_of_help: str = "") -> None:
     parser.add_argument(
         "--as-of", help=as_of_help or "date of the data snapshot YYYY-MM-DD (default: today in UTC)"
@@ -87,9 +93,7 @@ def add_params_options(parser: argparse.ArgumentParser, as_of_help: str = "") ->
             "its own requested_at from the history tables (requested)"
         ),
     )
-    parser.add_argument(
-        "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
-    )
+    parser.add_argument("--params", help=PARAMS_HELP)
 
 
 def add_catalogue_options(parser: argparse.ArgumentParser) -> None:
@@ -117,9 +121,9 @@ def catalogue_of(args: argparse.Namespace):
 
 
 def params_of(args: argparse.Namespace) -> Params:
-    """The run's Params from --params (a JSON file), --as-of and --at."""
+    """The run's Params from --params (a JSON file or object), --as-of and --at."""
     overrides = read_params_file(getattr(args, "params", None))
-    if args.as_of:
+    if args.as_of is not None:  # "" is refused as a date, not taken as "today"
         overrides["as_of"] = parse_date(args.as_of)
     if getattr(args, "at", None):
         overrides["at"] = args.at

@@ -18,7 +18,6 @@ from auditkit.cli.common import (
     params_of,
     record_findings,
 )
-from auditkit.errors import ParameterError
 from auditkit.params import parse_date
 
 
@@ -96,13 +95,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import auditkit.demo as demo
 
-    as_of = parse_date(args.as_of) if args.as_of else demo.DEFAULT_AS_OF
-    if args.requests < 1:
-        raise ParameterError(f"--requests must be at least 1, got {args.requests}")
+    as_of = demo.DEFAULT_AS_OF if args.as_of is None else parse_date(args.as_of)
+    demo.check_options(args.requests, args.seed, args.months, args.request_months)
     clock = PhaseClock()
     clock("generate")
-    if args.request_months < 1:
-        raise ParameterError(f"--request-months must be at least 1, got {args.request_months}")
     tables = demo.generate(
         requests=args.requests,
         seed=args.seed,

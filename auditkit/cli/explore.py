@@ -1,4 +1,7 @@
-"""`auditkit explore`: serve the explorer with Voilà on 127.0.0.1 (see `auditkit.explore.serve`)."""
+"""`auditkit explore`: serve the explorer with Voilà on 127.0.0.1, behind a token.
+
+See `auditkit.explore.serve` and, for the access rules, `auditkit.explore.server`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         at=args.at,
         db=args.db,
         user=args.user,
+        allow_hosts=args.allow_host,
     )
     return EXIT_OK
 
@@ -62,5 +66,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--user",
         help="the reviewer's name recorded with every state set (default: $AUDITKIT_USER, "
         "else the operating-system user)",
+    )
+    explore.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "also accept requests whose Host header is NAME (e.g. behind a reverse proxy); "
+            "by default only 127.0.0.1 and localhost. May be repeated"
+        ),
     )
     explore.set_defaults(run=cmd_explore)

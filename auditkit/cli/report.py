@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
 from auditkit.cli.common import (
     EXIT_OK,
+    PARAMS_HELP,
     PhaseClock,
     add_catalogue_options,
     add_data_option,
@@ -22,17 +22,7 @@ from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 from auditkit.vocab import Moment, values
 
 
-def stop_on_sigterm() -> None:
-    """Turn SIGTERM (from `timeout`, cron or Airflow) into KeyboardInterrupt, so a failed run is recorded."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    stop_on_sigterm()
     clock = PhaseClock()
     register = open_register(args.db)
     try:
@@ -125,9 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="an earlier report folder to compare with (default: the latest earlier period in OUT)",
     )
     report.add_argument("--out", type=Path, default=Path("reports"), help="default: reports/")
-    report.add_argument(
-        "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
-    )
+    report.add_argument("--params", help=PARAMS_HELP)
     report.add_argument("--pdf", action="store_true", help="also print report.pdf with Chromium")
     report.add_argument(
         "--notebook",

@@ -10,13 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from auditkit.demo.decisions import decide
 from auditkit.demo.files import as_csv_text, write
 from auditkit.demo.history import with_history
 from auditkit.demo.snapshot import DEFAULT_AS_OF, TRICKY_TEXT, evolve, first_request_day, snapshot
+from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables, tables_from_frames
+
+
+def check_options(requests: int, seed: int, months: int, request_months: int = 1) -> None:
+    """Refuse sizes the generator would otherwise silently change (or crash on)."""
+    for name, value, least in (
+        ("requests", requests, 1),
+        ("seed", seed, 0),
+        ("months", months, 0),
+        ("request-months", request_months, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ParameterError(f"--{name} must be at least {least}, got {value!r}")
 
 
 def generate(
@@ -32,6 +46,7 @@ def generate(
     gives the same population that many months later: the snapshot 30 days
     earlier per month, then evolved month by month (see `snapshot.evolve`).
     """
+    check_options(requests, seed, months, request_months)
     if months > 0:
         raw = snapshot(requests, seed, as_of - dt.timedelta(days=30 * months), request_months)
         for step in range(months):

@@ -46,7 +46,11 @@ def chosen(control: widgets.Dropdown) -> object:
 
 
 def guarded(handler: Callable[[], object], target: widgets.HTML) -> Callable[[object], None]:
-    """A click handler that shows an auditkit error in `target` instead of losing it in a log."""
+    """A click handler that shows an error in `target` instead of losing it in the kernel log.
+
+    Auditkit's own errors, an unknown key, and a file that cannot be written (an export
+    folder without permission, a full disk) are shown next to the control.
+    """
 
     def run(_event: object = None) -> None:
         try:
@@ -54,5 +58,10 @@ def guarded(handler: Callable[[], object], target: widgets.HTML) -> Callable[[ob
         except (AuditkitError, KeyError) as error:
             words = error.args[0] if isinstance(error, KeyError) else str(error)
             target.value = message(str(words), error=True)
+        except OSError as error:
+            where = f": {error.filename}" if error.filename else ""
+            target.value = message(
+                f"could not write{where} ({error.strerror or error})", error=True
+            )
 
     return run

@@ -1,4 +1,4 @@
-"""Serve the explorer notebook as a web app with Voilà on 127.0.0.1.
+"""Serve the explorer notebook as a web app with Voilà on 127.0.0.1, behind a token.
 
 The notebook is `notebooks/explorer.ipynb`, found by auditkit.resources in a
 checkout and in an installed wheel alike. The data directory, snapshot date
@@ -9,10 +9,13 @@ and export folder reach the notebook's kernel as environment variables
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import socket
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
+from auditkit.errors import ParameterError
 from auditkit.io.read import find_table_files
 from auditkit.params import parse_date
 from auditkit.resources import shipped_notebook
@@ -20,6 +23,13 @@ from auditkit.vocab import EnvVar, Moment
 
 NOTEBOOK = "explorer.ipynb"
 HOST = "127.0.0.1"
+HOST_NAME = re.compile(
+    r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+    re.ASCII,
+)
+# Read by `auditkit explore` only and removed before the kernel starts (see explore_token).
+TOKEN_VARIABLE = "AUDITKIT_EXPLORE_TOKEN"
+MIN_TOKEN_LENGTH = 16
 
 
 def notebook_path() -> Path:
@@ -47,6 +57,13 @@ def voila_argv(notebook: Path, port: int, open_browser: bool) -> list[str]:
     if not open_browser:
         argv.append("--no-browser")
     return argv
+
+
+def check_port(port: object) -> int:
+    """A TCP port to listen on; 0 means any free port."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ParameterError(f"--port must be between 0 (any free port) and 65535, got {port!r}")
+    return port
 
 
 def explore_environment(
@@ -78,16 +95,41 @@ def explore_environment(
         # Missing tables are an input error now, not in the browser.
         find_table_files(data, TABLE_NAMES + (HISTORY_TABLES if requested else ()))
         env[EnvVar.DATA.value] = str(Path(data).resolve())
-    if as_of:
+    if as_of is not None:
         env[EnvVar.AS_OF.value] = parse_date(as_of).isoformat()
-    if demo_requests:
-        env[EnvVar.DEMO_REQUESTS.value] = str(int(demo_requests))
+    if demo_requests is not None:
+        if (
+            isinstance(demo_requests, bool)
+            or not isinstance(demo_requests, int)
+            or demo_requests < 1
+        ):
+            raise ParameterError(f"--demo-requests must be at least 1, got {demo_requests!r}")
+        env[EnvVar.DEMO_REQUESTS.value] = str(demo_requests)
     return env
 
 
 def _absolute_db(db: str) -> str:
     """--db as the kernel must see it: a file path made absolute, a URL as given."""
     return db if "://" in db else str(Path(db).expanduser().resolve())
+
+
+def check_hosts(names: list[str]) -> list[str]:
+    """Host names for `--allow-host`: DNS names (letters, digits, dots, hyphens), no ports."""
+    for name in names:
+        if not HOST_NAME.fullmatch(name):
+            raise ParameterError(
+                f"--allow-host {name!r} is not a host name; give a DNS name such as "
+                "audit.example.com (no scheme, port or path)"
+            )
+    return list(names)
+
+
+def explore_token() -> str:
+    """The explorer's access token: $AUDITKIT_EXPLORE_TOKEN (kept from the kernel), else random."""
+    given = os.environ.pop(TOKEN_VARIABLE, "")
+    if given and len(given) < MIN_TOKEN_LENGTH:
+        raise ParameterError(f"${TOKEN_VARIABLE} must hold at least {MIN_TOKEN_LENGTH} characters")
+    return given or secrets.token_urlsafe(32)
 
 
 def serve(
@@ -101,14 +143,17 @@ def serve(
     at: str | None = None,
     db: str | None = None,
     user: str | None = None,
+    allow_hosts: list[str] | None = None,
 ) -> None:
-    """Print the explorer's URL and run Voilà in this process until it is stopped."""
-    from voila.app import Voila
+    """Print the explorer's URL, with its token, and run Voilà here until it is stopped."""
+    from auditkit.explore.server import ExplorerVoila
 
+    port = check_port(port) or free_port()
+    hosts = check_hosts(allow_hosts or [])
     env = explore_environment(data, as_of, exports, demo_requests, at, db, user)
-    port = port or free_port()
+    token = explore_token()
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
-    print(f"auditkit explorer on {what}: http://{HOST}:{port}/", flush=True)
+    print(f"auditkit explorer on {what}: http://{HOST}:{port}/?token={token}", flush=True)
     if db is not None:
         from auditkit.review.database import database_url, describe
 
@@ -116,4 +161,6 @@ def serve(
     print("press Ctrl-C to stop", flush=True)
     # This process becomes the server: the kernel it starts inherits these variables.
     os.environ.update(env)
-    Voila.launch_instance(argv=voila_argv(notebook_path(), port, open_browser))
+    ExplorerVoila.launch_instance(
+        argv=voila_argv(notebook_path(), port, open_browser), token=token, allowed_hosts=hosts
+    )

@@ -21,10 +21,11 @@ from auditkit.contract import (
     cents_column,
     column_spec,
 )
-from auditkit.errors import InputError, Problem
+from auditkit.errors import InputError, Problem, Unlisted
 from auditkit.io.arrow import is_in
 from auditkit.io.read import SourceFile, find_table_files, read_files
 from auditkit.io.validate import (
+    MAX_EXAMPLES,
     bool_values,
     money_cents,
     spreadsheet_row,
@@ -141,15 +142,22 @@ def _enum_categorical(raw: pd.Series, choices: tuple[str, ...]) -> pd.Categorica
 # ---- entry points ------------------------------------------------------------------
 
 
-def events_problems(frames: dict[str, pd.DataFrame]) -> list[Problem]:
-    """Events of unknown orders or vouchers, and orders or vouchers without an event."""
+def events_problems(
+    frames: dict[str, pd.DataFrame], rows: dict[str, Callable[[int], int]] | None = None
+) -> tuple[list[Problem], list[Unlisted]]:
+    """Events of unknown orders or vouchers, and orders or vouchers without an event.
+
+    Like `validate_raw`, each check lists its first MAX_EXAMPLES rows and counts the
+    rest; `rows` maps a table's 0-based data row to the row a spreadsheet shows.
+    """
     problems: list[Problem] = []
+    unlisted: list[Unlisted] = []
     for link in EVENTS:
         if link.table not in frames or link.parent not in frames:
             continue
         events = frames[link.table][link.column].astype("str")
         parents = frames[link.parent][link.column].astype("str")
-        for rows, table, values, expected in (
+        for failing, table, values, expected in (
             (
                 ~is_in(events, parents.dropna()) & events.notna().to_numpy(),
                 link.table,
@@ -163,11 +171,15 @@ def events_problems(frames: dict[str, pd.DataFrame]) -> list[Problem]:
                 f"has no event in {link.table}; every row of {link.parent} needs at least one",
             ),
         ):
+            row_of = (rows or {}).get(table, spreadsheet_row)
+            found = np.flatnonzero(failing)
             problems += [
-                Problem(table, link.column, spreadsheet_row(i), values.iloc[i], expected)
-                for i in np.flatnonzero(rows)
+                Problem(table, link.column, row_of(i), values.iloc[i], expected)
+                for i in found[:MAX_EXAMPLES]
             ]
-    return problems
+            if len(found) > MAX_EXAMPLES:
+                unlisted.append(Unlisted(table, link.column, expected, len(found) - MAX_EXAMPLES))
+    return problems, unlisted
 
 
 def load_tables(
@@ -185,12 +197,20 @@ def load_tables(
     note("load")
     raw, problems = read_files(files)
     note("validate")
+    unlisted: list[Unlisted] = []
     for table, read in raw.items():
-        problems += validate_raw(table, read.frame)
+        found, more = validate_raw(table, read.frame, read.rows)
+        problems += found
+        unlisted += more
     if not problems:
-        problems += events_problems({table: read.frame for table, read in raw.items()})
+        found, more = events_problems(
+            {table: read.frame for table, read in raw.items()},
+            {table: read.rows for table, read in raw.items()},
+        )
+        problems += found
+        unlisted += more
     if problems:
-        raise InputError(problems, {table: path.name for table, path in files.items()})
+        raise InputError(problems, {table: path.name for table, path in files.items()}, unlisted)
     typed = {table: convert(table, read.frame) for table, read in raw.items()}
     return Tables(**typed, sources={table: read.source for table, read in raw.items()})
 
@@ -201,14 +221,19 @@ def tables_from_frames(frames: dict[str, pd.DataFrame]) -> Tables:
     The four v1 tables are required; history tables are taken when given.
     """
     problems: list[Problem] = []
+    unlisted: list[Unlisted] = []
     given = {name: frame.reset_index(drop=True) for name, frame in frames.items()}
     for table in ALL_TABLES:
         if table in given:
-            problems += validate_raw(table, given[table])
+            found, more = validate_raw(table, given[table])
+            problems += found
+            unlisted += more
         elif table in TABLE_NAMES:
             problems.append(Problem(table, None, None, None, "table is missing"))
     if not problems:
-        problems += events_problems(given)
+        found, more = events_problems(given)
+        problems += found
+        unlisted += more
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, unlisted=unlisted)
     return Tables(**{t: convert(t, given[t]) for t in ALL_TABLES if t in given})

@@ -9,6 +9,9 @@ here also parse: `money_cents`, `bool_values` and `timestamp_values` are what
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pandera.errors
@@ -26,13 +29,14 @@ from auditkit.contract import (
     NON_NEGATIVE_EXPECTED,
     ROW_RULES,
     TABLE_SPECS,
+    TIMESTAMP_PRECISION_EXPECTED,
     TRUE_WORDS,
     UNIQUE_EXPECTED,
     UNIQUE_KEYS,
     ColumnSpec,
     column_spec,
 )
-from auditkit.errors import Problem
+from auditkit.errors import MAX_LISTED_PROBLEMS, Problem, Unlisted
 from auditkit.money import format_cents, parse_cents
 from auditkit.vocab import Kind
 
@@ -112,18 +116,72 @@ def bool_ok(series: pd.Series) -> pd.Series:
     return pd.Series(bool_values(series)[1], index=series.index)
 
 
-def timestamp_values(series: pd.Series) -> pd.Series:
-    """Naive-UTC datetime64 values; NaT where the raw value is null or not ISO 8601."""
+# A fraction of a second with more than 6 digits. Digits past the 6th that are all zero
+# are dropped; any other is finer than the microseconds the engine keeps, and is refused
+# rather than truncated (truncating moved a voucher expiring 100 ns after midnight to
+# midnight, and so made it expired as of that day).
+LONG_FRACTION = r"[.,][0-9]{7}"
+FINER_THAN_MICROSECONDS = r"[.,][0-9]{6}[0-9]*[1-9]"
+
+
+def finer_than_microseconds(series: pd.Series) -> np.ndarray:
+    """Mask of timestamps (text or native) with a nonzero part below the microsecond."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        ticks = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+        if np.datetime_data(ticks.dtype)[0] != "ns":
+            return np.zeros(len(series), dtype=bool)
+        nanos = ticks.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        return (nanos % 1000 != 0) & series.notna().to_numpy()
+    return _finer_text(_arrow_text(series))[0]
+
+
+def _finer_text(text: pyarrow.Array) -> tuple[np.ndarray, bool]:
+    """(mask of values finer than a microsecond, whether any value has 7+ fraction digits)."""
+    if not pc.any(pc.match_substring_regex(text, LONG_FRACTION)).as_py():
+        return np.zeros(len(text), dtype=bool), False
+    finer = pc.match_substring_regex(text, FINER_THAN_MICROSECONDS)
+    return finer.fill_null(False).to_numpy(zero_copy_only=False), True
+
+
+def _timestamps(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(naive-UTC datetime64[us] values, mask of values finer than a microsecond).
+
+    Values that are null, not ISO 8601, or finer than a microsecond are NaT.
+    """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
-            return series.dt.tz_convert("UTC").dt.tz_localize(None)
-        return series
-    parsed = pd.to_datetime(series.astype("str"), format="ISO8601", errors="coerce", utc=True)
-    return parsed.dt.tz_localize(None)
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        finer = finer_than_microseconds(series)
+        return series.where(~finer).astype("datetime64[us]"), finer
+    text = series.astype("str")
+    arrow = _arrow_text(series)
+    finer, long_fractions = _finer_text(arrow)
+    if long_fractions:
+        # Past the 6th digit only zeros remain once the finer values are set aside: drop
+        # them, so that every value parses to microseconds (one value in nanoseconds made
+        # pandas parse the column in nanoseconds, where years past 2262 do not fit).
+        cut = pc.replace_substring_regex(arrow, r"([.,][0-9]{6})[0-9]+", r"\1")
+        text = pd.Series(cut.to_pandas(), index=series.index, dtype="str").where(~finer)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    return parsed.dt.tz_localize(None).astype("datetime64[us]"), finer
+
+
+def timestamp_values(series: pd.Series) -> pd.Series:
+    """Naive-UTC datetime64[us] values; NaT where the raw value is null or not ISO 8601.
+
+    A timestamp finer than a microsecond is NaT here too: the precision check reports it.
+    """
+    return _timestamps(series)[0]
 
 
 def timestamp_ok(series: pd.Series) -> pd.Series:
-    return timestamp_values(series).notna()
+    values, finer = _timestamps(series)
+    # A value that is only too precise is reported once, by timestamp_precise.
+    return values.notna() | finer
+
+
+def timestamp_precise(series: pd.Series) -> pd.Series:
+    return pd.Series(~finer_than_microseconds(series), index=series.index)
 
 
 def unique_ok(series: pd.Series) -> pd.Series:
@@ -152,6 +210,8 @@ def _value_checks(spec: ColumnSpec) -> list[pa.Check]:
         checks.append(pa.Check(lambda s, c=spec.choices: s.isin(c), error=f"one of {choices}"))
     else:
         checks.append(pa.Check(VALUE_CHECKS[spec.kind], error=EXPECTED[spec.kind]))
+    if spec.kind is Kind.TIMESTAMP:
+        checks.append(pa.Check(timestamp_precise, error=TIMESTAMP_PRECISION_EXPECTED))
     if spec.unique:
         checks.append(pa.Check(unique_ok, error=UNIQUE_EXPECTED))
     if spec.non_negative:
@@ -222,33 +282,71 @@ def _row_rule_column(table: str, expected: str) -> str | None:
 
 # ---- running the schema -------------------------------------------------------------
 
+MAX_EXAMPLES = MAX_LISTED_PROBLEMS  # rows kept as examples per check; the rest are counted
+CASE_KEYS = ["schema_context", "column", "check"]
 
-def validate_raw(table: str, frame: pd.DataFrame) -> list[Problem]:
-    """Every contract defect of one raw table, lazily collected by pandera."""
+
+def validate_raw(
+    table: str, frame: pd.DataFrame, rows: Callable[[int], int] = spreadsheet_row
+) -> tuple[list[Problem], list[Unlisted]]:
+    """Every contract defect of one raw table, lazily collected by pandera.
+
+    Returns the first MAX_EXAMPLES rows failing each check as Problems, and how many
+    more rows failed each check. `rows` maps a 0-based data row to its spreadsheet row.
+    """
     schema = pandera_schema(table, list(frame.columns))
     try:
         schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
-        return _problems_from(table, frame, errors.failure_cases)
-    return []
+        return _problems_from(table, frame, errors.failure_cases, rows)
+    return [], []
 
 
-def _problems_from(table: str, frame: pd.DataFrame, cases: pd.DataFrame) -> list[Problem]:
-    problems = [_problem(table, frame, case) for case in cases.to_dict("records")]
-    problems = list(dict.fromkeys(problems))  # failure cases only: small by construction
+def _problems_from(
+    table: str, frame: pd.DataFrame, cases: pd.DataFrame, rows: Callable[[int], int]
+) -> tuple[list[Problem], list[Unlisted]]:
+    """Examples and counts per check; only the examples become Problem objects."""
+    cases = cases.reset_index(drop=True)
+    groups = cases[CASE_KEYS].astype("str").groupby(CASE_KEYS, sort=False)
+    examples = cases[groups.cumcount().to_numpy() < MAX_EXAMPLES].to_dict("records")
+    problems = [_problem(table, frame, case, rows) for case in examples]
+    # A check's examples all read alike; one of them describes its unlisted rows.
+    firsts = {
+        tuple(str(case[key]) for key in CASE_KEYS): problem
+        for case, problem in zip(examples, problems, strict=True)
+    }
+    unlisted = [
+        Unlisted(table, firsts[key].column, firsts[key].expected, int(size) - MAX_EXAMPLES)
+        for key, size in groups.size().items()
+        if size > MAX_EXAMPLES
+    ]
+    problems = list(dict.fromkeys(problems))
     problems.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
-    return problems
+    return problems, unlisted
 
 
-def _problem(table: str, frame: pd.DataFrame, case: dict[str, object]) -> Problem:
+def _problem(
+    table: str, frame: pd.DataFrame, case: dict[str, object], rows: Callable[[int], int]
+) -> Problem:
     """One pandera failure case as a Problem: table, column, spreadsheet row, value, expectation."""
     check = str(case["check"])
     column = case["column"] if isinstance(case["column"], str) else None
     index = case["index"]
-    row = spreadsheet_row(index) if pd.notna(index) else None
+    row = rows(int(index)) if pd.notna(index) else None
     if check == "column_in_dataframe":
         missing = str(case["failure_case"])
-        return Problem(table, missing, 1, None, "required column is missing from the header")
+        near = near_match(
+            missing, [name for name in frame.columns if column_spec(table, name) is None]
+        )
+        if near is None:
+            return Problem(table, missing, 1, None, "required column is missing from the header")
+        return Problem(
+            table,
+            missing,
+            1,
+            near,
+            f"required column is missing from the header; did you mean {missing!r}?",
+        )
     if case["schema_context"] == "DataFrameSchema":
         column = _row_rule_column(table, check)
         if column is None or row is None:
@@ -270,6 +368,15 @@ def _problem(table: str, frame: pd.DataFrame, case: dict[str, object]) -> Proble
     else:
         expected = f"expected {check}"
     return Problem(table, column, row, value, expected)
+
+
+def near_match(missing: str, candidates: list[str]) -> str | None:
+    """The header name that was probably meant as `missing`: 'UIN', ' uin' or 'uni' for 'uin'."""
+    normal = {name.strip().strip("\ufeff").lower(): name for name in candidates}
+    if missing in normal:
+        return normal[missing]
+    close = difflib.get_close_matches(missing, list(normal), n=1, cutoff=0.6)
+    return normal[close[0]] if close else None
 
 
 def _as_written(frame: pd.DataFrame, table: str, column: str, index: int) -> object:

@@ -3,19 +3,25 @@
 Every output auditkit writes goes through here. A file is written to a
 temporary name beside its target and renamed over it; a set of files is
 staged in a folder and moved in only when all are complete; a folder is
-replaced by renaming. A failed or interrupted write leaves the previous output
-as it was. Text that a spreadsheet would run as a formula is defused.
+replaced by pointing a symbolic link at its next version in one rename. A
+failed or interrupted write leaves the previous output as it was. Text that a
+spreadsheet would run as a formula is defused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import errno
+import fcntl
 import json
 import os
+import secrets
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +30,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from auditkit.errors import ParameterError
+from auditkit.interrupts import uninterrupted
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "parquet")
@@ -70,6 +77,9 @@ def write_json(path: Path, document: object) -> Path:
     return atomic_write(path, json_text(document))
 
 
+STAGING_PREFIX = ".auditkit-staging-"
+
+
 @contextlib.contextmanager
 def staged_files(out: Path, last: tuple[str, ...] = ()) -> Iterator[Path]:
     """Yield a staging folder inside `out`; on success move its files over `out`'s, else discard.
@@ -77,23 +87,28 @@ def staged_files(out: Path, last: tuple[str, ...] = ()) -> Iterator[Path]:
     Every file is complete before it is moved and each move is an atomic rename,
     so a failed run leaves the previous files untouched. Files named in `last`
     (a manifest) are removed first and moved in after all others: if a crash
-    interrupts the moves, no manifest claims the mixed set of files.
+    interrupts the moves, no manifest claims the mixed set of files. The moves run
+    uninterrupted by SIGTERM/SIGINT. Writers to one folder take turns (a lock on the
+    folder), and staging folders that a killed run left behind are removed.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".auditkit-staging-", dir=out))
-    try:
-        yield staging
-        staged = sorted(staging.iterdir(), key=lambda path: (path.name in last, path.name))
-        blocked = [out / p.name for p in staged if (out / p.name).is_dir()]
-        if blocked:
-            raise IsADirectoryError(f"cannot replace {blocked[0]}: it is a directory")
-        for name in last:
-            (out / name).unlink(missing_ok=True)
-        for path in staged:
-            os.replace(path, out / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with locked(out):
+        for stale in out.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        try:
+            yield staging
+            staged = sorted(staging.iterdir(), key=lambda path: (path.name in last, path.name))
+            blocked = [out / p.name for p in staged if (out / p.name).is_dir()]
+            if blocked:
+                raise IsADirectoryError(f"cannot replace {blocked[0]}: it is a directory")
+            with uninterrupted(done=f"the new files in {out} were all in place"):
+                for name in last:
+                    (out / name).unlink(missing_ok=True)
+                for path in staged:
+                    os.replace(path, out / path.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def staging_folder(out: Path, prefix: str) -> Path:
@@ -105,27 +120,78 @@ def staging_folder(out: Path, prefix: str) -> Path:
 
 
 @contextlib.contextmanager
-def swapped_folder(staging: Path, target: Path) -> Iterator[Path | None]:
-    """Put the folder `staging` at `target`; yield the previous `target`, moved aside, or None.
+def locked(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (created if missing) for the block.
 
-    The previous folder is kept until the new one is in place (and restored if
-    that rename fails); the caller may carry items over from it, then it is removed.
+    The lock is flock(2) on the folder itself, so no lock file is left behind and a
+    killed process releases it. `on_wait` is called once if another process holds it.
     """
-    old = None
-    if target.exists():
-        old = target.with_name(f".replaced-{target.name}-{utc_stamp()}")
-        os.replace(target, old)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
     try:
-        os.replace(staging, target)
-    except BaseException:
-        if old is not None:
-            os.replace(old, target)
-        raise
-    try:
-        yield old
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
     finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        os.close(descriptor)
+
+
+def replace_with_symlink(path: Path, target: str) -> Path | None:
+    """Make `path` a symbolic link to `target` in one rename, whatever `path` was before.
+
+    A link or nothing at `path` is replaced atomically. A real directory (a folder
+    written before auditkit kept versions) is swapped with the new link by
+    renameat2(RENAME_EXCHANGE) where the system has it, else moved aside first; its
+    new place is returned so that the caller can keep what it needs from it.
+    """
+    link = path.with_name(f".link-{path.name}-{utc_stamp()}-{secrets.token_hex(3)}")
+    os.symlink(target, link)
+    try:
+        if path.is_symlink() or not path.exists():
+            os.replace(link, path)
+            return None
+        if not path.is_dir():
+            raise FileExistsError(f"cannot replace {path}: it is a file, not a report folder")
+        if exchange(link, path):
+            return link  # the old directory, now under the link's temporary name
+        aside = link.with_name(link.name + "-old")
+        # Not atomic: between these renames `path` is missing; recovery relinks it.
+        os.replace(path, aside)
+        os.replace(link, path)
+        return aside
+    finally:
+        if link.is_symlink():
+            link.unlink()
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except AttributeError:  # glibc older than 2.28
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    at_cwd, rename_exchange = -100, 2
+    result = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # file system cannot do it
+        return False
+    raise OSError(error, os.strerror(error), str(second))
 
 
 # ---- tables ------------------------------------------------------------------------

@@ -40,7 +40,8 @@ def trend_chart(periods: pd.DataFrame, failures: pd.DataFrame) -> Figure:
     for i, rule_id in enumerate(failures.columns):
         rule_axes.plot(x, failures[rule_id], marker="o", label=rule_id, color=colours[i % 20])
     rule_axes.set_title("Requests failing each rule")
-    rule_axes.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if len(failures.columns):  # no rule failed in any period: nothing to name in a legend
+        rule_axes.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     for axes in (share_axes, rule_axes):
         axes.set_xticks(x, periods["period"].astype("str"))
         axes.grid(alpha=0.3)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from auditkit.errors import AuditkitError, ReportError
 from auditkit.render.style import PRINT_STYLESHEET, STYLESHEET
@@ -20,6 +21,7 @@ NOTEBOOK_NAME = "compliance_report.ipynb"
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 600  # seconds one notebook cell may run
 KERNEL_START_TIMEOUT = 60
+KERNEL_LOG = "kernel.log"  # the kernel's own output, kept with a failed run
 PDF_TIMEOUT = 120
 # Code cells carry REMOVE_INPUT; papermill's parameter cells are dropped whole.
 REMOVE_INPUT_TAGS = frozenset({"remove_input"})
@@ -125,7 +127,12 @@ def export_html(notebook: object, title: str) -> str:
 def execute(
     source: Path, target: Path, parameters: dict[str, object], kernel_name: str, cell_timeout: int
 ) -> object:
-    """Run the notebook with papermill, saving it to `target` after every cell; return it."""
+    """Run the notebook with papermill, saving it to `target` after every cell; return it.
+
+    The kernel's own stdout and stderr go to a log, not to the terminal: a kernel
+    torn down by SIGTERM prints a ZMQ traceback there. If the run fails, the log is
+    kept beside `target` as kernel.log (it may say why a kernel died).
+    """
     import papermill
     from traitlets.config import Config
 
@@ -134,17 +141,38 @@ def execute(
     # the notebook might write there.
     transport = "ipc" if os.name == "posix" else "tcp"
     with tempfile.TemporaryDirectory(prefix="auditkit-kernel-") as scratch:
-        return papermill.execute_notebook(
-            str(source.absolute()),
-            str(target.absolute()),
-            parameters=parameters,
-            kernel_name=kernel_name,
-            progress_bar=False,
-            start_timeout=KERNEL_START_TIMEOUT,
-            execution_timeout=cell_timeout,
-            cwd=scratch,
-            config=Config({"KernelManager": {"transport": transport}}),
-        )
+        log_path = Path(scratch) / KERNEL_LOG
+        with log_path.open("wb") as log:
+            try:
+                return papermill.execute_notebook(
+                    str(source.absolute()),
+                    str(target.absolute()),
+                    parameters=parameters,
+                    kernel_name=kernel_name,
+                    progress_bar=False,
+                    start_timeout=KERNEL_START_TIMEOUT,
+                    execution_timeout=cell_timeout,
+                    cwd=scratch,
+                    config=Config({"KernelManager": {"transport": transport}}),
+                    kernel_manager_class=kernel_manager_logging_to(log),
+                )
+            except BaseException:
+                log.flush()
+                if log_path.stat().st_size:
+                    shutil.copyfile(log_path, target.parent / KERNEL_LOG)
+                raise
+
+
+def kernel_manager_logging_to(log: BinaryIO) -> type:
+    """An AsyncKernelManager whose kernel process writes its stdout and stderr to `log`."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggingKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw: object) -> tuple[list[str], dict]:
+            kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+            return kernel_cmd, {**kw, "stdout": log, "stderr": log}
+
+    return LoggingKernelManager
 
 
 def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:

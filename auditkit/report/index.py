@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from auditkit.io.write import atomic_write
+from auditkit.io.write import atomic_write, locked
 from auditkit.render.charts import trend_chart
 from auditkit.render.format import minute, percent
 from auditkit.render.html import image, link, table, text
@@ -101,5 +101,13 @@ def periods_table(periods: pd.DataFrame) -> str:
 
 
 def write_index(out: Path) -> Path:
-    """Write `<out>/index.html` atomically and return its path."""
-    return atomic_write(Path(out) / INDEX_NAME, render_index(Path(out)))
+    """Write `<out>/index.html` atomically and return its path.
+
+    Writers take turns (a lock on `out`); a temporary file that a killed writer left
+    behind is removed first.
+    """
+    out = Path(out)
+    with locked(out):
+        for stale in out.glob(f".{INDEX_NAME}-*.tmp"):
+            stale.unlink(missing_ok=True)
+        return atomic_write(out / INDEX_NAME, render_index(out))

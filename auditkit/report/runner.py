@@ -5,7 +5,8 @@ once, hashing exactly the bytes read → evaluate and save the results into a
 staging folder → execute the notebook, which renders from those saved files
 and never reads the data itself → export HTML (and PDF) → publish the folder
 at `<out>/<period>/`, or record the failure and leave the previous report as
-it was.
+it was. A run holds its period's lock from the evaluation on, and first puts
+right what a killed earlier run left behind (`auditkit.report.publish.recover`).
 
 With a review register (`--db`), evaluating also records the run's findings
 and saves the register's view of them beside the run (`auditkit.report.review`);
@@ -33,17 +34,15 @@ from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
+from auditkit.report.publish import keep_failure, new_staging, period_lock, publish, recover
 from auditkit.report.review import record_and_snapshot
 from auditkit.report.signoff import refuse_silent_replacement
 from auditkit.report.store import (
     MANIFEST,
     SUPERSEDED_PREFIX,
     check_period,
-    keep_failure,
-    latest_previous,
-    new_staging,
-    publish,
     read_verdicts,
+    usable_previous,
 )
 from auditkit.report.workpaper import WORKPAPER, write_workpaper
 from auditkit.review.register import Register
@@ -72,9 +71,10 @@ class ReportPlan:
     cell_timeout: int
     pdf: bool
     catalogue: Catalogue = POB
-    replaces_signed: bool = False
+    replaces_signed: bool = False  # the target holds a signed report; --supersede was given
     tolerable_rate: float = 0.05
-    sample: SampleOptions | None = None  # the target holds a signed report; --supersede was given
+    sample: SampleOptions | None = None
+    warnings: tuple[str, ...] = ()  # earlier periods skipped as unreadable
 
     @property
     def target(self) -> Path:
@@ -116,15 +116,23 @@ def prepare(
     if not 0 < tolerable_rate < 1:
         raise ParameterError(f"the tolerable rate must be between 0 and 1, got {tolerable_rate}")
     period = check_period(period)
+    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, int) or cell_timeout < 1:
+        # papermill reads 0 or a negative timeout as "no timeout at all".
+        raise ParameterError(
+            f"--cell-timeout must be a whole number of seconds, at least 1; got {cell_timeout!r}"
+        )
     replaces_signed = refuse_silent_replacement(Path(out) / period, register, supersede)
     overrides = dict(params or {})
     if "as_of" in overrides:
         raise ParameterError("give as_of with --as-of, not in the parameters file")
-    given = {**({"as_of": as_of} if as_of else {}), **({"at": at} if at else {})}
+    given = {**({} if as_of is None else {"as_of": as_of}), **({"at": at} if at else {})}
     run_params = Params.from_dict({**overrides, **given})
-    previous_dir = Path(previous) if previous else latest_previous(Path(out), period)
-    if previous_dir is not None:
-        read_verdicts(previous_dir)  # fail now, not in the notebook, when it is unusable
+    if previous:
+        # Asked for by name: an unreadable one is an error now, not in the notebook.
+        previous_dir, skipped = Path(previous), []
+        read_verdicts(previous_dir)
+    else:
+        previous_dir, skipped = usable_previous(Path(out), period)
     source = Path(notebook_path) if notebook_path else notebook.find_notebook()
     if not source.is_file():
         raise ReportError(f"report notebook {source} does not exist")
@@ -144,6 +152,7 @@ def prepare(
         catalogue=catalogue,
         tolerable_rate=tolerable_rate,
         sample=sample,
+        warnings=tuple(skipped),
     )
 
 
@@ -167,6 +176,7 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
             "params_json": json.dumps(plan.overrides, sort_keys=True),
         },
         "previous_dir": str(plan.previous_dir) if plan.previous_dir else None,
+        "previous_skipped": list(plan.warnings),
         "notebook": {
             "source": str(plan.notebook.absolute()),
             "sha256": sha256_file(plan.notebook),
@@ -260,14 +270,19 @@ def finish(staging: Path, manifest: dict) -> None:
 def record_failure(
     plan: ReportPlan, staging: Path, manifest: dict, error: BaseException
 ) -> ReportError:
-    """Keep the failed run under `<period>/failed-<ts>/`; return the error to raise."""
+    """Keep the failed run under `<period>/failed-<ts>/`; return the error to raise.
+
+    A run stopped by a signal gets the same record; its exception carries a note
+    saying where, for the one-line message the command prints.
+    """
     failure = notebook.describe_failure(error, plan.cell_timeout)
     manifest |= {"status": RunStatus.FAILED, "finished_at": utc_now(), "error": failure}
     write_json(staging / MANIFEST, manifest)
     record = keep_failure(staging, plan.target)
+    kept = f"the previous report (if any) is unchanged; the failed run is kept in {record}"
+    error.add_note(kept)
     return ReportError(
-        f"report for {plan.period} failed: {failure['message']}\n"
-        f"The previous report (if any) is unchanged; the failed run is kept in {record}"
+        f"report for {plan.period} failed: {failure['message']}\n{kept[0].upper()}{kept[1:]}"
     )
 
 
@@ -319,29 +334,38 @@ def run_report(
     note("load")
     tables = load_tables(plan.data_dir, require_history=plan.params.at_requested)
     manifest = describe_plan(plan, tables, started_at)
-    staging = new_staging(plan.out, plan.period)
-    warnings: list[str] = []
-    try:
-        note("evaluate")
-        evaluate_and_save(plan, tables, staging, manifest, register)
-        note("run notebook")
-        executed = execute_notebook(plan, staging)
-        note("export")
-        warnings = export(plan, executed, staging, manifest)
-        finish(staging, manifest)
-        if register is not None:
-            register.attach_manifest(manifest["review"]["run_id"], sha256_file(staging / MANIFEST))
-        note("publish")
-        keep = f"{SUPERSEDED_PREFIX}{utc_stamp()}" if plan.replaces_signed else None
-        publish(staging, plan.target, keep_as=keep)
-    except BaseException as error:
-        if not staging.exists():  # interrupted after the new report was put in place
-            raise
-        failure = record_failure(plan, staging, manifest, error)
-        _refresh_index(plan.out)
-        if not isinstance(error, Exception):
-            raise
-        raise failure from error
+    warnings: list[str] = list(plan.warnings)
+    with period_lock(plan.out, plan.period, lambda: note("wait for the other run of this period")):
+        recovered = recover(plan.out, plan.period)
+        if recovered:
+            warnings += [f"recovered: {done}" for done in recovered]
+            _refresh_index(plan.out)
+        # Signed while this run waited for the lock? Then it is refused now, not replaced.
+        replaces_signed = refuse_silent_replacement(plan.target, register, supersede)
+        staging = new_staging(plan.out, plan.period)
+        try:
+            note("evaluate")
+            evaluate_and_save(plan, tables, staging, manifest, register)
+            note("run notebook")
+            executed = execute_notebook(plan, staging)
+            note("export")
+            warnings += export(plan, executed, staging, manifest)
+            finish(staging, manifest)
+            if register is not None:
+                register.attach_manifest(
+                    manifest["review"]["run_id"], sha256_file(staging / MANIFEST)
+                )
+            note("publish")
+            keep = f"{SUPERSEDED_PREFIX}{utc_stamp()}" if replaces_signed else None
+            publish(staging, plan.target, keep_as=keep)
+        except BaseException as error:
+            if not staging.exists():  # stopped after the new report was put in place
+                raise
+            failure = record_failure(plan, staging, manifest, error)
+            _refresh_index(plan.out)
+            if not isinstance(error, Exception):
+                raise
+            raise failure from error
     pdf_path = plan.target / "report.pdf" if manifest.get("pdf") == "report.pdf" else None
     return ReportRun(
         folder=plan.target,

@@ -17,11 +17,15 @@ from pathlib import Path
 from auditkit.errors import ParameterError
 from auditkit.io.manifest import sha256_file
 from auditkit.io.write import write_json
-from auditkit.report.store import MANIFEST, SUPERSEDED_PREFIX, check_period, read_manifest
+from auditkit.report.store import (
+    MANIFEST,
+    SIGNOFFS,
+    SUPERSEDED_PREFIX,
+    check_period,
+    read_manifest,
+)
 from auditkit.review.register import Register
 from auditkit.vocab import RunStatus, SignoffRole
-
-SIGNOFFS = "signoffs.json"
 
 
 def signed_manifest(reports: Path, period: str) -> str:

@@ -1,29 +1,33 @@
-"""The reports folder: one folder per period, its manifest, failure records, publishing.
+"""The reports folder as readers see it: periods, their manifests, failure records, verdicts.
 
-`<out>/<period>/` holds a successful report; a failed run is kept as
-`<out>/<period>/failed-<UTC timestamp>/` and leaves the previous report as it was.
+`<out>/<period>/` shows a successful report (a link to its current version, see
+`auditkit.report.publish`); a failed run is kept as `<out>/<period>/failed-<UTC
+timestamp>/` and leaves the previous report as it was.
 A signed-off report replaced with `--supersede` is kept as
 `<out>/<period>/superseded-<UTC timestamp>/`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from auditkit.analysis.population import PERIOD_PATTERN, Period
 from auditkit.errors import ParameterError
-from auditkit.io.write import staging_folder, swapped_folder, utc_stamp
 from auditkit.vocab import RunStatus
 
 FAILED_PREFIX = "failed-"
 SUPERSEDED_PREFIX = "superseded-"
+SIGNOFFS = "signoffs.json"  # who signed the report in this folder (auditkit.report.signoff)
 MANIFEST = "manifest.json"
 PREVIOUS_COLUMNS = ("request_id", "member_uin", "verdict", "failed_rules")
+
+
+def is_period(name: object) -> bool:
+    """Whether `name` is a month written YYYY-MM, exactly."""
+    return isinstance(name, str) and PERIOD_PATTERN.match(name) is not None
 
 
 def check_period(period: str) -> str:
@@ -44,28 +48,49 @@ def period_folders(out: Path) -> dict[str, Path]:
     if not Path(out).is_dir():
         return found
     for folder in Path(out).iterdir():
-        if not (folder.is_dir() and PERIOD_PATTERN.match(folder.name)):
+        if not (folder.is_dir() and is_period(folder.name)):
             continue
         if read_manifest(folder).get("status") == RunStatus.SUCCEEDED:
             found[folder.name] = folder
     return dict(sorted(found.items()))
 
 
-def latest_previous(out: Path, period: str) -> Path | None:
-    """The latest successful report folder under `out` for a period before `period`."""
+def usable_previous(out: Path, period: str) -> tuple[Path | None, list[str]]:
+    """The latest earlier period whose verdicts can be read, and a warning per one skipped.
+
+    A broken earlier report must not make every later scheduled report fail: it is
+    skipped, and the warnings say so (the report and its manifest record them).
+    """
+    skipped: list[str] = []
     earlier = [folder for name, folder in period_folders(out).items() if name < period]
-    return earlier[-1] if earlier else None
+    for folder in reversed(earlier):
+        try:
+            read_verdicts(folder)
+        except ParameterError as error:
+            skipped.append(f"skipped the earlier period {folder.name}: {error}")
+            continue
+        return folder, skipped
+    return None, skipped
 
 
 def read_verdicts(folder: Path) -> pd.DataFrame:
     """A previous run's verdicts (verdicts.csv or .parquet in `folder`) as text columns."""
     folder = Path(folder)
     csv_path, parquet_path = folder / "verdicts.csv", folder / "verdicts.parquet"
-    if csv_path.is_file():
-        frame = pd.read_csv(csv_path, dtype="str", keep_default_na=False)
-    elif parquet_path.is_file():
-        frame = pd.read_parquet(parquet_path).astype("str")
-    else:
+    try:
+        if csv_path.is_file():
+            frame = pd.read_csv(csv_path, dtype="str", keep_default_na=False)
+        elif parquet_path.is_file():
+            frame = pd.read_parquet(parquet_path).astype("str")
+        else:
+            frame = None
+    except (OSError, ValueError) as error:  # empty, binary, ragged, truncated Parquet
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise ParameterError(
+            f"previous verdicts in {folder} cannot be read ({reason}); point --previous at "
+            "another report folder, or run that period's report again"
+        ) from None
+    if frame is None:
         raise ParameterError(
             f"previous period folder {folder} holds no verdicts.csv or verdicts.parquet; "
             "point --previous at an earlier report folder such as reports/2026-10"
@@ -78,42 +103,11 @@ def read_verdicts(folder: Path) -> pd.DataFrame:
     return frame
 
 
-def new_staging(out: Path, period: str) -> Path:
-    """An empty folder inside `out` where the next report of `period` is built."""
-    return staging_folder(Path(out), f".staging-{period}-")
-
-
-def publish(staging: Path, target: Path, keep_as: str | None = None) -> None:
-    """Put the finished staging folder at `target`, keeping the old one until the new one is there.
-
-    Earlier failure records (and superseded versions) of the period are carried
-    over into the new folder. With `keep_as`, the old report itself is kept
-    too, as the folder `target/keep_as` (a signed report being superseded).
-    """
-    with swapped_folder(staging, target) as old:
-        if old is not None:
-            # The new report is in place: from here on nothing may undo it.
-            with contextlib.suppress(OSError):
-                for prefix in (FAILED_PREFIX, SUPERSEDED_PREFIX):
-                    for record in sorted(old.glob(f"{prefix}*")):
-                        os.replace(record, target / record.name)
-            if keep_as is not None:
-                os.replace(old, target / keep_as)
-
-
-def keep_failure(staging: Path, target: Path) -> Path:
-    """Move a failed run's staging folder to `<target>/failed-<timestamp>/`."""
-    target.mkdir(parents=True, exist_ok=True)
-    record = target / f"{FAILED_PREFIX}{utc_stamp()}"
-    os.replace(staging, record)
-    return record
-
-
 def failure_records(out: Path) -> list[dict[str, object]]:
     """Manifests of failed runs kept under `<out>/<period>/failed-*/`, newest first."""
     records = []
     for record in sorted(Path(out).glob(f"*/{FAILED_PREFIX}*"), reverse=True):
-        if record.is_dir() and PERIOD_PATTERN.match(record.parent.name):
+        if record.is_dir() and is_period(record.parent.name):
             manifest = read_manifest(record)
             error = manifest.get("error") or {}
             records.append(

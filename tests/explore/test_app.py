@@ -273,6 +273,18 @@ def test_export_csv_and_excel_of_the_selection(ex, tmp_path):
     )
 
 
+def test_an_export_that_cannot_be_written_says_so_next_to_the_button(tables, tmp_path):
+    # A folder that cannot be created (its parent is a file; permissions do not stop root).
+    (tmp_path / "file").write_text("x")
+    ex = Explorer(tables, PARAMS, source="test data", export_dir=tmp_path / "file" / "exports")
+    ex.findings.export_csv_button.click()
+    shown = ex.findings.export_message.value
+    assert "ak-error" in shown and "could not write" in shown
+    assert html.escape(str(tmp_path / "file" / "exports")) in shown
+    ex.findings.export_excel_button.click()
+    assert "could not write" in ex.findings.export_message.value
+
+
 def test_exports_never_hold_a_formula(tmp_path):
     risky = pd.DataFrame(
         {

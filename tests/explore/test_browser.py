@@ -9,22 +9,17 @@ its front end loads under Voilà.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import explorer_server
 
 import auditkit.demo as demo
 from auditkit import evaluate, load_tables
 from auditkit.analysis.whatif import SettleOpenOrders, whatif
-from auditkit.explore.serve import free_port
 from auditkit.params import Params
 from auditkit.vocab import STATUS_CODE, Status
 
@@ -116,52 +111,10 @@ def _data_set(folder: Path) -> Expected:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected]]:
     work = tmp_path_factory.mktemp("explore")
     expected = _data_set(work / "data")
-    port = free_port()
-    log_path = work / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "auditkit.cli",
-                "explore",
-                "--data",
-                str(work / "data"),
-                "--as-of",
-                PARAMS.as_of.isoformat(),
-                "--port",
-                str(port),
-                "--no-browser",
-                "--exports",
-                str(work / "exports"),
-            ],
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"auditkit explore exited early:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no answer on {url}:\n{log_path.read_text()}")
-                time.sleep(0.5)
-        assert url in log_path.read_text()
+    argv = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
+    # The browser opens the very address the command printed, token included.
+    with explorer_server(work, *argv, "--no-browser", "--exports", str(work / "exports")) as url:
         yield url, expected
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,8 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
 
     from voila.app import Voila
 
-    launched: list[list[str]] = []
-    monkeypatch.setattr(Voila, "launch_instance", lambda argv: launched.append(argv))
+    launched: list[tuple[list[str], dict]] = []
+    monkeypatch.setattr(Voila, "launch_instance", lambda argv, **kw: launched.append((argv, kw)))
     args = argparse.Namespace(
         data=data_dir,
         as_of="2026-11-01",
@@ -92,13 +93,41 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
         at=None,
         db=None,
         user=None,
+        allow_host=["audit.example.com"],
     )
     assert explore_cli.cmd_explore(args) == 0
-    assert "http://127.0.0.1:8765/" in capsys.readouterr().out
-    (argv,) = launched
+    printed = capsys.readouterr().out
+    assert "http://127.0.0.1:8765/" in printed
+    ((argv, options),) = launched
     assert argv[0] == str(serve.notebook_path()) and "--no-browser" in argv
+    # A random token by default, printed in the address; the allowed host names passed on.
+    assert len(options["token"]) >= 32
+    assert f"http://127.0.0.1:8765/?token={options['token']}" in printed
+    assert options["allowed_hosts"] == ["audit.example.com"]
     assert os.environ[EnvVar.DATA] == str(data_dir.resolve())
     assert os.environ[EnvVar.AS_OF] == "2026-11-01"
+
+
+def test_the_token_can_be_given_and_never_reaches_the_kernel(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(serve.TOKEN_VARIABLE, "s" * 20)
+    assert serve.explore_token() == "s" * 20
+    assert serve.TOKEN_VARIABLE not in os.environ
+    assert serve.explore_token() != serve.explore_token()  # random when not given
+    monkeypatch.setenv(serve.TOKEN_VARIABLE, "short")
+    with pytest.raises(ParameterError, match="at least 16 characters"):
+        serve.explore_token()
+
+
+@pytest.mark.parametrize(
+    "name", ["http://x.example", "x.example:8080", "a/b", "", "-x", "é.example"]
+)
+def test_allow_host_takes_host_names_only(name: str):
+    with pytest.raises(ParameterError, match="is not a host name"):
+        serve.check_hosts([name])
+    assert serve.check_hosts(["audit.example.com", "localhost"]) == [
+        "audit.example.com",
+        "localhost",
+    ]
 
 
 def test_free_port_is_bindable():

@@ -147,7 +147,9 @@ ROW_DEFECTS = [
         id="distributor-id-missing",
     ),
     pytest.param(
-        "accounts", 0, {"enterprise_id": "x" * 129}, "enterprise_id", repr("x" * 129),
+        # Echoed values are cut after 80 characters of their repr, with the full length.
+        "accounts", 0, {"enterprise_id": "x" * 129}, "enterprise_id",
+        repr("x" * 129)[:80] + "... (129 characters)",
         "expected text of at most 128 characters", id="enterprise-id-too-long",
     ),
 ]  # fmt: skip

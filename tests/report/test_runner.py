@@ -352,6 +352,29 @@ def test_index_lists_every_period_with_links_and_a_trend_chart(pair):
     assert "<script" not in page
 
 
+def test_a_broken_previous_period_is_skipped_when_found_and_refused_when_named(
+    pair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    first, second = pair
+    out = tmp_path / "reports"
+    shutil.copytree(first.folder.parent, out)
+    (out / "2026-10" / "verdicts.csv").write_bytes(b"")  # e.g. a disk filled up
+    data = Path(second.manifest["parameters"]["data_dir"])
+    argv = ["report", "--data", str(data), "--period", "2026-11", "--as-of", "2026-11-01"]
+    # Named with --previous: a clear parameter error, nothing run.
+    status = cli.main([*argv, "--out", str(out), "--previous", str(out / "2026-10")])
+    assert status == EXIT_INPUT
+    assert "previous verdicts in" in capsys.readouterr().err
+    # Found by itself: skipped with a warning, recorded, and the report is made.
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    assert "skipped the earlier period 2026-10" in capsys.readouterr().err
+    manifest = json.loads((out / "2026-11" / "manifest.json").read_text("utf-8"))
+    assert manifest["previous_dir"] is None
+    assert manifest["previous_skipped"][0].startswith("skipped the earlier period 2026-10")
+    page = (out / "2026-11" / "report.html").read_text("utf-8")
+    assert "skipped the earlier period 2026-10" in html.unescape(page)
+
+
 # ---- failures --------------------------------------------------------------------------
 
 

@@ -151,6 +151,33 @@ def test_unusable_previous_verdicts_are_parameter_errors(tmp_path: Path, content
         read_verdicts(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",  # empty: pandas raised EmptyDataError, a crash
+        bytes(range(256)) * 4,  # binary
+        b"request_id,verdict,failed_rules\nR1,eligible,\nR2,eligible,,x,y\n",  # ragged
+    ],
+    ids=["empty", "binary", "ragged"],
+)
+def test_unreadable_previous_verdicts_are_parameter_errors(tmp_path: Path, content: bytes):
+    (tmp_path / "verdicts.csv").write_bytes(content)
+    with pytest.raises(ParameterError, match=r"previous verdicts in .* cannot be read \("):
+        read_verdicts(tmp_path)
+
+
+def test_a_broken_earlier_period_is_skipped_with_a_warning(tmp_path: Path):
+    period_folder(tmp_path, "2026-09")
+    broken = period_folder(tmp_path, "2026-10")
+    (broken / "verdicts.csv").write_bytes(b"")
+    previous, skipped = store.usable_previous(tmp_path, "2026-11")
+    assert previous == tmp_path / "2026-09"
+    (warning,) = skipped
+    assert warning.startswith("skipped the earlier period 2026-10: previous verdicts in ")
+    (tmp_path / "2026-09" / "verdicts.csv").write_bytes(b"\xff\xfe")
+    assert store.usable_previous(tmp_path, "2026-11")[0] is None
+
+
 def test_params_file_takes_overrides_and_as_of_comes_apart(tmp_path: Path):
     def params_from(text: str) -> Params:
         path = tmp_path / "params.json"
@@ -174,6 +201,7 @@ def period_folder(out: Path, period: str, status: str = "succeeded", **extra) ->
     folder = out / period
     folder.mkdir(parents=True)
     (folder / "manifest.json").write_text(json.dumps({"status": status, **extra}))
+    (folder / "verdicts.csv").write_text("request_id,member_uin,verdict,failed_rules\n")
     return folder
 
 
@@ -183,21 +211,8 @@ def test_latest_previous_is_the_latest_earlier_successful_period(tmp_path: Path)
     period_folder(tmp_path, "2026-10", status="failed")
     period_folder(tmp_path, "2026-12")
     (tmp_path / "notes").mkdir()
-    assert store.latest_previous(tmp_path, "2026-11") == tmp_path / "2026-09"
-    assert store.latest_previous(tmp_path, "2026-08") is None
-
-
-def test_publish_replaces_the_period_and_carries_failure_records_over(tmp_path: Path):
-    target = period_folder(tmp_path, "2026-11")
-    (target / "report.html").write_text("old")
-    (target / "failed-20261101T000000Z").mkdir()
-    staging = tmp_path / ".staging-x"
-    staging.mkdir()
-    (staging / "report.html").write_text("new")
-    store.publish(staging, target)
-    assert (target / "report.html").read_text() == "new"
-    assert (target / "failed-20261101T000000Z").is_dir()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11"]
+    assert store.usable_previous(tmp_path, "2026-11") == (tmp_path / "2026-09", [])
+    assert store.usable_previous(tmp_path, "2026-08") == (None, [])
 
 
 def test_index_escapes_what_manifests_hold(tmp_path: Path):

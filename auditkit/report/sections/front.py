@@ -40,7 +40,13 @@ def title_block(report: ReportData) -> Html:
     ]
     rows = "".join(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in facts)
     header = running_header(f"Pay-on-behalf compliance report {facts[0][1]}")
-    return Html(header + f'<table id="title-block" class="ak-table ak-title">{rows}</table>')
+    # Earlier periods whose report could not be read were skipped when choosing "Compared with".
+    skipped = "".join(
+        paragraph(f"Note: {text(note)}.") for note in manifest.get("previous_skipped") or []
+    )
+    return Html(
+        header + f'<table id="title-block" class="ak-table ak-title">{rows}</table>' + skipped
+    )
 
 
 def contents(report: ReportData) -> Html:

@@ -1,0 +1,115 @@
+"""`auditkit explore` as a real server: who gets in and who does not.
+
+One server runs on the demo data with `--allow-host audit.example.com`; each test
+speaks raw HTTP to it, so the Host, Origin, Cookie and websocket headers are exactly
+what a hostile page or another local user could send.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import explorer_server
+
+from auditkit.explore.server import KERNEL_PROTOCOL
+
+pytestmark = pytest.mark.slow
+
+
+class Server:
+    def __init__(self, url: str) -> None:
+        parsed = urlparse(url)
+        self.port = parsed.port
+        self.token = parsed.query.removeprefix("token=")
+        self.local = f"127.0.0.1:{self.port}"
+
+    def get(self, path: str, host: str | None = None, **headers: str) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        connection.request("GET", path, headers={"Host": host or self.local, **headers})
+        response = connection.getresponse()
+        response.body = response.read() if response.status != 101 else b""
+        connection.close()
+        return response
+
+    def page(self) -> tuple[str, str]:
+        """(kernel id, login cookie) of the explorer page opened with the token."""
+        response = self.get(f"/?token={self.token}")
+        assert response.status == 200
+        kernel = re.search(rb'"kernelId": ?"([0-9a-f-]{36})"', response.body)
+        assert kernel, "no kernel id in the page"
+        cookie = response.getheader("Set-Cookie").split(";")[0]
+        return kernel.group(1).decode(), cookie
+
+    def websocket(
+        self, kernel: str, protocol: str | None = KERNEL_PROTOCOL, query: str = "", **headers: str
+    ):
+        upgrade = {
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+        }
+        if protocol:
+            upgrade["Sec-WebSocket-Protocol"] = protocol
+        return self.get(f"/api/kernels/{kernel}/channels{query}", **upgrade, **headers)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    work: Path = tmp_path_factory.mktemp("explore-security")
+    argv = ["--demo-requests", "50", "--no-browser", "--allow-host", "audit.example.com"]
+    with explorer_server(work, *argv) as url:
+        yield Server(url)
+
+
+def test_the_printed_address_carries_a_random_token(server: Server):
+    assert len(server.token) >= 32
+
+
+def test_without_the_token_every_page_is_refused(server: Server):
+    for path in ("/", "/?token=wrong", "/api/kernels", "/voila/api/shutdown/x"):
+        response = server.get(path)
+        assert response.status == 403, path
+    # No login form to guess at, and no redirect to one.
+    assert server.get("/login").status in (403, 404)
+
+
+def test_the_printed_address_works(server: Server):
+    response = server.get(f"/?token={server.token}")
+    assert response.status == 200
+    assert b"voila" in response.body.lower()
+    # The token may also come in a header, as scripts send it.
+    assert server.get("/", Authorization=f"token {server.token}").status == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:80", "10.1.2.3"])
+def test_a_foreign_host_header_is_refused_even_with_the_token(server: Server, host: str):
+    # A DNS-rebinding page reaches 127.0.0.1 under its own name.
+    assert server.get(f"/?token={server.token}", host=host).status == 403
+
+
+def test_local_names_and_allowed_hosts_are_served(server: Server):
+    for host in (f"localhost:{server.port}", "audit.example.com", f"[::1]:{server.port}"):
+        assert server.get(f"/?token={server.token}", host=host).status == 200, host
+
+
+def test_a_kernel_websocket_needs_the_cookie_the_same_origin_and_protocol_v1(server: Server):
+    kernel, cookie = server.page()
+    origin = f"http://{server.local}"
+    assert server.websocket(kernel, Origin=origin).status == 403  # no cookie, no token
+    refused = server.websocket(kernel, Origin="http://evil.example.com", Cookie=cookie)
+    assert refused.status == 403  # a foreign page riding on the cookie
+    # Even a script holding the token may not open it from a foreign origin.
+    token = f"?token={server.token}"
+    assert server.websocket(kernel, query=token, Origin="http://evil.example.com").status == 403
+    assert server.websocket(kernel, query=token, Origin=origin).status == 101
+    # The legacy protocol, whose binary messages Voilà misreads, is not served at all.
+    assert server.websocket(kernel, protocol=None, Origin=origin, Cookie=cookie).status == 400
+    assert server.websocket(kernel, Origin=origin, Cookie=cookie).status == 101
