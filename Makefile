@@ -41,4 +41,4 @@ bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_review.py
 
 clean:
-	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/index.html .pytest_cache .ruff_cache
+	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/.versions reports/index.html .pytest_cache .ruff_cache
