@@ -124,23 +124,34 @@ class SettleOpenOrders:
 
 
 @dataclass(frozen=True)
-class TopUpBalances:
-    """Negative available balances are raised to 0.00 (in every recorded state, with history)."""
+class _AccountEdit:
+    """An edit of account attributes, made alike in `accounts` and every recorded state."""
 
     uins: Uins = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "uins", _uins(self.uins))
 
+    @staticmethod
+    def _edit(frame: pd.DataFrame, uins: Uins) -> pd.DataFrame | None:
+        raise NotImplementedError
+
     def apply(self, tables: Tables, params: Params) -> Tables:
         history = tables.account_history
         return _changed(
             tables,
             {
-                "accounts": _raise_balances(tables.accounts, self.uins),
-                "account_history": None if history is None else _raise_balances(history, self.uins),
+                "accounts": self._edit(tables.accounts, self.uins),
+                "account_history": None if history is None else self._edit(history, self.uins),
             },
         )
+
+
+@dataclass(frozen=True)
+class TopUpBalances(_AccountEdit):
+    """Negative available balances are raised to 0.00 (in every recorded state, with history)."""
+
+    _edit = staticmethod(_raise_balances)
 
     def describe(self) -> str:
         return f"top up negative balances to 0.00 for {_scope_text(self.uins)}"
@@ -200,23 +211,10 @@ class ClearVouchers:
 
 
 @dataclass(frozen=True)
-class BindCard:
+class BindCard(_AccountEdit):
     """The accounts get `credit_card_bound = true` (in every recorded state, with history)."""
 
-    uins: Uins = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "uins", _uins(self.uins))
-
-    def apply(self, tables: Tables, params: Params) -> Tables:
-        history = tables.account_history
-        return _changed(
-            tables,
-            {
-                "accounts": _bind_cards(tables.accounts, self.uins),
-                "account_history": None if history is None else _bind_cards(history, self.uins),
-            },
-        )
+    _edit = staticmethod(_bind_cards)
 
     def describe(self) -> str:
         return f"bind a credit card for {_scope_text(self.uins)}"
