@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from auditkit.render.format import shown as formatted
+
 
 @dataclass(frozen=True)
 class Html:
@@ -71,18 +73,22 @@ def table(
     limit: int | None = None,
     more: str = "",
     status_rows: bool = False,
+    formats: bool = False,
 ) -> str:
     """A frame as an HTML table with every header and cell escaped.
 
     Numeric columns are right-aligned. With `limit`, only the first rows are shown,
     followed by `more` (a sentence saying where the rest is). With `status_rows`,
-    each row carries the class `ak-status-<status>` for colouring.
+    each row carries the class `ak-status-<status>` for colouring. With `formats`,
+    counts, shares, booleans and moments are written as `render.format` writes them.
     """
     shown = frame.reset_index() if index else frame
     if limit is not None:
         shown = shown.head(limit)
     columns = [str(c) for c in shown.columns]
     numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
+    if formats:
+        shown = formatted(shown)
     classes = [
         f"ak-col-{css_name(c)}" + (" ak-num" if num else "")
         for c, num in zip(columns, numeric, strict=True)
