@@ -74,6 +74,7 @@ def table(
     more: str = "",
     status_rows: bool = False,
     formats: bool = False,
+    row_classes: list[str] | None = None,
 ) -> str:
     """A frame as an HTML table with every header and cell escaped.
 
@@ -81,6 +82,7 @@ def table(
     followed by `more` (a sentence saying where the rest is). With `status_rows`,
     each row carries the class `ak-status-<status>` for colouring. With `formats`,
     counts, shares, booleans and moments are written as `render.format` writes them.
+    `row_classes` gives each shown row more classes (e.g. `ak-failed`).
     """
     shown = frame.reset_index() if index else frame
     if limit is not None:
@@ -98,10 +100,11 @@ def table(
     )
     status_at = columns.index("status") if status_rows and "status" in columns else None
     rows = []
-    for record in shown.itertuples(index=False, name=None):  # shown rows only: capped by callers
-        opening = "<tr>"
-        if status_at is not None:
-            opening = f'<tr class="ak-status-{css_name(record[status_at])}">'
+    extra = list(row_classes or [])
+    for i, record in enumerate(shown.itertuples(index=False, name=None)):  # capped by callers
+        names = [f"ak-status-{css_name(record[status_at])}"] if status_at is not None else []
+        names += [css_name(c) for c in extra[i].split()] if i < len(extra) else []
+        opening = f'<tr class="{" ".join(names)}">' if names else "<tr>"
         cells = "".join(
             f'<td class="{cls}">{text(v)}</td>' for cls, v in zip(classes, record, strict=True)
         )

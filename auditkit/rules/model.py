@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditkit.contract import CODE_PATTERN
+from auditkit.contract import CODE_PATTERN, REQUEST_FIELDS
 from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables
 from auditkit.params import Params
@@ -72,6 +72,8 @@ class Rule:
     applies: Mask | None = None
     applies_when: str = ""  # template: the account condition, when there is one
     not_applicable_reason: str = ""  # template: why `applies` is False
+    # The case-frame columns `passes` compares: what a drill-down marks when the rule fails.
+    compares: tuple[str, ...] = ()
 
     def text(self, params: Params) -> RuleText:
         """The rule's sentences with the parameters of a run filled in."""
@@ -160,10 +162,14 @@ class Catalogue:
         if len(set(ids)) != len(ids):
             raise ValueError(f"catalogue {self.name}: rule ids repeat: {ids}")
         provided = {feature.reads for feature in self.features} | {Reads.REQUEST}
+        columns = {c for feature in self.features for c in feature.columns} | set(REQUEST_FIELDS)
         for rule in self.rules:
             unread = sorted(set(rule.reads) - provided)
             if unread:
                 raise ValueError(f"rule {rule.id} reads {unread}, which no feature provides")
+            unknown = sorted(set(rule.compares) - columns)
+            if unknown:
+                raise ValueError(f"rule {rule.id} compares {unknown}, which no feature computes")
         for code, rule_ids in self.decision_codes:
             unknown = sorted(set(rule_ids) - set(ids))
             if unknown:
