@@ -109,6 +109,28 @@ class Hidden:
         return self.results - self.shown
 
 
+class Search:
+    """Requests by what a person types: one request id (any case) or uin exactly, else a part."""
+
+    def __init__(self, cases: pd.DataFrame) -> None:
+        self.columns = {column: _arrow(cases[column]) for column in SEARCHED}
+        self.requests = len(cases)
+
+    def __call__(self, text: str) -> np.ndarray:
+        needle = text.strip()
+        if not needle:
+            return np.ones(self.requests, dtype=bool)
+        exact = pc.equal(pc.ascii_lower(self.columns["request_id"]), needle.lower())
+        for column in SEARCHED[1:]:
+            exact = pc.or_(exact, pc.equal(self.columns[column], needle))
+        found = _mask(exact)
+        if found.any():
+            return found
+        for column in self.columns.values():
+            found |= _mask(pc.match_substring(column, needle, ignore_case=True))
+        return found
+
+
 class Findings:
     """Per-request arrays of one AuditResult, built once, to select findings quickly."""
 
@@ -117,7 +139,7 @@ class Findings:
         self.requests, self.rules = result.status_codes.shape
         verdicts = result.verdicts
         self._verdicts = verdicts
-        self._search = {column: _arrow(result.cases[column]) for column in SEARCHED}
+        self._search = Search(result.cases)
         self._segments: dict[str, np.ndarray] = {}
         self.review_codes: np.ndarray | None = None
         self.review_labels: np.ndarray = np.asarray([""], dtype=object)
@@ -166,19 +188,8 @@ class Findings:
         return keep
 
     def search(self, text: str) -> np.ndarray:
-        """Requests a search names: one request id (any case) or uin exactly, else containing it."""
-        needle = text.strip()
-        if not needle:
-            return np.ones(self.requests, dtype=bool)
-        exact = pc.equal(pc.ascii_lower(self._search["request_id"]), needle.lower())
-        for column in SEARCHED[1:]:
-            exact = pc.or_(exact, pc.equal(self._search[column], needle))
-        found = _mask(exact)
-        if found.any():
-            return found
-        for column in self._search.values():
-            found |= _mask(pc.match_substring(column, needle, ignore_case=True))
-        return found
+        """Requests a search names (see `Search`)."""
+        return self._search(text)
 
     def hidden(self, f: FindingsFilter, shown: int) -> Hidden:
         """The searched requests and all their rule results, against the `shown` that pass `f`."""

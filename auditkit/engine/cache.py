@@ -103,14 +103,18 @@ class EvaluationCache:
 
     def get(self, key: str, params: Params, catalogue: Catalogue) -> CachedRun | None:
         """The entry `key`, or None when there is none (or it was written by another format)."""
-        folder = self.folder(key)
+        found = self.read(self.folder(key), params, catalogue)
+        return found if found is not None and found.key == key else None
+
+    def read(self, folder: Path, params: Params, catalogue: Catalogue) -> CachedRun | None:
+        """The entry in `folder`, or None when it is not a complete entry of this format."""
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if manifest.get("cache_key") != key:
+        if manifest.get("cache_version") != CACHE_VERSION:
             return None
-        return CachedRun.read(folder, manifest, params, catalogue)
+        return CachedRun.read(Path(folder), manifest, params, catalogue)
 
     def open(
         self,
@@ -140,6 +144,10 @@ class EvaluationCache:
             folder = self.save(cache_key(read, params, catalogue), tables, result)
         progress("open")
         return CachedRun.read(folder, _manifest(folder), params, catalogue)
+
+    def ready(self, data_dir: Path | str, params: Params, catalogue: Catalogue) -> CachedRun | None:
+        """The evaluation of `data_dir` with `params` when it is cached already, else None."""
+        return self.get(self.key(Path(data_dir), params, catalogue), params, catalogue)
 
     def save(self, key: str, tables: Tables, result: AuditResult) -> Path:
         """Write one entry atomically (staged, then renamed into place); keep the newest few."""

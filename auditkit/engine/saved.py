@@ -166,10 +166,15 @@ class CachedRun:
 
     def tables(self) -> Tables:
         """Every typed table, whole (for a what-if): rows by uin, requests in their order."""
-        frames: dict[str, pd.DataFrame] = {}
-        for name in ALL_TABLES:
-            path = self.folder / TABLES / f"{name}.arrow"
-            if path.is_file():
-                frame = pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_pandas()
-                frames[name] = frame.drop(columns=[OWNER], errors="ignore")
-        return Tables(**frames)
+        return read_tables(self.folder)
+
+
+def read_tables(folder: Path) -> Tables:
+    """The typed tables of the cached evaluation in `folder`, memory-mapped."""
+    frames: dict[str, pd.DataFrame] = {}
+    for name in ALL_TABLES:
+        path = Path(folder) / TABLES / f"{name}.arrow"
+        if path.is_file():
+            frame = pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_pandas()
+            frames[name] = frame.drop(columns=[OWNER], errors="ignore")
+    return Tables(**frames)

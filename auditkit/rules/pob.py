@@ -204,11 +204,8 @@ RULES: tuple[Rule, ...] = (
         scope=JOIN_POB,
         reads=(Reads.MEMBER, Reads.ADMIN),
         passes=_same_enterprise,
-        compares=(
-            "member_identity_type",
-            "member_enterprise_id",
-            "admin_identity_type",
-            "admin_enterprise_id",
+        compares=tuple(
+            f"{r}_{c}" for r in ("member", "admin") for c in ("identity_type", "enterprise_id")
         ),
         fail_reason=_same_enterprise_reason,
         pass_reason="member and admin are verified as the same enterprise",

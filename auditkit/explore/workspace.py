@@ -1,0 +1,141 @@
+"""What the explorer explores: one evaluation, the rows behind it, and how a what-if runs.
+
+`TablesWorkspace` holds tables in memory (the built-in demo, a notebook's own
+tables, tests) and runs a what-if in-process. `CachedWorkspace` reads a
+cached evaluation (`auditkit.engine.cache`): the kernel maps the case frame
+and the codes, looks one member's rows up on disk, and runs a what-if in a
+worker process that maps the cached tables, judges and sends back only the
+scenario's codes (`isolate.run_isolated`), so no session ever holds the
+input tables. `open_data` is the way in: judged once in a worker, then read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from auditkit.analysis.edits import Edit
+from auditkit.analysis.member import RowsOf, table_rows
+from auditkit.analysis.scenarios import edit_from_dict, edit_to_dict
+from auditkit.analysis.whatif import WhatIfDiff, diff, whatif
+from auditkit.contract import REQUEST_FIELDS
+from auditkit.engine.cache import EvaluationCache
+from auditkit.engine.evaluate import evaluate
+from auditkit.engine.result import AuditResult
+from auditkit.engine.saved import CachedRun, read_tables
+from auditkit.explore.isolate import IsolatedError, Progress, run_isolated
+from auditkit.io.tables import Tables
+from auditkit.params import Params
+from auditkit.rules.pob import POB
+
+
+def _silent(_phase: str) -> None:
+    return None
+
+
+class TablesWorkspace:
+    """An evaluation of tables held in memory."""
+
+    def __init__(self, tables: Tables, params: Params | None = None, source: str = "") -> None:
+        self.tables = tables
+        self.result = evaluate(tables, params)
+        self.source = source
+        self.rows_of: RowsOf = table_rows(tables)
+        # Outcomes of saved scenarios are matched to the baseline they were computed on.
+        digest = hashlib.sha256(np.ascontiguousarray(self.result.status_codes).tobytes())
+        digest.update("\n".join(self.result.cases["request_id"].astype("str")).encode())
+        digest.update(self.result.params.fingerprint().encode())
+        self.data_key = digest.hexdigest()
+
+    @property
+    def has_history(self) -> bool:
+        return self.tables.has_history
+
+    def whatif(
+        self, params: Params, edits: tuple[Edit, ...], progress: Progress = _silent
+    ) -> WhatIfDiff:
+        progress("evaluate")
+        return whatif(self.tables, self.result, params, edits)
+
+
+def _judge_scenario(
+    folder: str, params: dict[str, object], edits: list[dict[str, object]], progress: Progress
+) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """In a worker: the scenario's status and reason codes and texts, judged on cached tables."""
+    from auditkit.analysis.edits import apply_edits
+
+    progress("read")
+    scenario = Params.from_dict(params)
+    tables = apply_edits(read_tables(Path(folder)), [edit_from_dict(e) for e in edits], scenario)
+    progress("evaluate")
+    result = evaluate(tables, scenario, POB)
+    texts = pa.array(np.asarray(result.reason_texts, dtype=object), type=pa.large_string())
+    return result.status_codes, result.reason_codes, texts
+
+
+class CachedWorkspace:
+    """A cached evaluation read memory-mapped; what-ifs are judged in a worker process."""
+
+    def __init__(self, run: CachedRun, source: str = "") -> None:
+        self.run = run
+        self.result = run.result
+        self.source = source
+        self.rows_of: RowsOf = run.rows_of
+        self.data_key = run.key
+
+    @property
+    def has_history(self) -> bool:
+        return self.run.has("account_history")
+
+    def whatif(
+        self, params: Params, edits: tuple[Edit, ...], progress: Progress = _silent
+    ) -> WhatIfDiff:
+        """The scenario judged in a worker; its result holds the request columns, not the whole
+        case frame (the diff needs the codes only)."""
+        status, reasons, texts = run_isolated(
+            _judge_scenario,
+            str(self.run.folder),
+            params.to_dict(),
+            [edit_to_dict(edit) for edit in edits],
+            progress=progress,
+        )
+        baseline = self.result
+        scenario = AuditResult(
+            params=params,
+            catalogue=baseline.catalogue,
+            cases=baseline.cases[list(REQUEST_FIELDS)],
+            status_codes=status,
+            reason_codes=reasons,
+            reason_texts=pd.arrays.ArrowStringArray(pa.chunked_array([texts])),
+        )
+        return diff(baseline, scenario, edits)
+
+
+def _judge_data(root: str, data_dir: str, params: dict[str, object], progress: Progress) -> str:
+    """In a worker: read, judge and cache `data_dir`; the folder of the cached evaluation."""
+    run = EvaluationCache(root).open(data_dir, Params.from_dict(params), POB, progress)
+    return str(run.folder)
+
+
+def open_data(
+    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = _silent
+) -> CachedWorkspace:
+    """The evaluation of `data_dir`: read from the cache, else judged once in a worker first."""
+    cache = EvaluationCache(cache_root)
+    progress("hash")
+    found = cache.ready(data_dir, params, POB)
+    if found is None:
+        folder = run_isolated(
+            _judge_data, str(cache_root), str(data_dir), params.to_dict(), progress=progress
+        )
+        found = cache.read(Path(folder), params, POB)
+        if found is None:  # pragma: no cover - the worker wrote it a moment ago
+            raise IsolatedError(f"the evaluation cached in {folder} cannot be read")
+    return CachedWorkspace(found, str(data_dir))
+
+
+Workspace = TablesWorkspace | CachedWorkspace
