@@ -68,6 +68,27 @@ def cache_key(digests: dict[str, str], params: Params, catalogue: Catalogue) -> 
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
+def file_digests(files: dict[str, Path], memo_path: Path) -> dict[str, str]:
+    """sha256 of each file; a file whose size, mtime and inode are unchanged is not read again."""
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    digests, changed = {}, False
+    for table, path in files.items():
+        stat = Path(path).stat()
+        seen = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        entry = memo.get(str(Path(path).resolve()))
+        if entry is None or entry["stat"] != seen:
+            entry = {"stat": seen, "sha256": sha256_file(path)}
+            memo[str(Path(path).resolve())] = entry
+            changed = True
+        digests[table] = entry["sha256"]
+    if changed:
+        write_json(memo_path, memo)
+    return digests
+
+
 class EvaluationCache:
     """Entries under one root folder (e.g. reports/cache), shared by every session."""
 
@@ -78,25 +99,7 @@ class EvaluationCache:
         return self.root / key[:32]
 
     def digests(self, files: dict[str, Path]) -> dict[str, str]:
-        """sha256 of each file; a file whose size, mtime and inode are unchanged is not read again."""
-        memo_path = self.root / HASHES
-        try:
-            memo = json.loads(memo_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            memo = {}
-        digests, changed = {}, False
-        for table, path in files.items():
-            stat = Path(path).stat()
-            seen = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-            entry = memo.get(str(Path(path).resolve()))
-            if entry is None or entry["stat"] != seen:
-                entry = {"stat": seen, "sha256": sha256_file(path)}
-                memo[str(Path(path).resolve())] = entry
-                changed = True
-            digests[table] = entry["sha256"]
-        if changed:
-            write_json(memo_path, memo)
-        return digests
+        return file_digests(files, self.root / HASHES)
 
     def key(self, data_dir: Path, params: Params, catalogue: Catalogue) -> str:
         return cache_key(self.digests(input_files(data_dir, params)), params, catalogue)
@@ -144,6 +147,14 @@ class EvaluationCache:
             folder = self.save(cache_key(read, params, catalogue), tables, result)
         progress("open")
         return CachedRun.read(folder, _manifest(folder), params, catalogue)
+
+    def has(self, data_dir: Path | str, params: Params, catalogue: Catalogue) -> bool:
+        """Whether the evaluation of `data_dir` with `params` is cached (nothing is read but hashes)."""
+        key = self.key(Path(data_dir), params, catalogue)
+        try:
+            return _manifest(self.folder(key)).get("cache_key") == key
+        except (OSError, ValueError):
+            return False
 
     def ready(self, data_dir: Path | str, params: Params, catalogue: Catalogue) -> CachedRun | None:
         """The evaluation of `data_dir` with `params` when it is cached already, else None."""

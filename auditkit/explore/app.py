@@ -2,10 +2,10 @@
 
 `show()` puts a progress box on the page at once and opens the data on a
 background thread (judging it first, in a worker process, when it is not
-cached yet), then replaces the box with the explorer and follows the page's
-deep link (`?request=REQ-1`, `?member=1000042`; Voilà hands the query string
-to the kernel as $QUERY_STRING). Tests drive the explorer by setting widget
-values and clicking, as a reviewer would.
+cached yet), then replaces the box with the explorer; `Launcher.follow_link()`
+follows the page's deep link (`?request=REQ-1`, `?member=1000042`), which
+Voilà hands to the kernel. Tests drive the explorer by setting widget values
+and clicking, as a reviewer would.
 """
 
 from __future__ import annotations
@@ -175,6 +175,8 @@ class Launcher:
         self.widget.add_class("ak-launcher")
         self.explorer: Explorer | None = None
         self.error: str | None = None
+        self.query: str | None = None
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def progress(self, phase: str) -> None:
@@ -203,9 +205,29 @@ class Launcher:
         except Exception as error:  # on a thread: shown on the page, or it would be lost
             self.fail(f"the explorer could not open: {type(error).__name__}: {error}")
             raise
-        self.explorer = explorer
-        self.widget.children = [explorer.widget]
-        explorer.follow(os.environ.get(QUERY_STRING))
+        with self._lock:
+            self.explorer = explorer
+            self.widget.children = [explorer.widget]
+            if self.query is not None:
+                explorer.follow(self.query)
+
+    def follow_link(self) -> None:
+        """Follow the page's deep link once it is known (and the explorer once it is open).
+
+        Served by a pre-started Voilà kernel, the page is asked for only after the
+        notebook ran: `voila.utils.get_query_string` waits for it. Otherwise the
+        query string is in $QUERY_STRING already (or there is none, in JupyterLab).
+        """
+        try:
+            from voila.utils import get_query_string
+
+            query = get_query_string() or ""
+        except ImportError:  # pragma: no cover - voila is a dependency
+            query = os.environ.get(QUERY_STRING, "")
+        with self._lock:
+            self.query = query
+            if self.explorer is not None:
+                self.explorer.follow(query)
 
     def fail(self, words: str) -> None:
         self.error = words

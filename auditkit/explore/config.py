@@ -48,9 +48,12 @@ def cache_dir() -> Path:
     return Path(_env(EnvVar.CACHE) or Path.cwd() / DEFAULT_CACHE)
 
 
-def params_of(as_of: str | dt.date | None = None, at: str | None = None) -> Params:
-    """Params from $AUDITKIT_EXPLORE_PARAMS (a JSON file), then as_of and at (given or from env)."""
-    params_file = _env(EnvVar.PARAMS)
+def params_of(
+    as_of: str | dt.date | None = None, at: str | None = None, params_file: str | None = None
+) -> Params:
+    """Params from a JSON file (default $AUDITKIT_EXPLORE_PARAMS), then as_of and at (given,
+    else from the environment)."""
+    params_file = params_file or _env(EnvVar.PARAMS)
     overrides = read_params_file(Path(params_file) if params_file else None)
     as_of = as_of or _env(EnvVar.AS_OF)
     if as_of:

@@ -29,6 +29,7 @@ tr.ak-failed td.ak-col-failed {{ color: {STATUS_COLOURS["fail"]}; font-weight: b
 .ak-hint {{ background: #fff8e1; border-left: 3px solid {STATUS_COLOURS["error"]};
   padding: 0.3em 0.6em; font-size: 0.85em; }}
 .ak-progress-text {{ font-size: 0.9em; color: {MUTED}; }}
+.ak-explorer .widget-html-content {{ overflow-x: auto; }}
 """
 # What an error in a handler may be: ours, a lookup that found nothing, or the disk refusing.
 SHOWN_ERRORS = (AuditkitError, KeyError, OSError)

@@ -47,12 +47,12 @@ class FindingsPages(FindingsControls):
             "Rows per page", list(PAGE_SIZES), page_size, "ak-page-size", "180px"
         )
         self.page_label = html_box("ak-page-label")
-        self.first_button = button("⏮", "ak-first-page")
+        self.first_button = button("« First", "ak-first-page")
         self.prev_button = button("◀ Previous", "ak-prev-page")
         self.next_button = button("Next ▶", "ak-next-page")
-        self.last_button = button("⏭", "ak-last-page")
+        self.last_button = button("Last »", "ak-last-page")
         for small in (self.first_button, self.last_button):
-            small.layout = widgets.Layout(width="48px")
+            small.layout = widgets.Layout(width="90px")
         self.page_number = widgets.BoundedIntText(
             value=1, min=1, max=1, description="Page", layout=widgets.Layout(width="170px")
         )

@@ -33,12 +33,13 @@ function render({ model, el }) {
     const sortable = model.get("sortable");
     const clickableRows = model.get("clickable_rows");
     const clickableColumns = new Set(model.get("clickable_columns"));
+    const numericColumns = new Set(model.get("numeric_columns"));
     const table = document.createElement("table");
     table.className = "ak-table ak-grid-table " + model.get("css");
     const head = table.createTHead().insertRow();
     columns.forEach((name) => {
       const th = document.createElement("th");
-      th.className = "ak-col-" + cssName(name);
+      th.className = "ak-col-" + cssName(name) + (numericColumns.has(name) ? " ak-num" : "");
       th.textContent = name;
       if (sortable) {
         th.classList.add("ak-sortable");
@@ -61,7 +62,7 @@ function render({ model, el }) {
       }
       cells.forEach((value, j) => {
         const td = tr.insertCell();
-        td.className = "ak-col-" + cssName(columns[j]);
+        td.className = "ak-col-" + cssName(columns[j]) + (numericColumns.has(columns[j]) ? " ak-num" : "");
         td.textContent = value;
         if (clickableColumns.has(columns[j]) && value !== "") {
           td.classList.add("ak-link");
@@ -82,7 +83,7 @@ function render({ model, el }) {
   }
 
   const names = ["columns", "rows", "row_classes", "sort_column", "sort_descending", "sortable",
-    "clickable_rows", "clickable_columns", "css", "empty"];
+    "clickable_rows", "clickable_columns", "numeric_columns", "css", "empty"];
   names.forEach((name) => model.on("change:" + name, draw));
   draw();
 }

@@ -44,6 +44,7 @@ class Grid(anywidget.AnyWidget):
     sortable = traitlets.Bool(False).tag(sync=True)
     clickable_rows = traitlets.Bool(False).tag(sync=True)
     clickable_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    numeric_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     css = traitlets.Unicode("").tag(sync=True)
     empty = traitlets.Unicode("").tag(sync=True)
 
@@ -58,6 +59,11 @@ class Grid(anywidget.AnyWidget):
     def show(self, frame: pd.DataFrame, row_classes: list[str] | None = None) -> None:
         """Show a small frame (a page, a summary): its columns, and its cells as text."""
         self.columns = [str(c) for c in frame.columns]
+        self.numeric_columns = [
+            str(c)
+            for c in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        ]
         self.row_classes = list(row_classes or [""] * len(frame))
         self.rows = as_text(frame)
 

@@ -3,7 +3,8 @@
 The notebook is `notebooks/explorer.ipynb`, found by auditkit.resources in a
 checkout and in an installed wheel alike. The data directory, snapshot date
 and export folder reach the notebook's kernel as environment variables
-(`vocab.EnvVar`), which `auditkit.explore.config` reads.
+(`vocab.EnvVar`), which `auditkit.explore.config` reads. The data is judged
+once before serving and cached, so every page opens it from the cache.
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ import socket
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
+from auditkit.explore.webapp import EXPORTS_PATH, session_argv
 from auditkit.io.read import find_table_files
-from auditkit.params import parse_date
+from auditkit.params import parse_date, read_params_file
 from auditkit.resources import shipped_notebook
 from auditkit.vocab import EnvVar, Moment
 
 NOTEBOOK = "explorer.ipynb"
 HOST = "127.0.0.1"
+DEFAULT_CACHE = Path("reports") / "cache"
+DEFAULT_SCENARIOS = Path("reports") / "scenarios.json"
+CULL_IDLE_SECONDS = 300  # a kernel idle this long with no page connected is shut down
+MAX_SESSIONS = 4  # kernels at once; a fifth page first takes the place of an idle one
+PREHEAT = 1  # kernels that have opened the data before a page asks for one
 
 
 def notebook_path() -> Path:
@@ -34,8 +41,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def voila_argv(notebook: Path, port: int, open_browser: bool) -> list[str]:
-    """Voilà options: local only, no source code shown, no tracebacks to the browser."""
+def voila_argv(
+    notebook: Path,
+    port: int,
+    open_browser: bool,
+    cull_idle: int = CULL_IDLE_SECONDS,
+    max_sessions: int = MAX_SESSIONS,
+    preheat: int = PREHEAT,
+) -> list[str]:
+    """Voilà options: local only, no source code shown, no tracebacks to the browser; idle
+    kernels culled, their number capped, some started ahead (`explore.webapp.session_argv`)."""
     argv = [
         str(notebook),
         f"--port={port}",
@@ -43,6 +58,7 @@ def voila_argv(notebook: Path, port: int, open_browser: bool) -> list[str]:
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--Voila.port_retries=0",
+        *session_argv(cull_idle, max_sessions, preheat),
     ]
     if not open_browser:
         argv.append("--no-browser")
@@ -57,9 +73,19 @@ def explore_environment(
     at: str | None = None,
     db: str | None = None,
     user: str | None = None,
+    params_file: Path | None = None,
+    cache: Path | None = None,
 ) -> dict[str, str]:
     """Environment variables for the kernel; the data directory and --db are checked before serving."""
-    env = {EnvVar.EXPORTS.value: str(exports.resolve())}
+    env = {
+        EnvVar.EXPORTS.value: str(exports.resolve()),
+        EnvVar.EXPORTS_URL.value: EXPORTS_PATH,
+        EnvVar.CACHE.value: str(Path(cache or DEFAULT_CACHE).resolve()),
+        EnvVar.SCENARIOS.value: str(Path(DEFAULT_SCENARIOS).resolve()),
+    }
+    if params_file is not None:
+        read_params_file(params_file)  # a bad --params is refused here, not in the browser
+        env[EnvVar.PARAMS.value] = str(Path(params_file).resolve())
     requested = at == Moment.REQUESTED
     if at:
         env[EnvVar.AT.value] = Moment(at).value
@@ -101,11 +127,18 @@ def serve(
     at: str | None = None,
     db: str | None = None,
     user: str | None = None,
+    params_file: Path | None = None,
+    cache: Path | None = None,
+    cull_idle: int = CULL_IDLE_SECONDS,
+    max_sessions: int = MAX_SESSIONS,
+    preheat: int = PREHEAT,
 ) -> None:
     """Print the explorer's URL and run Voilà in this process until it is stopped."""
-    from voila.app import Voila
+    from auditkit.explore.webapp import ExplorerVoila
 
-    env = explore_environment(data, as_of, exports, demo_requests, at, db, user)
+    env = explore_environment(data, as_of, exports, demo_requests, at, db, user, params_file, cache)
+    if data is not None:
+        judge_before_serving(env)
     port = port or free_port()
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
     print(f"auditkit explorer on {what}: http://{HOST}:{port}/", flush=True)
@@ -116,4 +149,26 @@ def serve(
     print("press Ctrl-C to stop", flush=True)
     # This process becomes the server: the kernel it starts inherits these variables.
     os.environ.update(env)
-    Voila.launch_instance(argv=voila_argv(notebook_path(), port, open_browser))
+    ExplorerVoila.launch_instance(
+        argv=voila_argv(notebook_path(), port, open_browser, cull_idle, max_sessions, preheat)
+    )
+
+
+def judge_before_serving(env: dict[str, str]) -> None:
+    """Judge the data once (in a worker process) so that every session opens it cached."""
+    import time
+
+    from auditkit.explore.config import params_of
+    from auditkit.explore.workspace import judge_once
+
+    start = time.perf_counter()
+
+    def progress(phase: str) -> None:
+        print(f"  {phase} ... ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    params = params_of(env.get(EnvVar.AS_OF), env.get(EnvVar.AT), env.get(EnvVar.PARAMS))
+    print(
+        f"judging {env[EnvVar.DATA]} once for every session (cache {env[EnvVar.CACHE]})", flush=True
+    )
+    judged = judge_once(env[EnvVar.DATA], params, env[EnvVar.CACHE], progress)
+    print("  judged and cached" if judged else "  already judged: read from the cache", flush=True)

@@ -121,6 +121,16 @@ def _judge_data(root: str, data_dir: str, params: dict[str, object], progress: P
     return str(run.folder)
 
 
+def judge_once(
+    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = _silent
+) -> bool:
+    """Make sure `data_dir` is judged and cached (in a worker); True when it had to be judged."""
+    if EvaluationCache(cache_root).has(data_dir, params, POB):
+        return False
+    run_isolated(_judge_data, str(cache_root), str(data_dir), params.to_dict(), progress=progress)
+    return True
+
+
 def open_data(
     data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = _silent
 ) -> CachedWorkspace:

@@ -64,6 +64,11 @@ def css_name(value: object) -> str:
     return re.sub(r"[^a-z0-9_-]", "", str(value).lower())
 
 
+def _numeric(column: pd.Series) -> bool:
+    """Right-aligned: numbers, not booleans (true/false read as words)."""
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
 def table(
     frame: pd.DataFrame,
     *,
@@ -88,7 +93,7 @@ def table(
     if limit is not None:
         shown = shown.head(limit)
     columns = [str(c) for c in shown.columns]
-    numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
+    numeric = [_numeric(shown[c]) for c in shown.columns]
     if formats:
         shown = formatted(shown)
     classes = [

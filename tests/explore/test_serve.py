@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
@@ -48,17 +47,48 @@ def test_voila_serves_locally_without_code(open_browser: bool):
     assert ("--no-browser" in argv) is not open_browser
 
 
+def test_voila_culls_idle_kernels_and_caps_them():
+    argv = serve.voila_argv(Path("/x/explorer.ipynb"), 8123, False, cull_idle=120, max_sessions=3)
+    assert {
+        "--VoilaConfiguration.multi_kernel_manager_class="
+        "auditkit.explore.webapp.CappedKernelManager",
+        "--MappingKernelManager.cull_idle_timeout=120",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_connected=False",
+        "--CappedKernelManager.max_kernels=3",
+    } <= set(argv)
+
+
 def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
-    env = serve.explore_environment(data_dir, "2026-11-01", tmp_path / "exports", 50)
+    (tmp_path / "p.json").write_text('{"j10_require_both": true}')
+    env = serve.explore_environment(
+        data_dir,
+        "2026-11-01",
+        tmp_path / "exports",
+        50,
+        params_file=tmp_path / "p.json",
+        cache=tmp_path / "cache",
+    )
     assert env == {
         EnvVar.DATA: str(data_dir.resolve()),
         EnvVar.AS_OF: "2026-11-01",
         EnvVar.EXPORTS: str((tmp_path / "exports").resolve()),
+        EnvVar.EXPORTS_URL: "auditkit/exports/",
+        EnvVar.CACHE: str((tmp_path / "cache").resolve()),
+        EnvVar.PARAMS: str((tmp_path / "p.json").resolve()),
+        EnvVar.SCENARIOS: str((Path("reports") / "scenarios.json").resolve()),
         EnvVar.DEMO_REQUESTS: "50",
     }
-    assert serve.explore_environment(None, None, tmp_path) == {
-        EnvVar.EXPORTS: str(tmp_path.resolve())
-    }
+    defaults = serve.explore_environment(None, None, tmp_path)
+    assert defaults[EnvVar.EXPORTS] == str(tmp_path.resolve())
+    assert defaults[EnvVar.CACHE] == str((Path("reports") / "cache").resolve())
+    assert EnvVar.DATA not in defaults and EnvVar.PARAMS not in defaults
+
+
+def test_a_bad_params_file_fails_before_serving(tmp_path: Path):
+    (tmp_path / "p.json").write_text('{"as_of": "2026-11-01"}')
+    with pytest.raises(ParameterError, match="--as-of"):
+        serve.explore_environment(None, None, tmp_path, params_file=tmp_path / "p.json")
 
 
 def test_missing_tables_fail_before_serving(tmp_path: Path):
@@ -78,27 +108,36 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
 ):
     import os
 
-    from voila.app import Voila
+    from auditkit.explore.webapp import ExplorerVoila
 
     launched: list[list[str]] = []
-    monkeypatch.setattr(Voila, "launch_instance", lambda argv: launched.append(argv))
-    args = argparse.Namespace(
-        data=data_dir,
-        as_of="2026-11-01",
-        port=8765,
-        no_browser=True,
-        exports=tmp_path / "exports",
-        demo_requests=None,
-        at=None,
-        db=None,
-        user=None,
+    monkeypatch.setattr(ExplorerVoila, "launch_instance", lambda argv: launched.append(argv))
+    args = cli.build_parser().parse_args(
+        [
+            "explore",
+            "--data",
+            str(data_dir),
+            "--as-of",
+            "2026-11-01",
+            "--port",
+            "8765",
+            "--no-browser",
+            "--exports",
+            str(tmp_path / "exports"),
+            "--cache",
+            str(tmp_path / "cache"),
+        ]
     )
     assert explore_cli.cmd_explore(args) == 0
-    assert "http://127.0.0.1:8765/" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8765/" in out and "judged and cached" in out
     (argv,) = launched
     assert argv[0] == str(serve.notebook_path()) and "--no-browser" in argv
     assert os.environ[EnvVar.DATA] == str(data_dir.resolve())
     assert os.environ[EnvVar.AS_OF] == "2026-11-01"
+    assert list((tmp_path / "cache").glob("*/manifest.json"))  # judged before serving
+    assert explore_cli.cmd_explore(args) == 0
+    assert "already judged: read from the cache" in capsys.readouterr().out
 
 
 def test_free_port_is_bindable():
