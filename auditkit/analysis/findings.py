@@ -140,7 +140,7 @@ class Findings:
         verdicts = result.verdicts
         self._verdicts = verdicts
         self._search = Search(result.cases)
-        self._segments: dict[str, np.ndarray] = {}
+        self._segments: dict[str, pd.Categorical] = {}
         self.review_codes: np.ndarray | None = None
         self.review_labels: np.ndarray = np.asarray([""], dtype=object)
 
@@ -156,13 +156,15 @@ class Findings:
 
     # ---- selecting --------------------------------------------------------------------
 
-    def segment_labels(self, segment: str) -> np.ndarray:
+    def segment_labels(self, segment: str) -> pd.Categorical:
+        """Each request's segment label, as codes over the few labels there are."""
         if segment not in self._segments:
-            self._segments[segment] = segment_of(self.result, segment).to_numpy(dtype=object)
+            self._segments[segment] = pd.Categorical(segment_of(self.result, segment))
         return self._segments[segment]
 
     def segment_values(self, segment: str) -> list[str]:
-        return sorted(set(self.segment_labels(segment)))
+        labels = self.segment_labels(segment)
+        return sorted(str(v) for v in labels.categories[np.unique(labels.codes[labels.codes >= 0])])
 
     def request_mask(self, f: FindingsFilter) -> np.ndarray:
         """Requests whose own attributes pass the filter."""
@@ -175,7 +177,7 @@ class Findings:
         if f.payment_mode is not None:
             keep &= (cases["payment_mode"] == f.payment_mode).to_numpy(dtype=bool)
         if f.segment_value is not None:
-            keep &= self.segment_labels(f.segment) == f.segment_value
+            keep &= np.asarray(self.segment_labels(f.segment) == f.segment_value, dtype=bool)
         for column, wanted in (
             ("control_exception", f.control_exceptions),
             ("decision_code_check", f.decision_code_checks),

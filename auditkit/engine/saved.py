@@ -2,7 +2,9 @@
 
 The case frame and the reason texts are uncompressed Arrow IPC files, read
 memory-mapped (pages come from the page cache, shared by every session that
-reads them); the code matrices are `.npy` files, memory-mapped. The typed input
+reads them): text, integer and timestamp columns of the case frame stay
+Arrow-backed in the file until a value is read; the code matrices are `.npy`
+files, memory-mapped. The typed input
 tables are Arrow IPC files too, sorted by uin in batches of `BATCH_ROWS`, with
 the first uin of each batch beside them (`<table>.keys.npy`): one member's
 rows are found by bisecting those keys and reading only their batches; a
@@ -100,6 +102,14 @@ def _read_ipc(path: Path) -> pa.Table:
     return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
 
 
+def _mapped(kind: pa.DataType) -> pd.ArrowDtype | None:
+    """Integer and timestamp columns stay in the mapped file (numpy would copy every one);
+    text already does, booleans and categories are small."""
+    if pa.types.is_integer(kind) or pa.types.is_timestamp(kind):
+        return pd.ArrowDtype(kind)
+    return None
+
+
 class _Keys:
     """The first uin of each batch, as a sequence `bisect` can search."""
 
@@ -125,7 +135,7 @@ class CachedRun:
     def read(
         cls, folder: Path, manifest: dict[str, object], params: Params, catalogue: Catalogue
     ) -> CachedRun:
-        cases = _read_ipc(folder / CASES).to_pandas()
+        cases = _read_ipc(folder / CASES).to_pandas(types_mapper=_mapped)
         texts = _read_ipc(folder / TEXTS).column("reason")
         evidence = {
             path.stem: pq.read_table(path).to_pandas()

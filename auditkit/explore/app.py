@@ -26,6 +26,7 @@ from auditkit.explore import config
 from auditkit.explore.controls import EXPLORER_CSS, busy_markup, error_text
 from auditkit.explore.drilldown import DrillTab
 from auditkit.explore.findings import FindingsTab
+from auditkit.explore.isolate import give_back_memory
 from auditkit.explore.member import MemberTab
 from auditkit.explore.overview import OverviewTab
 from auditkit.explore.review import ReviewBoard
@@ -210,6 +211,7 @@ class Launcher:
             self.widget.children = [explorer.widget]
             if self.query is not None:
                 explorer.follow(self.query)
+        give_back_memory()
 
     def follow_link(self) -> None:
         """Follow the page's deep link once it is known (and the explorer once it is open).

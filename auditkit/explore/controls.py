@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import ipywidgets as widgets
 
 from auditkit.errors import AuditkitError
+from auditkit.explore.isolate import give_back_memory
 from auditkit.render.html import message, text
 from auditkit.render.style import ACCENT, MUTED, STATUS_COLOURS
 
@@ -130,5 +131,6 @@ def action(
             return
         with busy(target, words() if callable(words) else words, control, *also):
             handler()
+        give_back_memory()  # a slow step leaves big temporaries behind
 
     control.on_click(guarded(run, target))

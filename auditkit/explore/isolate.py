@@ -11,6 +11,7 @@ then the result or the error.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import traceback
 from collections.abc import Callable
@@ -84,3 +85,22 @@ def run_isolated(
         if process.is_alive():
             process.kill()
             process.join()
+
+
+def give_back_memory() -> None:
+    """Return freed memory to the system after a big step (Arrow's pool, then C malloc's heap).
+
+    pandas and Arrow free their temporaries, but the allocators keep the pages
+    for later; a kernel that opened a million requests would look (and be) that
+    much bigger for as long as it lives.
+    """
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+            ctypes.CDLL(libc).malloc_trim(0)

@@ -18,7 +18,15 @@ from auditkit.analysis.whatif import (
     WhatIfDiff,
 )
 from auditkit.errors import ParameterError
-from auditkit.explore.controls import ANY, action, button, dropdown, guarded, html_box
+from auditkit.explore.controls import (
+    ANY,
+    action,
+    busy_markup,
+    button,
+    dropdown,
+    guarded,
+    html_box,
+)
 from auditkit.explore.scenarios import ScenarioPanel
 from auditkit.explore.workspace import Workspace
 from auditkit.params import Params, parse_date
@@ -232,7 +240,14 @@ class WhatIfTab(WhatIfControls):
         """Recompute with the controls and show the difference from the baseline."""
         params, edits = self.params(), self.edits()
         start = time.perf_counter()
-        self.diff = self.workspace.whatif(params, edits)
+        requests = count(len(self.result.cases))
+
+        def progress(phase: str) -> None:
+            step = {"read": "reading the data", "evaluate": "judging"}.get(phase, phase)
+            seconds = time.perf_counter() - start
+            self.message.value = busy_markup(f"{requests} requests: {step} ... ({seconds:.0f} s)")
+
+        self.diff = self.workspace.whatif(params, edits, progress)
         self.show(self.diff, time.perf_counter() - start)
         if self.panel is not None:
             self.panel.applied(self.diff)
