@@ -59,7 +59,7 @@ class FindingsPages(FindingsControls):
         self.page_number.add_class("ak-page-number")
         self.go_button = button("Go", "ak-page-go")
         self.go_button.layout = widgets.Layout(width="60px")
-        self.table = Grid(css="ak-findings")
+        self.table = Grid(css="ak-findings", empty="No finding matches these filters.")
         self.review: ReviewPanel | None = None  # set by FindingsTab when a register is open
 
     def refresh(self) -> None:
@@ -149,6 +149,8 @@ class SearchHint:
         self.hint = html_box("ak-search-hint")
         self.show_all_button = button("Show all their rule results", "ak-show-all", "warning")
         self.member_button = button("Open member view", "ak-open-member", "info")
+        for control in (self.show_all_button, self.member_button):
+            control.layout = widgets.Layout(width="auto")
         self.widget = widgets.HBox([self.hint, self.show_all_button, self.member_button])
         self.widget.layout.display = "none"
 

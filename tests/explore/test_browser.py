@@ -9,52 +9,29 @@ its front end loads under Voilà.
 
 from __future__ import annotations
 
-import os
+import html
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
 
 import auditkit.demo as demo
 from auditkit import evaluate, load_tables
 from auditkit.analysis.whatif import SettleOpenOrders, whatif
-from auditkit.explore.serve import free_port
 from auditkit.params import Params
 from auditkit.vocab import STATUS_CODE, Status
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "<script>alert(1)</script>"
 BOLD = "<b>x</b>"
 RULE = "POB-J07"
 SAME_ENTERPRISE = "POB-J01"  # its reason quotes the member's enterprise_id
 PAGE_ROWS = 25  # the explorer's default page size
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
-STARTUP_SECONDS = 90
-WAIT_MS = 60_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @dataclass(frozen=True)
@@ -116,52 +93,9 @@ def _data_set(folder: Path) -> Expected:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected]]:
     work = tmp_path_factory.mktemp("explore")
     expected = _data_set(work / "data")
-    port = free_port()
-    log_path = work / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "auditkit.cli",
-                "explore",
-                "--data",
-                str(work / "data"),
-                "--as-of",
-                PARAMS.as_of.isoformat(),
-                "--port",
-                str(port),
-                "--no-browser",
-                "--exports",
-                str(work / "exports"),
-            ],
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"auditkit explore exited early:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no answer on {url}:\n{log_path.read_text()}")
-                time.sleep(0.5)
-        assert url in log_path.read_text()
+    options = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
+    with explore_server(work, *options, "--exports", str(work / "exports")) as (url, _server):
         yield url, expected
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
@@ -177,14 +111,14 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
             assert "import auditkit" not in page.content()  # Voilà shows no code
 
-            # Findings: filter by one rule; the ITable shows the first page of its findings.
+            # Findings: filter by one rule; the table shows the first page of its findings.
             findings_tab = page.locator(".lm-TabBar-tab", has_text="Findings")
             findings_tab.click()
             page.locator(".ak-rule-filter select").select_option(RULE)
             expect(page.locator(".ak-page-label")).to_contain_text(
                 f"{expected.rule_findings} finding(s) match", timeout=WAIT_MS
             )
-            table = page.locator(".ak-findings-table table.dataTable")
+            table = page.locator(".ak-findings-grid table")
             shown = min(expected.rule_findings, PAGE_ROWS)
             expect(table.locator("tbody td.ak-col-rule_id")).to_have_text(
                 [RULE] * shown, timeout=WAIT_MS
@@ -196,9 +130,8 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
                 expected.first_reason
             )
 
-            # Drill-down of the first request on the page: every rule, with its reason.
-            page.locator(".ak-drill-select select").select_option(expected.first_request)
-            page.locator(".ak-drill-button").click()
+            # Drill-down of the first request on the page (a click on its row): every rule.
+            table.locator("tbody tr").first.click()
             rules = page.locator(".ak-drill-rules")
             expect(rules).to_be_visible(timeout=WAIT_MS)
             expect(rules).to_contain_text(expected.first_reason, timeout=WAIT_MS)
@@ -221,6 +154,9 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
                 )
                 expect(table.locator("tbody td.ak-col-reason")).to_have_text(reason)
                 assert table.locator("tbody script, tbody b, tbody img").count() == 0
+                assert table.locator("tbody td.ak-col-reason").first.inner_html() == html.escape(
+                    reason, quote=False
+                )
             findings_shot = tmp_path / "explorer-findings.png"
             page.screenshot(path=str(findings_shot), full_page=True)
 

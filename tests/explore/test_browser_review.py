@@ -7,47 +7,25 @@ The screenshot is saved as reports/explorer-review.png.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
 
 import auditkit.demo as demo
 from auditkit import evaluate
-from auditkit.explore.serve import free_port
 from auditkit.params import Params
 from auditkit.review.register import Register
 from auditkit.review.states import finding_keys
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parents[2]
 RULE = "POB-J07"
 REVIEWER = "Rita Reviewer"
 NOTE = "<b>confirmed</b> with the billing team"
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
-STARTUP_SECONDS = 90
-WAIT_MS = 60_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
@@ -58,55 +36,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     keys = finding_keys(result)
     first = tuple(keys[keys["rule_id"] == RULE].iloc[0])
     db = work / "review.db"
-    port = free_port()
-    log_path = work / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "auditkit.cli",
-                "explore",
-                "--data",
-                str(work / "data"),
-                "--as-of",
-                PARAMS.as_of.isoformat(),
-                "--port",
-                str(port),
-                "--no-browser",
-                "--exports",
-                str(work / "exports"),
-                "--db",
-                str(db),
-                "--user",
-                REVIEWER,
-            ],
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"auditkit explore exited early:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no answer on {url}:\n{log_path.read_text()}")
-                time.sleep(0.5)
+    options = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
+    options += ["--exports", str(work / "exports"), "--db", str(db), "--user", REVIEWER]
+    with explore_server(work, *options) as (url, _server):
         yield url, db, first
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path):
@@ -122,7 +55,7 @@ def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path
             expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
             page.locator(".lm-TabBar-tab", has_text="Findings").click()
             page.locator(".ak-rule-filter select").select_option(RULE)
-            table = page.locator(".ak-findings-table table.dataTable")
+            table = page.locator(".ak-findings-grid table")
             expect(table.locator("tbody td.ak-col-request_id").first).to_have_text(
                 request_id, timeout=WAIT_MS
             )
