@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 from pathlib import Path
 
 from auditkit.errors import ParameterError
-from auditkit.explore.serve import HOST, explore_environment, judge_before_serving, notebook_path
+from auditkit.explore.serve import (
+    HOST,
+    explore_environment,
+    free_port,
+    judge_before_serving,
+    notebook_path,
+)
 from auditkit.explore.webapp import culling_argv
 from auditkit.vocab import EnvVar
 
@@ -38,19 +45,22 @@ def workspace_notebook(folder: Path = WORKSPACE) -> tuple[Path, bool]:
 
 
 def lab_argv(
-    notebook: Path, root: Path, port: int, open_browser: bool, cull_idle: int
+    notebook: Path, root: Path, port: int, token: str, open_browser: bool, cull_idle: int
 ) -> list[str]:
     argv = [
         str(notebook.relative_to(root)),
         f"--ServerApp.root_dir={root}",
         f"--ServerApp.ip={HOST}",
+        f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
         *culling_argv(cull_idle),
     ]
-    if port:
-        argv.append(f"--ServerApp.port={port}")
     if not open_browser:
         argv.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Jupyter refuses to run as root unless told; containers often have no other user.
+        argv.append("--ServerApp.allow_root=True")
     return argv
 
 
@@ -82,12 +92,15 @@ def lab(args: argparse.Namespace) -> None:
     if args.data is not None:
         judge_before_serving(env)
     notebook, fresh = workspace_notebook(root / WORKSPACE)
+    port, token = args.port or free_port(), secrets.token_hex(24)
+    relative = notebook.relative_to(root).as_posix()
     state = (
         "a fresh copy of the shipped notebook" if fresh else "your copy (delete it to start over)"
     )
-    print(f"JupyterLab on {notebook.relative_to(root)}, {state}; run its cells (Run > Run All)")
+    print(f"JupyterLab on {relative}, {state}; run its cells (Run > Run All):")
+    print(f"http://{HOST}:{port}/lab/tree/{relative}?token={token}")
     print("press Ctrl-C twice to stop", flush=True)
     os.environ.update(env)  # the kernels JupyterLab starts inherit these
     LabApp.launch_instance(
-        argv=lab_argv(notebook, root, args.port, not args.no_browser, args.cull_idle)
+        argv=lab_argv(notebook, root, port, token, not args.no_browser, args.cull_idle)
     )
