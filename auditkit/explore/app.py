@@ -91,6 +91,7 @@ class Explorer:
             review_changed=self.review_changed,
             open_member=self.open_member,
             export_url=export_url,
+            isolated_export=getattr(workspace, "export", None),
         )
         self.drill = DrillTab(
             self.result, self.board, self.review_changed, self.open_member, self.findings.index

@@ -29,6 +29,10 @@ from auditkit.render.format import count
 from auditkit.render.html import css_name, message, text
 
 PAGE_SIZES = (10, 25, 50, 100)
+# Writes the findings at positions (with review codes and labels) as fmt into a folder.
+IsolatedExport = Callable[
+    [np.ndarray, tuple[np.ndarray, tuple[str, ...]] | None, str, Path], tuple[Path, int]
+]
 
 
 class FindingsPages(FindingsControls):
@@ -180,8 +184,15 @@ class SearchHint:
 class ExportBar:
     """Export buttons for the current selection; busy while writing, the link or error beside."""
 
-    def __init__(self, pages: FindingsPages, export_dir: Path, export_url: str | None) -> None:
+    def __init__(
+        self,
+        pages: FindingsPages,
+        export_dir: Path,
+        export_url: str | None,
+        isolated: IsolatedExport | None = None,
+    ) -> None:
         self.pages, self.export_dir, self.export_url = pages, export_dir, export_url
+        self.isolated = isolated
         self.csv_button = button("Export CSV", "ak-export-csv")
         self.excel_button = button("Export Excel", "ak-export-excel")
         self.message = html_box("ak-export-message")
@@ -201,10 +212,20 @@ class ExportBar:
         )
 
     def export(self, fmt: str) -> Path:
-        """Write the current selection to the export folder as CSV or xlsx; link it."""
-        frame = self.pages.selection_frame()
-        written = write_export(frame, self.export_dir, fmt)
-        self.message.value = export_message(written, len(frame), self.export_url)
+        """Write the current selection to the export folder as CSV or xlsx; link it.
+
+        On a cached evaluation a worker process writes it (see `CachedWorkspace.export`).
+        """
+        if self.isolated is None:
+            frame = self.pages.selection_frame()
+            written, rows = write_export(frame, self.export_dir, fmt), len(frame)
+        else:
+            index = self.pages.index
+            review = None
+            if index.review_codes is not None:
+                review = (index.review_codes, tuple(index.review_labels[1:]))
+            written, rows = self.isolated(self.pages.selection, review, fmt, self.export_dir)
+        self.message.value = export_message(written, rows, self.export_url)
         return written
 
 
@@ -221,13 +242,14 @@ class FindingsTab(FindingsPages):
         review_changed: Callable[[], None] | None = None,
         open_member: Callable[[str], None] | None = None,
         export_url: str | None = None,
+        isolated_export: IsolatedExport | None = None,
     ) -> None:
         super().__init__(result, page_size, review)
         self.open_request = open_request
         self.open_member = open_member
         self.reset_filters_button = button("Reset filters", "ak-reset-filters")
         self.search_hint = SearchHint(self.index)
-        self.exports = ExportBar(self, export_dir, export_url)
+        self.exports = ExportBar(self, export_dir, export_url, isolated_export)
         self.review = (
             ReviewPanel(
                 review,

@@ -15,8 +15,6 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from auditkit.analysis.edits import Edit
 from auditkit.analysis.member import RowsOf, table_rows
@@ -62,19 +60,45 @@ class TablesWorkspace:
         return whatif(self.tables, self.result, params, edits)
 
 
+NOT_KEPT = "(reasons are not kept for a what-if judged in a worker process)"
+
+
 def _judge_scenario(
     folder: str, params: dict[str, object], edits: list[dict[str, object]], progress: Progress
-) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """In a worker: the scenario's status and reason codes and texts, judged on cached tables."""
+) -> np.ndarray:
+    """In a worker: the scenario's status codes, judged on the cached tables with the edits."""
     from auditkit.analysis.edits import apply_edits
 
     progress("read")
     scenario = Params.from_dict(params)
     tables = apply_edits(read_tables(Path(folder)), [edit_from_dict(e) for e in edits], scenario)
     progress("evaluate")
-    result = evaluate(tables, scenario, POB)
-    texts = pa.array(np.asarray(result.reason_texts, dtype=object), type=pa.large_string())
-    return result.status_codes, result.reason_codes, texts
+    return evaluate(tables, scenario, POB).status_codes
+
+
+def _export_findings(
+    folder: str,
+    params: dict[str, object],
+    positions: np.ndarray,
+    review: tuple[np.ndarray, tuple[str, ...]] | None,
+    fmt: str,
+    out: str,
+    progress: Progress,
+) -> tuple[str, int]:
+    """In a worker: write the findings at `positions` of the cached evaluation; (path, rows)."""
+    from auditkit.analysis.findings import Findings
+    from auditkit.explore.exports import write_export
+
+    progress("read")
+    run = EvaluationCache(Path(folder).parent).read(Path(folder), Params.from_dict(params), POB)
+    if run is None:
+        raise IsolatedError(f"the evaluation cached in {folder} is gone; reload the page")
+    index = Findings(run.result)
+    if review is not None:
+        index.set_review(*review)
+    frame = index.frame(positions)
+    progress("write")
+    return str(write_export(frame, Path(out), fmt)), len(frame)
 
 
 class CachedWorkspace:
@@ -94,9 +118,9 @@ class CachedWorkspace:
     def whatif(
         self, params: Params, edits: tuple[Edit, ...], progress: Progress = _silent
     ) -> WhatIfDiff:
-        """The scenario judged in a worker; its result holds the request columns, not the whole
-        case frame (the diff needs the codes only)."""
-        status, reasons, texts = run_isolated(
+        """The scenario judged in a worker. Only its status codes come back (the diff needs no
+        more): its `cases` are the request columns and its reasons one placeholder."""
+        status = run_isolated(
             _judge_scenario,
             str(self.run.folder),
             params.to_dict(),
@@ -109,10 +133,32 @@ class CachedWorkspace:
             catalogue=baseline.catalogue,
             cases=baseline.cases[list(REQUEST_FIELDS)],
             status_codes=status,
-            reason_codes=reasons,
-            reason_texts=pd.arrays.ArrowStringArray(pa.chunked_array([texts])),
+            reason_codes=np.broadcast_to(np.int32(0), status.shape),
+            reason_texts=np.asarray([NOT_KEPT], dtype=object),
         )
         return diff(baseline, scenario, edits)
+
+    def export(
+        self,
+        positions: np.ndarray,
+        review: tuple[np.ndarray, tuple[str, ...]] | None,
+        fmt: str,
+        out: Path,
+        progress: Progress = _silent,
+    ) -> tuple[Path, int]:
+        """Write the findings at `positions` in a worker (a million rows, or an Excel workbook,
+        would otherwise stay in the session's memory); (path, rows)."""
+        path, rows = run_isolated(
+            _export_findings,
+            str(self.run.folder),
+            self.result.params.to_dict(),
+            np.asarray(positions, dtype=np.int64),
+            review,
+            fmt,
+            str(out),
+            progress=progress,
+        )
+        return Path(path), rows
 
 
 def _judge_data(root: str, data_dir: str, params: dict[str, object], progress: Progress) -> str:

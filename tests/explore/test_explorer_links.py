@@ -199,3 +199,18 @@ def test_scenarios_are_saved_reloaded_and_compared(ex, tmp_path):
     again = JsonScenarios(tmp_path / "scenarios.json").list()
     assert [s.name for s in again] == ["settle all", "strict J10"]
     assert again[0].saved_by == "Ann" and again[0].outcome.changed == 1
+
+
+def test_the_grid_acts_on_the_messages_its_page_sends(ex):
+    grid = ex.findings.table
+    grid._received(grid, {"event": "sort", "column": "rule_id"}, None)
+    assert ex.findings.sort_column == "rule_id"
+    grid._received(grid, {"event": "sort", "column": "<script>"}, None)  # not a column: ignored
+    assert ex.findings.sort_column == "rule_id"
+    grid._received(grid, {"event": "row", "row": 999}, None)  # not a row on the page: ignored
+    assert ex.drill.shown is None
+    grid._received(grid, {"event": "row", "row": 0}, None)
+    assert ex.drill.shown == ex.findings.page_frame()["request_id"].iloc[0]
+    counts = ex.overview.verdicts
+    counts._received(counts, {"event": "cell", "row": 2, "column": "requests"}, None)
+    assert ex.findings.verdict_filter.value == "unknown"
