@@ -7,10 +7,11 @@ Run by hand: `make bench` or `python benchmarks/bench_explore.py [--requests 100
 - judge once: from start until the server answers (reading, judging and caching the data,
   in a worker process, before serving);
 - pages: from navigation until the explorer is usable (its overview numbers are on the
-  page), for a page served by the pre-started kernel, for a page opened right after it
-  (no kernel ready: a new kernel opens the cached evaluation), and for a reload once the
-  pool is full again;
-- in the first page: a filter, a drill-down (click on a row), a what-if, a CSV export;
+  page), for a page served by a ready pre-started kernel, for a page opened right after
+  it (the next kernel is still starting and opening the cached evaluation), and for a
+  reload once a kernel is ready again;
+- in the first page: a filter, a drill-down (click on a row), a what-if, a CSV export of
+  every fail and error and an Excel export of one rule's findings;
 - memory: RSS and USS of every kernel after these steps, and the peak RSS of the worker
   process that judges a what-if.
 
@@ -114,13 +115,21 @@ def start_server(data: Path, work: Path, at: str, log_path: Path) -> tuple[subpr
     return server, match.group(0)
 
 
-def wait_for_pool(log_path: Path, count: int, seconds: float = 600) -> None:
-    """Until the kernel pool has been filled `count` times (Voilà logs each fill)."""
-    deadline = time.monotonic() + seconds
-    while log_path.read_text().count("is filled with") < count:
+def wait_until_settled(server: int, seconds: float = 600) -> None:
+    """Until every kernel has been idle for 3 s (a pre-started one has opened the data)."""
+    deadline, quiet, last = time.monotonic() + seconds, 0, None
+    while quiet < 3:
         if time.monotonic() > deadline:
-            raise SystemExit("the kernel pool was not filled in time")
-        time.sleep(0.5)
+            raise SystemExit("the kernels did not settle in time")
+        now = 0.0
+        for process in descendants(server):
+            if kind(process) == "kernel":
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = process.cpu_times()
+                    now += times.user + times.system
+        quiet = quiet + 1 if last is not None and now - last < 0.05 else 0
+        last = now
+        time.sleep(1)
 
 
 def open_page(browser, url: str) -> tuple[object, float]:
@@ -196,15 +205,17 @@ def main() -> int:
     server, url = start_server(args.data.resolve(), args.work, args.at, log_path)
     figures["judge once and start serving"] = time.perf_counter() - start
     try:
-        wait_for_pool(log_path, 1)
+        wait_until_settled(server.pid)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
-            first, figures["page 1 (pre-started kernel)"] = open_page(browser, url)
-            _second, figures["page 2 at once (new kernel, cached data)"] = open_page(browser, url)
-            wait_for_pool(log_path, 2)
-            _third, figures["page 3 once the pool refilled"] = open_page(browser, url)
+            first, figures["page 1 (pre-started kernel, ready)"] = open_page(browser, url)
+            _second, figures["page 2 at once (kernel still opening)"] = open_page(browser, url)
+            wait_until_settled(server.pid)
+            _third, figures["page 3 (reload once a kernel is ready again)"] = open_page(
+                browser, url
+            )
             actions(first, figures, PeakWatcher(server.pid))
             time.sleep(5)
             memory = kernel_memory(server.pid)
