@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-data
+DEMO_ARGS := --requests 2000 --seed 7 --as-of 2026-12-01 --request-months 2
+LAB_ARGS ?=
 
-.PHONY: report test lint format bench clean
+.PHONY: report test lint format bench clean lab
 
 $(BIN)/auditkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +18,24 @@ $(BIN)/auditkit: pyproject.toml
 # November (some members ask again in November); one report per month, each request judged
 # at the moment it was made.
 report: $(BIN)/auditkit
-	$(BIN)/auditkit demo --out $(DEMO) --requests 2000 --seed 7 --as-of 2026-12-01 --request-months 2
+	$(BIN)/auditkit demo --out $(DEMO) $(DEMO_ARGS)
 	$(BIN)/auditkit report --data $(DEMO) --period 2026-10 --as-of 2026-12-01 --at requested --sample --out reports
 	$(BIN)/auditkit report --data $(DEMO) --period 2026-11 --as-of 2026-12-01 --at requested --sample --out reports
 	@echo "Report: reports/2026-11/report.html (compared with reports/2026-10/report.html)"
 	@echo "Index:  reports/index.html"
+
+# The explorer in JupyterLab on the data `make report` writes (made here when missing), judged
+# at the moment of decision. The notebook opened is a copy in reports/lab/, never the shipped
+# one. `make lab LAB_ARGS="--no-browser --port 8888"` only prints the address.
+lab: $(BIN)/jupyter-lab $(DEMO)/requests.csv
+	$(BIN)/auditkit explore --lab --data $(DEMO) --as-of 2026-12-01 --at requested $(LAB_ARGS)
+
+$(BIN)/jupyter-lab: $(BIN)/auditkit
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $(BIN)/jupyter-lab
+
+$(DEMO)/requests.csv: | $(BIN)/auditkit
+	$(BIN)/auditkit demo --out $(DEMO) $(DEMO_ARGS)
 
 test: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
@@ -39,6 +54,8 @@ bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_whatif.py
 	$(BIN)/python benchmarks/bench_review.py
+	$(BIN)/python benchmarks/bench_explore.py
 
 clean:
 	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/.versions reports/index.html .pytest_cache .ruff_cache
+	rm -rf reports/cache reports/exports reports/lab

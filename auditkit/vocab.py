@@ -225,6 +225,10 @@ class EnvVar(StrEnum):
     DEMO_REQUESTS = "AUDITKIT_EXPLORE_DEMO_REQUESTS"
     REVIEW_DB = "AUDITKIT_EXPLORE_DB"
     USER = "AUDITKIT_USER"
+    CACHE = "AUDITKIT_EXPLORE_CACHE"  # the evaluation cache's folder
+    PARAMS = "AUDITKIT_EXPLORE_PARAMS"  # a JSON file of rule parameters (--params)
+    SCENARIOS = "AUDITKIT_EXPLORE_SCENARIOS"  # the JSON file of saved scenarios (without --db)
+    EXPORTS_URL = "AUDITKIT_EXPLORE_EXPORTS_URL"  # where the server hands exports out
 
 
 def values(enum: type[StrEnum]) -> list[str]:

@@ -7,16 +7,10 @@ defaults, so a test states only what matters to it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -253,47 +247,3 @@ def register_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def explorer_server(work: Path, *argv: str, startup_seconds: float = 90) -> Iterator[str]:
-    """Run `auditkit explore ARGV --no-browser` in a child process; yield the URL it prints.
-
-    The URL carries the server's token; the server is stopped afterwards.
-    """
-    from auditkit.explore.serve import free_port
-
-    log_path = work / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "auditkit.cli", "explore", "--port", str(free_port()), *argv],
-            cwd=work,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + startup_seconds
-        url = None
-        while True:
-            if server.poll() is not None:
-                raise AssertionError(f"auditkit explore exited early:\n{log_path.read_text()}")
-            found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", log_path.read_text())
-            url = found.group(0) if found else None
-            try:
-                if url:
-                    with urllib.request.urlopen(url, timeout=5):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no answer on {url}:\n{log_path.read_text()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()

@@ -22,23 +22,67 @@ NOT_IN_ACCOUNTS = "(not in accounts)"
 NO_STATE = "(no state recorded at requested_at)"
 
 
+FAILED = "failed"  # the column naming the failing rules that compared a value
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """What a drill-down shows for one request."""
+    """What a drill-down shows for one request.
+
+    `facts` and `accounts` have a `failed` column: the failing rules that
+    compared that value; `failed_on` maps every compared case column to them
+    (e.g. open_orders -> POB-J07 when the open orders made J07 fail).
+    """
 
     request_id: str
-    facts: pd.DataFrame  # field, value: the request's columns, verdict, control exception
-    rules: pd.DataFrame  # rule_id, title, status, reason, citation
-    accounts: pd.DataFrame  # attribute, member, admin
+    facts: pd.DataFrame  # field, value, failed: the request's columns, verdict, control exception
+    rules: pd.DataFrame  # rule_id, title, status, reason, failed on, citation
+    accounts: pd.DataFrame  # attribute, member, admin, failed
     open_orders: pd.DataFrame
     usable_vouchers: pd.DataFrame
+    failed_on: dict[str, tuple[str, ...]]
+
+    def failing(self, *columns: str) -> tuple[str, ...]:
+        """The failing rules that compared any of `columns`, in catalogue order."""
+        return tuple(dict.fromkeys(r for c in columns for r in self.failed_on.get(c, ())))
+
+
+AGGREGATE_LABELS = {
+    "open_orders": "open orders",
+    "open_order_cents": "open orders' total",
+    "usable_vouchers": "usable vouchers",
+    "usable_voucher_cents": "usable vouchers' remaining amount",
+}
+
+
+def attribute_label(column: str) -> str:
+    """A case column as a person names it: member_available_balance_cents -> member available_balance."""
+    if column in AGGREGATE_LABELS:
+        return AGGREGATE_LABELS[column]
+    for role in Role:
+        if column.startswith(f"{role}_"):
+            return f"{role} {column.removeprefix(f'{role}_').removesuffix('_cents')}"
+    return column.removesuffix("_cents").replace("_", " ")
+
+
+def failed_on(result: AuditResult, row: int) -> dict[str, tuple[str, ...]]:
+    """Per case column, the rules that compared it and fail for the request at `row`."""
+    fail = STATUS_CODE[Status.FAIL]
+    marks: dict[str, list[str]] = {}
+    for rule, code in zip(result.rules, result.status_codes[row], strict=True):
+        if code == fail:
+            for column in rule.compares:
+                marks.setdefault(column, []).append(rule.id)
+    return {column: tuple(ids) for column, ids in marks.items()}
 
 
 def evidence(result: AuditResult, request_id: str) -> Evidence:
     """Every rule's status and reason for one request, and the data they compared."""
     found = result.evidence(request_id)
     case = found["case"]
-    verdict = result.verdicts.iloc[result.row_of(request_id)]
+    row = result.row_of(request_id)
+    verdict = result.verdicts.iloc[row]
+    marks = failed_on(result, row)
     facts = pd.DataFrame(
         {
             "field": [*REQUEST_FIELDS, "verdict", "control_exception"],
@@ -47,30 +91,53 @@ def evidence(result: AuditResult, request_id: str) -> Evidence:
                 verdict["verdict"],
                 verdict["control_exception"],
             ],
+            FAILED: [" ".join(marks.get(name, ())) for name in REQUEST_FIELDS] + ["", ""],
         }
+    )
+    rules = found["rules"]
+    failing = rules["status"] == Status.FAIL.value
+    rules.insert(
+        4,
+        "failed on",
+        [
+            ", ".join(attribute_label(c) for c in rule.compares) if hit else ""
+            for rule, hit in zip(result.rules, failing, strict=True)
+        ],
     )
     return Evidence(
         request_id=request_id,
         facts=facts,
-        rules=found["rules"],
-        accounts=accounts_compared(case, result.params.at_requested),
+        rules=rules,
+        accounts=accounts_compared(case, result.params.at_requested, marks),
         open_orders=orders_table(found.get("open_orders")),
         usable_vouchers=vouchers_table(found.get("usable_vouchers")),
+        failed_on=marks,
     )
 
 
-def accounts_compared(case: pd.Series, at_requested: bool = False) -> pd.DataFrame:
-    """Member and admin attributes side by side, money as decimals, booleans as true/false.
+def accounts_compared(
+    case: pd.Series, at_requested: bool = False, marks: dict[str, tuple[str, ...]] | None = None
+) -> pd.DataFrame:
+    """Member and admin attributes side by side, money as decimals, booleans as true/false,
+    and the failing rules that compared each (`failed`, e.g. 'POB-J06 (member)').
 
     Judged at requested_at, these are the states in force then, with `valid_from`.
     """
-    rows: dict[str, list[object]] = {"attribute": [], Role.MEMBER: [], Role.ADMIN: []}
+    marks = marks or {}
+    rows: dict[str, list[object]] = {"attribute": [], Role.MEMBER: [], Role.ADMIN: [], FAILED: []}
     fields = [*ACCOUNT_FIELDS, "valid_from"] if at_requested else list(ACCOUNT_FIELDS)
     missing = NO_STATE if at_requested else NOT_IN_ACCOUNTS
     for name in fields:
         rows["attribute"].append(name.removesuffix("_cents"))
         for role in Role:
             rows[role].append(_attribute(case, role, name, missing))
+        rows[FAILED].append(
+            " ".join(
+                f"{rule_id} ({role})"
+                for role in Role
+                for rule_id in marks.get(f"{role}_{name}", ())
+            )
+        )
     return pd.DataFrame(rows).rename(columns=str)
 
 

@@ -3,7 +3,12 @@
 Works on the status and reason matrices with numpy: a finding is addressed by
 its position `request * rules + rule` in the request-major long table, so a
 filter over 1M requests (13M findings) never builds that table; only the rows
-of the page shown, or of an export, are materialized.
+of the page shown, or of an export, are materialized. Text is searched and
+ranked by Arrow kernels on the case frame's own columns, never as Python strings.
+
+A search names one request id (in any case) or one uin exactly, or else is
+looked for inside request ids and uins; `Findings.hidden` says how many of the
+searched requests' rule results the other filters hide.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.analysis.summaries import SEGMENTS, segment_of
 from auditkit.engine.result import AuditResult
@@ -34,6 +41,7 @@ FINDING_COLUMNS = (
 )
 REQUEST_COLUMNS = ("request_id", "member_uin", "admin_uin", "action", "payment_mode", "decision")
 REVIEW_COLUMN = "review_state"  # added when review states are attached (`Findings.set_review`)
+SEARCHED = ("request_id", "member_uin", "admin_uin")
 
 
 @dataclass(frozen=True)
@@ -67,10 +75,60 @@ class FindingsFilter:
                 )
 
 
-def _dense_rank(values_: pd.Series | np.ndarray) -> np.ndarray:
-    """Sort rank of each value by its text (nulls first)."""
-    codes, _ = pd.factorize(pd.Series(values_).astype("str"), sort=True)
-    return codes.astype(np.int64)
+def _arrow(values_: object) -> pa.Array | pa.ChunkedArray:
+    """A column as Arrow text without copying Arrow-backed strings (categoricals decoded)."""
+    values_ = pd.Series(values_) if not isinstance(values_, pd.Series) else values_
+    if not pd.api.types.is_string_dtype(values_.dtype):
+        values_ = values_.astype("str")
+    return pa.array(values_)
+
+
+def _dense_rank(values_: object) -> np.ndarray:
+    """Sort rank of each value by its text (nulls first, as ''), computed by Arrow."""
+    text = pc.fill_null(_arrow(values_), "")
+    ranked = pc.rank(text, sort_keys="ascending", tiebreaker="dense")
+    return ranked.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes(column: pd.Series, wanted: tuple[str, ...]) -> tuple[np.ndarray, list[int]]:
+    """A categorical column's codes and the codes of the `wanted` values ('' included)."""
+    categories = list(column.cat.categories)
+    return column.cat.codes.to_numpy(), [categories.index(w) for w in wanted if w in categories]
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """What a search found before the other filters: requests, their rule results, and how many show."""
+
+    requests: int
+    results: int
+    shown: int
+
+    @property
+    def hidden(self) -> int:
+        return self.results - self.shown
+
+
+class Search:
+    """Requests by what a person types: one request id (any case) or uin exactly, else a part."""
+
+    def __init__(self, cases: pd.DataFrame) -> None:
+        self.columns = {column: _arrow(cases[column]) for column in SEARCHED}
+        self.requests = len(cases)
+
+    def __call__(self, text: str) -> np.ndarray:
+        needle = text.strip()
+        if not needle:
+            return np.ones(self.requests, dtype=bool)
+        exact = pc.equal(pc.ascii_lower(self.columns["request_id"]), needle.lower())
+        for column in SEARCHED[1:]:
+            exact = pc.or_(exact, pc.equal(self.columns[column], needle))
+        found = _mask(exact)
+        if found.any():
+            return found
+        for column in self.columns.values():
+            found |= _mask(pc.match_substring(column, needle, ignore_case=True))
+        return found
 
 
 class Findings:
@@ -81,13 +139,8 @@ class Findings:
         self.requests, self.rules = result.status_codes.shape
         verdicts = result.verdicts
         self._verdicts = verdicts
-        self._exception = verdicts["control_exception"].astype("str").to_numpy()
-        self._code_check = verdicts["decision_code_check"].astype("str").to_numpy()
-        self._search = {
-            column: result.cases[column].astype("str").str.lower()
-            for column in ("request_id", "member_uin", "admin_uin")
-        }
-        self._segments: dict[str, np.ndarray] = {}
+        self._search = Search(result.cases)
+        self._segments: dict[str, pd.Categorical] = {}
         self.review_codes: np.ndarray | None = None
         self.review_labels: np.ndarray = np.asarray([""], dtype=object)
 
@@ -103,13 +156,15 @@ class Findings:
 
     # ---- selecting --------------------------------------------------------------------
 
-    def segment_labels(self, segment: str) -> np.ndarray:
+    def segment_labels(self, segment: str) -> pd.Categorical:
+        """Each request's segment label, as codes over the few labels there are."""
         if segment not in self._segments:
-            self._segments[segment] = segment_of(self.result, segment).to_numpy(dtype=object)
+            self._segments[segment] = pd.Categorical(segment_of(self.result, segment))
         return self._segments[segment]
 
     def segment_values(self, segment: str) -> list[str]:
-        return sorted(set(self.segment_labels(segment)))
+        labels = self.segment_labels(segment)
+        return sorted(str(v) for v in labels.categories[np.unique(labels.codes[labels.codes >= 0])])
 
     def request_mask(self, f: FindingsFilter) -> np.ndarray:
         """Requests whose own attributes pass the filter."""
@@ -122,18 +177,26 @@ class Findings:
         if f.payment_mode is not None:
             keep &= (cases["payment_mode"] == f.payment_mode).to_numpy(dtype=bool)
         if f.segment_value is not None:
-            keep &= self.segment_labels(f.segment) == f.segment_value
-        if f.control_exceptions is not None:
-            keep &= np.isin(self._exception, list(f.control_exceptions))
-        if f.decision_code_checks is not None:
-            keep &= np.isin(self._code_check, list(f.decision_code_checks))
-        needle = f.search.strip().lower()
-        if needle:
-            found = np.zeros(self.requests, dtype=bool)
-            for column in self._search.values():
-                found |= column.str.contains(needle, regex=False).to_numpy(dtype=bool)
-            keep &= found
+            keep &= np.asarray(self.segment_labels(f.segment) == f.segment_value, dtype=bool)
+        for column, wanted in (
+            ("control_exception", f.control_exceptions),
+            ("decision_code_check", f.decision_code_checks),
+        ):
+            if wanted is not None:
+                codes, wanted_codes = _codes(self._verdicts[column], wanted)
+                keep &= np.isin(codes, wanted_codes)
+        if f.search.strip():
+            keep &= self.search(f.search)
         return keep
+
+    def search(self, text: str) -> np.ndarray:
+        """Requests a search names (see `Search`)."""
+        return self._search(text)
+
+    def hidden(self, f: FindingsFilter, shown: int) -> Hidden:
+        """The searched requests and all their rule results, against the `shown` that pass `f`."""
+        requests = int(self.search(f.search).sum()) if f.search.strip() else self.requests
+        return Hidden(requests=requests, results=requests * self.rules, shown=shown)
 
     def select(self, f: FindingsFilter) -> np.ndarray:
         """Positions (request * rules + rule) of the findings that pass, in request-major order."""
@@ -207,3 +270,7 @@ class Findings:
         """Member uins of the requests the findings belong to."""
         requests = np.unique(np.asarray(positions, dtype=np.int64) // self.rules)
         return frozenset(self.result.cases["member_uin"].iloc[requests].astype("str"))
+
+
+def _mask(found: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)

@@ -8,7 +8,7 @@ import pandas as pd
 from auditkit.engine.result import AuditResult
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.vocab import STATUS_CODE, VERDICT_CODE, Status, Verdict, values
+from auditkit.vocab import STATUS_CODE, VERDICT_CODE, VERDICTS, Status, Verdict, values
 
 # Member attributes requests are broken down by; account_source splits internal
 # accounts by internal_type, so internal_type needs no segment of its own.
@@ -28,37 +28,85 @@ def failures_by_rule(result: AuditResult) -> pd.DataFrame:
     return counts.sort_values(["fail", "error"], ascending=False, kind="stable")
 
 
+def _categories(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A categorical column's codes (-1 for null) and categories."""
+    return column.cat.codes.to_numpy(), column.cat.categories
+
+
 def verdicts_by_action(result: AuditResult) -> pd.DataFrame:
-    """Requests per action (rows) and verdict (columns)."""
+    """Requests per action (rows) and verdict (columns); counted on codes, not on text."""
     verdicts = result.verdicts
-    return pd.crosstab(verdicts["action"], verdicts["verdict"], dropna=False)
+    rows, actions = _categories(verdicts["action"])
+    columns, names = _categories(verdicts["verdict"])
+    known = (rows >= 0) & (columns >= 0)
+    counts = np.bincount(
+        rows[known].astype(np.int64) * len(names) + columns[known],
+        minlength=len(actions) * len(names),
+    ).reshape(len(actions), len(names))
+    return pd.DataFrame(
+        counts,
+        index=pd.CategoricalIndex(actions, categories=actions, name="action"),
+        columns=pd.CategoricalIndex(names, categories=names, name="verdict"),
+    )
+
+
+def _labelled(codes: np.ndarray, labels: list[str]) -> pd.Series:
+    """Codes into `labels` as a categorical Series (labels that repeat are merged)."""
+    names = list(dict.fromkeys(labels))
+    remap = np.asarray([names.index(label) for label in labels], dtype=np.int64)
+    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=names))
 
 
 def segment_of(result: AuditResult, segment: str) -> pd.Series:
-    """The member attribute used to segment requests; account_source is split by internal type."""
+    """The member attribute used to segment requests, as a categorical of labels;
+    account_source is split by internal type. Built from the few distinct values, not per row."""
     cases = result.cases
-    if segment == "account_source":
-        source = cases["member_account_source"].astype("str")
-        internal = cases["member_internal_type"].astype("str")
-        label = source.where(source != "internal", "internal type " + internal)
-    else:
-        # internal_type is null exactly for external accounts, which are not missing ones.
-        label = cases[f"member_{segment}"].astype("str").fillna("external")
-    return label.mask(~cases["member_found"].to_numpy(dtype=bool), MISSING_MEMBER)
+    codes, labels = _segment_codes(cases, segment)
+    found = cases["member_found"].to_numpy(dtype=bool)
+    return _labelled(np.where(found, codes, len(labels)), [*labels, MISSING_MEMBER])
+
+
+def _segment_codes(cases: pd.DataFrame, segment: str) -> tuple[np.ndarray, list[str]]:
+    """Per request, a code into the labels; internal_type is null exactly for external accounts."""
+    if segment != "account_source":
+        codes, uniques = pd.factorize(cases[f"member_{segment}"], use_na_sentinel=True)
+        labels = [str(u) for u in uniques] + ["external"]
+        return np.where(codes >= 0, codes, len(labels) - 1), labels
+    source, sources = pd.factorize(cases["member_account_source"], use_na_sentinel=True)
+    kind, kinds = pd.factorize(cases["member_internal_type"], use_na_sentinel=True)
+    pair, pairs = pd.factorize(source.astype(np.int64) * (len(kinds) + 1) + (kind + 1))
+    labels = []
+    for value in pairs:
+        s, k = divmod(int(value), len(kinds) + 1)
+        name = str(sources[s]) if s >= 0 else "external"
+        labels.append(f"internal type {kinds[k - 1]}" if name == "internal" and k else name)
+    return pair, labels
 
 
 def segment_breakdown(result: AuditResult, segment: str) -> pd.DataFrame:
     """Per segment value: requests by verdict, share eligible, and failures per rule."""
-    label = segment_of(result, segment).to_numpy()
-    verdicts = result.verdicts["verdict"].to_numpy()
-    table = pd.crosstab(pd.Series(label, name=segment), pd.Series(verdicts, name="verdict"))
-    table = table.reindex(columns=values(Verdict), fill_value=0)
+    label = segment_of(result, segment).array
+    codes, names = label.codes.astype(np.int64), list(label.categories)
+    present = np.unique(codes)
+    order = sorted(present, key=lambda c: names[c])  # as crosstab orders its index
+    n = len(names)
+    by_verdict = np.bincount(
+        codes * len(VERDICTS) + result.verdict_codes, minlength=n * len(VERDICTS)
+    ).reshape(n, len(VERDICTS))
+    table = pd.DataFrame(
+        by_verdict[order],
+        index=pd.Index([names[c] for c in order], name=segment),
+        columns=pd.Index(values(Verdict), name="verdict"),
+    )
     table.insert(0, "requests", table.sum(axis=1))
     table["share_eligible"] = (table["eligible"] / table["requests"]).round(4)
-    fails = (
-        pd.DataFrame(result.status_codes == STATUS_CODE[Status.FAIL], columns=result.rule_ids)
-        .groupby(label)
-        .sum()
+    failing = result.status_codes == STATUS_CODE[Status.FAIL]
+    fails = pd.DataFrame(
+        {
+            rule_id: np.bincount(codes, weights=failing[:, j], minlength=n)[order].astype(np.int64)
+            for j, rule_id in enumerate(result.rule_ids)
+        },
+        index=table.index,
     )
     return table.join(fails).sort_values("requests", ascending=False)
 

@@ -13,6 +13,11 @@ from auditkit.vocab import Moment, values
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
+    if args.lab:
+        from auditkit.explore.lab import lab
+
+        lab(args)
+        return EXIT_OK
     from auditkit.explore.serve import serve
 
     serve(
@@ -26,6 +31,11 @@ def cmd_explore(args: argparse.Namespace) -> int:
         db=args.db,
         user=args.user,
         allow_hosts=args.allow_host,
+        params_file=args.params,
+        cache=args.cache,
+        cull_idle=args.cull_idle,
+        max_sessions=args.max_sessions,
+        preheat=args.preheat,
     )
     return EXIT_OK
 
@@ -50,10 +60,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-browser", action="store_true", help="only print the URL, do not open a browser"
     )
     explore.add_argument(
+        "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
+    )
+    explore.add_argument(
         "--exports",
         type=Path,
-        default=Path("auditkit-exports"),
-        help="folder the explorer writes CSV/Excel exports into (default: ./auditkit-exports)",
+        default=Path("reports") / "exports",
+        help="folder the explorer writes CSV/Excel exports into (default: ./reports/exports)",
+    )
+    explore.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("reports") / "cache",
+        help="folder of judged evaluations shared by every session (default: ./reports/cache)",
+    )
+    explore.add_argument(
+        "--cull-idle",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="shut down a session idle this long with no page open (default 300; 0: never)",
+    )
+    explore.add_argument(
+        "--max-sessions",
+        type=int,
+        default=4,
+        help="sessions (kernels) at once; one more first replaces an idle one (default 4; 0: any)",
+    )
+    explore.add_argument(
+        "--preheat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="kernels that open the data before a page asks, so a page opens at once "
+        "(default 1; 0: none)",
+    )
+    explore.add_argument(
+        "--lab",
+        action="store_true",
+        help="open the explorer notebook in JupyterLab instead (a copy in reports/lab/; "
+        "needs the lab extra: pip install -e '.[lab]')",
     )
     explore.add_argument(
         "--demo-requests",

@@ -112,7 +112,10 @@ class AuditResult:
 
     def exception_counts(self) -> dict[str, int]:
         column = self.verdicts["control_exception"]
-        return {e.value: int((column == e.value).sum()) for e in ControlException}
+        names = list(column.cat.categories)
+        codes = column.cat.codes.to_numpy()
+        counts = np.bincount(codes[codes >= 0], minlength=len(names))
+        return {e.value: int(counts[names.index(e.value)]) for e in ControlException}
 
     def row_of(self, request_id: str) -> int:
         """Position of a request in the case frame; KeyError when it was not judged."""

@@ -1,6 +1,10 @@
-"""The interactive explorer: ipywidgets in a notebook, served by Voilà.
+"""The interactive explorer: ipywidgets in a notebook, served by Voilà (or JupyterLab).
 
-`config` says which data to open, `controls` holds the small widget helpers,
-one module per tab (`overview`, `findings`, `drilldown`, `whatif`) builds and
-drives its widgets, `app` puts the tabs together, and `serve` runs Voilà.
+`workspace` is what is explored (tables in memory, or a cached evaluation whose
+heavy steps `isolate` runs in worker processes), `config` says which data to
+open, `controls` and `grid` are the widget helpers and the clickable table,
+one module per tab (`overview`, `findings` with `filters` and `exports`,
+`drilldown`, `member`, `whatif` with `scenarios`) builds and drives its
+widgets, `app` puts the tabs together, `serve` and `server` run Voilà, `lab`
+runs JupyterLab on a workspace copy of the notebook.
 """

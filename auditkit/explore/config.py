@@ -1,7 +1,9 @@
-"""What the explorer opens: the data directory, snapshot date and export folder.
+"""What the explorer opens: the data, parameters, cache, exports and scenario file.
 
 `auditkit explore` passes them to the notebook's kernel as environment
-variables (`vocab.EnvVar`); a notebook may also pass them directly.
+variables (`vocab.EnvVar`); a notebook may also pass the data directory,
+as_of and the moment judged directly. Relative defaults are under `reports/`
+of the working directory, which git ignores: exports hold customer data.
 """
 
 from __future__ import annotations
@@ -11,26 +13,88 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from auditkit.explore.isolate import Progress
+from auditkit.explore.workspace import TablesWorkspace, Workspace, open_data
 from auditkit.io.tables import Tables, load_tables
-from auditkit.params import Params
+from auditkit.params import Params, parse_date, read_params_file
+from auditkit.review.scenarios import DEFAULT_FILE, JsonScenarios, RegisterScenarios, ScenarioStore
 from auditkit.vocab import EnvVar, Moment
 
 DEFAULT_DEMO_REQUESTS = 2000
-DEFAULT_EXPORTS = "auditkit-exports"
+REPORTS = Path("reports")
+DEFAULT_EXPORTS = REPORTS / "exports"
+DEFAULT_CACHE = REPORTS / "cache"
 DEMO_SOURCE = "the built-in demo data"
 
 
+def _silent(_phase: str) -> None:
+    return None
+
+
+def _env(name: EnvVar) -> str | None:
+    return os.environ.get(name) or None
+
+
+def export_dir() -> Path:
+    """Where exports are written: $AUDITKIT_EXPLORE_EXPORTS, else ./reports/exports."""
+    return Path(_env(EnvVar.EXPORTS) or Path.cwd() / DEFAULT_EXPORTS)
+
+
+def export_url() -> str | None:
+    """Where the server hands exports out ($AUDITKIT_EXPLORE_EXPORTS_URL); None: no server does."""
+    return _env(EnvVar.EXPORTS_URL)
+
+
+def cache_dir() -> Path:
+    """The evaluation cache: $AUDITKIT_EXPLORE_CACHE, else ./reports/cache."""
+    return Path(_env(EnvVar.CACHE) or Path.cwd() / DEFAULT_CACHE)
+
+
+def params_of(
+    as_of: str | dt.date | None = None, at: str | None = None, params_file: str | None = None
+) -> Params:
+    """Params from a JSON file (default $AUDITKIT_EXPLORE_PARAMS), then as_of and at (given,
+    else from the environment)."""
+    params_file = params_file or _env(EnvVar.PARAMS)
+    overrides = read_params_file(Path(params_file) if params_file else None)
+    as_of = as_of or _env(EnvVar.AS_OF)
+    if as_of:
+        overrides["as_of"] = parse_date(as_of)
+    overrides["at"] = Moment(at or _env(EnvVar.AT) or overrides.get("at") or Moment.SNAPSHOT)
+    return Params.from_dict(overrides)
+
+
+def open_workspace(
+    data_dir: str | Path | None = None,
+    as_of: str | dt.date | None = None,
+    demo_requests: int | None = None,
+    at: str | None = None,
+    progress: Progress = _silent,
+) -> Workspace:
+    """The evaluation to explore; environment variables fill what is not given.
+
+    A data directory is judged once and cached (`explore.workspace.open_data`);
+    with none, the bundled demo data set (which has history) is built in memory.
+    """
+    data_dir = data_dir or _env(EnvVar.DATA)
+    if data_dir:
+        return open_data(data_dir, params_of(as_of, at), cache_dir(), progress)
+    import auditkit.demo as demo
+
+    requests = demo_requests or int(_env(EnvVar.DEMO_REQUESTS) or DEFAULT_DEMO_REQUESTS)
+    progress("generate")
+    tables = demo.tables(requests=requests)
+    progress("evaluate")
+    params = params_of(as_of or _env(EnvVar.AS_OF) or demo.DEFAULT_AS_OF, at)
+    return TablesWorkspace(tables, params, DEMO_SOURCE)
+
+
 class Opened(NamedTuple):
-    """Tables and params to explore, and a label saying where they came from."""
+    """Tables in memory, the parameters to judge them with, and where they came from."""
 
     tables: Tables
     params: Params
     source: str
-
-
-def export_dir() -> Path:
-    """Where exports are written: $AUDITKIT_EXPLORE_EXPORTS, else ./auditkit-exports."""
-    return Path(os.environ.get(EnvVar.EXPORTS) or Path.cwd() / DEFAULT_EXPORTS)
 
 
 def load(
@@ -39,28 +103,31 @@ def load(
     demo_requests: int | None = None,
     at: str | None = None,
 ) -> Opened:
-    """The data to explore; environment variables fill what is not given.
-
-    With no data directory the bundled demo data set (which has history) is
-    generated in memory.
-    """
-    data_dir = data_dir or os.environ.get(EnvVar.DATA) or None
-    as_of = as_of or os.environ.get(EnvVar.AS_OF) or None
-    at = Moment(at or os.environ.get(EnvVar.AT) or Moment.SNAPSHOT)
+    """The input tables themselves, for a notebook that edits them (what-if); environment
+    variables fill what is not given, and no data directory means the bundled demo data."""
+    data_dir = data_dir or _env(EnvVar.DATA)
     if data_dir:
-        params = Params(as_of=as_of, at=at) if as_of else Params(at=at)
-        tables = load_tables(data_dir, require_history=params.at_requested)
-        return Opened(tables, params, str(data_dir))
+        params = params_of(as_of, at)
+        return Opened(
+            load_tables(data_dir, require_history=params.at_requested), params, str(data_dir)
+        )
     import auditkit.demo as demo
 
-    requests = demo_requests or int(os.environ.get(EnvVar.DEMO_REQUESTS) or DEFAULT_DEMO_REQUESTS)
-    tables = demo.tables(requests=requests)
-    return Opened(tables, Params(as_of=as_of or demo.DEFAULT_AS_OF, at=at), DEMO_SOURCE)
+    requests = demo_requests or int(_env(EnvVar.DEMO_REQUESTS) or DEFAULT_DEMO_REQUESTS)
+    params = params_of(as_of or _env(EnvVar.AS_OF) or demo.DEFAULT_AS_OF, at)
+    return Opened(demo.tables(requests=requests), params, DEMO_SOURCE)
 
 
 def review_db() -> str | None:
     """The review register the explorer records findings in: $AUDITKIT_EXPLORE_DB, else none."""
-    return os.environ.get(EnvVar.REVIEW_DB) or None
+    return _env(EnvVar.REVIEW_DB)
+
+
+def scenario_store(register: object | None) -> ScenarioStore:
+    """Saved scenarios: in the review register when one is open, else in a JSON file."""
+    if register is not None:
+        return RegisterScenarios(register)  # type: ignore[arg-type]
+    return JsonScenarios(_env(EnvVar.SCENARIOS) or Path.cwd() / DEFAULT_FILE)
 
 
 def reviewer() -> str:

@@ -1,219 +1,38 @@
-"""The Findings tab: filter, sort and page the per-rule results; export the selection.
+"""The Findings tab: filter, sort and page the per-rule results; open one; export the selection.
 
 Filtering, sorting and paging happen in `auditkit.analysis.findings` on the
-server; the table widget (an itables `ITable`) receives only the current page,
-as escaped text (`allow_html=False`), with its own paging, ordering and search off.
+server; the table (`grid.Grid`) receives only the current page, as text.
+Clicking a row opens its drill-down, clicking a header sorts the whole
+selection by that column (again: the other way round), and a page number
+jumps there. A search looks at every status: when the filters hide some of
+the searched requests' rule results, a hint says how many and offers to show
+them, or the member view.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
-from itables.widget import ITable
 
 from auditkit.analysis.findings import Findings, FindingsFilter
-from auditkit.analysis.summaries import SEGMENTS
 from auditkit.engine.result import AuditResult
-from auditkit.explore.controls import ANY, ANY_OPTION, button, chosen, dropdown, guarded, html_box
-from auditkit.explore.review import ReviewBoard, ReviewPanel, review_filter_options
-from auditkit.io.write import export_csv, export_excel
+from auditkit.explore.controls import action, button, dropdown, guarded, html_box
+from auditkit.explore.exports import export_message, write_export
+from auditkit.explore.filters import FindingsControls
+from auditkit.explore.grid import Grid
+from auditkit.explore.review import ReviewBoard, ReviewPanel
+from auditkit.render.format import count
 from auditkit.render.html import css_name, message, text
-from auditkit.vocab import (
-    Action,
-    ControlException,
-    DecisionCodeCheck,
-    PaymentMode,
-    Status,
-    Verdict,
-    values,
-)
 
 PAGE_SIZES = (10, 25, 50, 100)
-DOWNLOAD_LINK_MAX_BYTES = 20 * 1024 * 1024
-MIME_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-DEFAULT_STATUSES = (Status.FAIL.value, Status.ERROR.value)
-
-
-def page_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell of a small frame as a string (nulls empty), so a table shows text only."""
-    return frame.astype("string").fillna("").astype(object)
-
-
-def table_options(frame: pd.DataFrame) -> dict[str, object]:
-    """itables options for one page: no client-side paging, ordering, search or HTML."""
-    return {
-        "allow_html": False,
-        "showIndex": False,
-        "paging": False,
-        "ordering": False,
-        "layout": {"topStart": None, "topEnd": None, "bottomStart": None, "bottomEnd": None},
-        # A page is at most max(PAGE_SIZES) rows: never let itables downsample it.
-        "maxBytes": 0,
-        "maxRows": 0,
-        "maxColumns": 0,
-        "classes": "display compact cell-border ak-findings",
-        "style": "width:100%;margin:0",
-        "columnDefs": [
-            # Type "string": identifiers such as uins are text, not numbers to align or format.
-            {"targets": i, "className": f"ak-col-{css_name(c)}", "type": "string"}
-            for i, c in enumerate(frame.columns)
-        ],
-    }
-
-
-def findings_page_table(frame: pd.DataFrame) -> ITable:
-    """The findings page as an itables widget (set here so an itables config cannot turn HTML on)."""
-    table = ITable(page_as_text(frame), **table_options(frame))
-    table.add_class("ak-findings-table")
-    return table
-
-
-class FindingsControls:
-    """The filter and sort controls; `current_filter()` is the filter they describe."""
-
-    def __init__(self, index: Findings, rule_ids: list[str]) -> None:
-        self.index = index
-        self.review_filter = dropdown(
-            "Review state", review_filter_options(), ANY, "ak-review-filter", "300px"
-        )
-        options = {
-            "rule": [ANY_OPTION, *[(r, r) for r in rule_ids]],
-            "status": [
-                ANY_OPTION,
-                ("fail or error", DEFAULT_STATUSES),
-                *[(s, (s,)) for s in values(Status)],
-            ],
-            "verdict": [ANY_OPTION, *[(v, v) for v in values(Verdict)]],
-            "action": [ANY_OPTION, *[(a, a) for a in values(Action)]],
-            "payment": [ANY_OPTION, *[(m, m) for m in values(PaymentMode)]],
-            "exception": [
-                ANY_OPTION,
-                ("either exception", tuple(values(ControlException))),
-                *[(e, (e,)) for e in values(ControlException)],
-                ("none", ("",)),
-            ],
-            "code_check": [
-                ANY_OPTION,
-                *[(c, (c,)) for c in values(DecisionCodeCheck)],
-                ("no code, or not rejected", ("",)),
-            ],
-        }
-        self.rule_filter = dropdown("Rule", options["rule"], ANY, "ak-rule-filter")
-        self.status_filter = dropdown(
-            "Status", options["status"], DEFAULT_STATUSES, "ak-status-filter"
-        )
-        self.verdict_filter = dropdown("Verdict", options["verdict"], ANY, "ak-verdict-filter")
-        self.action_filter = dropdown("Action", options["action"], ANY, "ak-action-filter")
-        self.payment_filter = dropdown(
-            "Payment mode", options["payment"], ANY, "ak-payment-filter", "260px"
-        )
-        self.exception_filter = dropdown(
-            "Control exception", options["exception"], ANY, "ak-exception-filter", "320px"
-        )
-        self.code_check_filter = dropdown(
-            "Platform's reason", options["code_check"], ANY, "ak-code-check-filter", "320px"
-        )
-        self.segment_filter = dropdown(
-            "Segment", list(SEGMENTS), SEGMENTS[0], "ak-segment-filter", "260px"
-        )
-        self.segment_value_filter = dropdown(
-            "is", [ANY_OPTION], ANY, "ak-segment-value-filter", "260px"
-        )
-        self.fill_segment_values()
-        self.search_box = widgets.Text(
-            description="Search",
-            placeholder="uin or request id",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        )
-        self.search_box.add_class("ak-search")
-        self.sort_column = dropdown(
-            "Sort by",
-            [("input order", ANY), *[(c, c) for c in index.columns]],
-            ANY,
-            "ak-sort-column",
-        )
-        self.sort_descending = widgets.Checkbox(description="descending", value=False)
-        self.sort_descending.add_class("ak-sort-descending")
-
-    @property
-    def filters(self) -> tuple[widgets.ValueWidget, ...]:
-        """The controls whose change re-selects the findings."""
-        return (
-            self.rule_filter,
-            self.status_filter,
-            self.verdict_filter,
-            self.action_filter,
-            self.payment_filter,
-            self.exception_filter,
-            self.code_check_filter,
-            self.segment_value_filter,
-            self.search_box,
-            self.sort_column,
-            self.sort_descending,
-            self.review_filter,
-        )
-
-    def fill_segment_values(self) -> None:
-        labels = self.index.segment_values(self.segment_filter.value)
-        self.segment_value_filter.options = [ANY_OPTION, *[(v, v) for v in labels]]
-        self.segment_value_filter.value = ANY
-
-    def current_filter(self) -> FindingsFilter:
-        return FindingsFilter(
-            rule_id=chosen(self.rule_filter),
-            statuses=chosen(self.status_filter),
-            verdict=chosen(self.verdict_filter),
-            action=chosen(self.action_filter),
-            payment_mode=chosen(self.payment_filter),
-            segment=self.segment_filter.value,
-            segment_value=chosen(self.segment_value_filter),
-            control_exceptions=chosen(self.exception_filter),
-            decision_code_checks=chosen(self.code_check_filter),
-            search=self.search_box.value,
-            review_codes=chosen(self.review_filter),
-        )
-
-    def reset(self) -> None:
-        for control in (
-            self.rule_filter,
-            self.verdict_filter,
-            self.action_filter,
-            self.payment_filter,
-            self.exception_filter,
-            self.code_check_filter,
-            self.segment_value_filter,
-            self.sort_column,
-            self.review_filter,
-        ):
-            control.value = ANY
-        self.status_filter.value = DEFAULT_STATUSES
-        self.search_box.value = ""
-        self.sort_descending.value = False
-
-    def layout(self) -> list[widgets.Widget]:
-        return [
-            widgets.HBox(
-                [self.rule_filter, self.status_filter, self.verdict_filter, self.action_filter]
-            ),
-            widgets.HBox(
-                [
-                    self.payment_filter,
-                    self.exception_filter,
-                    self.code_check_filter,
-                ]
-            ),
-            widgets.HBox([self.segment_filter, self.segment_value_filter, self.review_filter]),
-        ]
+# Writes the findings at positions (with review codes and labels) as fmt into a folder.
+IsolatedExport = Callable[
+    [np.ndarray, tuple[np.ndarray, tuple[str, ...]] | None, str, Path], tuple[Path, int]
+]
 
 
 class FindingsPages(FindingsControls):
@@ -226,39 +45,67 @@ class FindingsPages(FindingsControls):
         super().__init__(index, result.rule_ids)
         self.selection = np.zeros(0, dtype=np.int64)
         self.page = 0
+        self.sort_column: str | None = None
+        self.sort_descending = False
         self.page_size = dropdown(
             "Rows per page", list(PAGE_SIZES), page_size, "ak-page-size", "180px"
         )
         self.page_label = html_box("ak-page-label")
+        self.first_button = button("« First", "ak-first-page")
         self.prev_button = button("◀ Previous", "ak-prev-page")
         self.next_button = button("Next ▶", "ak-next-page")
-        self.table = findings_page_table(self.index.frame(self.selection[:0]))
-        self.drill_select = dropdown("Request on this page", [], None, "ak-drill-select", "360px")
+        self.last_button = button("Last »", "ak-last-page")
+        for small in (self.first_button, self.last_button):
+            small.layout = widgets.Layout(width="90px")
+        self.page_number = widgets.BoundedIntText(
+            value=1, min=1, max=1, description="Page", layout=widgets.Layout(width="170px")
+        )
+        self.page_number.add_class("ak-page-number")
+        self.go_button = button("Go", "ak-page-go")
+        self.go_button.layout = widgets.Layout(width="60px")
+        self.table = Grid(css="ak-findings", empty="No finding matches these filters.")
         self.review: ReviewPanel | None = None  # set by FindingsTab when a register is open
 
     def refresh(self) -> None:
         """Select and sort the findings the controls describe; show the current page."""
         selected = self.index.select(self.current_filter())
-        self.selection = self.index.sort(
-            selected, self.sort_column.value or None, self.sort_descending.value
-        )
+        self.selection = self.index.sort(selected, self.sort_column, self.sort_descending)
         self.show_page()
+
+    def sort_by(self, column: str) -> None:
+        """Sort by `column`; the same column again turns the order round."""
+        if column not in self.index.columns:
+            return
+        same = column == self.sort_column
+        self.sort_column, self.sort_descending = (
+            column,
+            (not self.sort_descending) if same else False,
+        )
+        self.page = 0
+        self.refresh()
 
     @property
     def page_count(self) -> int:
         return max(1, -(-len(self.selection) // self.page_size.value))
 
+    def page_positions(self) -> np.ndarray:
+        size = self.page_size.value
+        return self.selection[self.page * size : (self.page + 1) * size]
+
     def page_frame(self) -> pd.DataFrame:
         """The findings shown on the current page."""
-        size = self.page_size.value
-        return self.index.frame(self.selection[self.page * size : (self.page + 1) * size])
+        return self.index.frame(self.page_positions())
 
     def selection_frame(self) -> pd.DataFrame:
         """Every finding of the current selection, in the shown order."""
         return self.index.frame(self.selection)
 
     def turn_page(self, step: int) -> None:
-        self.page = int(np.clip(self.page + step, 0, self.page_count - 1))
+        self.go_to(self.page + step)
+
+    def go_to(self, page: int) -> None:
+        """Show page `page` (0-based), kept within the pages there are."""
+        self.page = int(np.clip(page, 0, self.page_count - 1))
         self.show_page()
 
     def show_page(self) -> None:
@@ -266,22 +113,124 @@ class FindingsPages(FindingsControls):
         frame = self.page_frame()
         total, start = len(self.selection), self.page * self.page_size.value
         self.page_label.value = message(
-            f"{total} finding(s) match; rows {start + 1 if total else 0}-{start + len(frame)}, "
-            f"page {self.page + 1} of {self.page_count}"
+            f"{count(total)} finding(s) match; rows {count(start + 1 if total else 0)}-"
+            f"{count(start + len(frame))}, page {count(self.page + 1)} of {count(self.page_count)}"
         )
-        self.table.update(page_as_text(frame), **table_options(frame))
-        self.prev_button.disabled = self.page == 0
-        self.next_button.disabled = self.page >= self.page_count - 1
-        ids = list(dict.fromkeys(frame["request_id"].astype("str")))
-        self.drill_select.options = ids
-        self.drill_select.value = ids[0] if ids else None
+        self.table.sort_column = self.sort_column or ""
+        self.table.sort_descending = self.sort_descending
+        self.table.show(frame, [f"ak-status-{css_name(s)}" for s in frame["status"].astype(str)])
+        self.page_number.max = self.page_count
+        self.page_number.value = self.page + 1
+        for control, off in (
+            (self.first_button, self.page == 0),
+            (self.prev_button, self.page == 0),
+            (self.next_button, self.page >= self.page_count - 1),
+            (self.last_button, self.page >= self.page_count - 1),
+        ):
+            control.disabled = off
         if self.review is not None:
-            on_page = self.selection[start : start + self.page_size.value]
-            self.review.offer(self.review.board.keys(on_page))
+            self.review.offer(self.review.board.keys(self.page_positions()))
+
+    def paging(self) -> widgets.HBox:
+        return widgets.HBox(
+            [
+                self.page_size,
+                self.first_button,
+                self.prev_button,
+                self.next_button,
+                self.last_button,
+                self.page_number,
+                self.go_button,
+            ]
+        )
+
+
+class SearchHint:
+    """What a search found before the other filters, and buttons to show it all or the member."""
+
+    def __init__(self, index: Findings) -> None:
+        self.index = index
+        self.hint = html_box("ak-search-hint")
+        self.show_all_button = button("Show all their rule results", "ak-show-all", "warning")
+        self.member_button = button("Open member view", "ak-open-member", "info")
+        for control in (self.show_all_button, self.member_button):
+            control.layout = widgets.Layout(width="auto")
+        self.widget = widgets.HBox([self.hint, self.show_all_button, self.member_button])
+        self.widget.layout.display = "none"
+
+    def update(self, f: FindingsFilter, shown: int, members: bool) -> None:
+        """Say what the search `f.search` names and how many of its results `f` hides."""
+        needle = f.search.strip()
+        if not needle:
+            self.widget.layout.display = "none"
+            return
+        hidden = self.index.hidden(f, shown)
+        uin = needle.isdigit() and hidden.requests > 0
+        self.member_button.layout.display = "" if uin and members else "none"
+        self.show_all_button.layout.display = "" if hidden.hidden else "none"
+        if hidden.requests == 0:
+            words = f"no request id or uin is or contains “{needle}”"
+        elif hidden.hidden:
+            words = (
+                f"“{needle}” names {count(hidden.requests)} request(s) with "
+                f"{count(hidden.results)} rule result(s); the filters hide {count(hidden.hidden)}"
+            )
+        else:
+            words = f"“{needle}” names {count(hidden.requests)} request(s); all shown"
+        self.hint.value = f'<div class="ak-hint">{text(words)}</div>'
+        self.widget.layout.display = ""
+
+
+class ExportBar:
+    """Export buttons for the current selection; busy while writing, the link or error beside."""
+
+    def __init__(
+        self,
+        pages: FindingsPages,
+        export_dir: Path,
+        export_url: str | None,
+        isolated: IsolatedExport | None = None,
+    ) -> None:
+        self.pages, self.export_dir, self.export_url = pages, export_dir, export_url
+        self.isolated = isolated
+        self.csv_button = button("Export CSV", "ak-export-csv")
+        self.excel_button = button("Export Excel", "ak-export-excel")
+        self.message = html_box("ak-export-message")
+        for control, other, fmt, name in (
+            (self.csv_button, self.excel_button, "csv", "CSV"),
+            (self.excel_button, self.csv_button, "xlsx", "Excel"),
+        ):
+            action(
+                control,
+                lambda fmt=fmt: self.export(fmt),
+                self.message,
+                lambda name=name: f"Writing {count(len(pages.selection))} finding(s) to {name} ...",
+                (other,),
+            )
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.csv_button, self.excel_button]), self.message]
+        )
+
+    def export(self, fmt: str) -> Path:
+        """Write the current selection to the export folder as CSV or xlsx; link it.
+
+        On a cached evaluation a worker process writes it (see `CachedWorkspace.export`).
+        """
+        if self.isolated is None:
+            frame = self.pages.selection_frame()
+            written, rows = write_export(frame, self.export_dir, fmt), len(frame)
+        else:
+            index = self.pages.index
+            review = None
+            if index.review_codes is not None:
+                review = (index.review_codes, tuple(index.review_labels[1:]))
+            written, rows = self.isolated(self.pages.selection, review, fmt, self.export_dir)
+        self.message.value = export_message(written, rows, self.export_url)
+        return written
 
 
 class FindingsTab(FindingsPages):
-    """The Findings tab: controls wired to the page, export, and a way into the drill-down."""
+    """The Findings tab: controls wired to the page, export, and ways into one request or member."""
 
     def __init__(
         self,
@@ -291,16 +240,16 @@ class FindingsTab(FindingsPages):
         page_size: int = 25,
         review: ReviewBoard | None = None,
         review_changed: Callable[[], None] | None = None,
+        open_member: Callable[[str], None] | None = None,
+        export_url: str | None = None,
+        isolated_export: IsolatedExport | None = None,
     ) -> None:
         super().__init__(result, page_size, review)
-        self.export_dir = export_dir
         self.open_request = open_request
-        self._muted = False
+        self.open_member = open_member
         self.reset_filters_button = button("Reset filters", "ak-reset-filters")
-        self.drill_button = button("Open drill-down", "ak-drill-button", "info")
-        self.export_csv_button = button("Export CSV", "ak-export-csv")
-        self.export_excel_button = button("Export Excel", "ak-export-excel")
-        self.export_message = html_box("ak-export-message")
+        self.search_hint = SearchHint(self.index)
+        self.exports = ExportBar(self, export_dir, export_url, isolated_export)
         self.review = (
             ReviewPanel(
                 review,
@@ -316,23 +265,16 @@ class FindingsTab(FindingsPages):
             [
                 *self.layout(),
                 widgets.HBox([self.search_box, self.reset_filters_button]),
-                widgets.HBox(
-                    [
-                        self.sort_column,
-                        self.sort_descending,
-                        self.page_size,
-                        self.prev_button,
-                        self.next_button,
-                    ]
-                ),
+                self.search_hint.widget,
+                self.paging(),
                 self.page_label,
+                html_box("ak-table-note", message("Click a row to see why; a header to sort.")),
                 self.table,
-                widgets.HBox([self.drill_select, self.drill_button]),
-                widgets.HBox([self.export_csv_button, self.export_excel_button]),
-                self.export_message,
+                self.exports.widget,
                 *([self.review.widget] if self.review is not None else []),
             ]
         )
+        self.widget.add_class("ak-findings-tab")
         if self.review is None:
             self.review_filter.layout.display = "none"
         self.refresh()
@@ -341,12 +283,23 @@ class FindingsTab(FindingsPages):
         for control in (*self.filters, self.page_size):
             control.observe(self._on_filter, names="value")
         self.segment_filter.observe(self._on_segment, names="value")
-        self.prev_button.on_click(guarded(lambda: self.turn_page(-1), self.page_label))
-        self.next_button.on_click(guarded(lambda: self.turn_page(+1), self.page_label))
+        for control, step in (
+            (self.first_button, -(10**12)),
+            (self.prev_button, -1),
+            (self.next_button, +1),
+            (self.last_button, 10**12),
+        ):
+            control.on_click(guarded(lambda s=step: self.turn_page(s), self.page_label))
+        self.go_button.on_click(
+            guarded(lambda: self.go_to(self.page_number.value - 1), self.page_label)
+        )
         self.reset_filters_button.on_click(guarded(self.reset_filters, self.page_label))
-        self.drill_button.on_click(guarded(self._drill_from_page, self.page_label))
-        self.export_csv_button.on_click(guarded(lambda: self.export("csv"), self.export_message))
-        self.export_excel_button.on_click(guarded(lambda: self.export("xlsx"), self.export_message))
+        self.search_hint.show_all_button.on_click(guarded(self.show_all_of_search, self.page_label))
+        self.search_hint.member_button.on_click(
+            guarded(self._open_searched_member, self.page_label)
+        )
+        self.table.on_row_click(lambda row: guarded(lambda: self._open_row(row), self.page_label)())
+        self.table.on_sort(lambda column: guarded(lambda: self.sort_by(column), self.page_label)())
 
     def _on_filter(self, _change: object) -> None:
         if not self._muted:
@@ -354,44 +307,39 @@ class FindingsTab(FindingsPages):
             guarded(self.refresh, self.page_label)()
 
     def _on_segment(self, _change: object) -> None:
-        self._muted = True
-        try:
+        if self._muted:
+            return
+        with self.muted():
             self.fill_segment_values()
-        finally:
-            self._muted = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        super().refresh()
+        self.search_hint.update(
+            self.current_filter(), len(self.selection), self.open_member is not None
+        )
+
+    def show_filter(self, **preset: object) -> None:
+        """Set the controls at once (see `preset`) and show the first page."""
+        self.preset(**preset)  # type: ignore[arg-type]
+        self.page = 0
         self.refresh()
 
     def reset_filters(self) -> None:
-        self._muted = True
-        try:
+        with self.muted():
             self.reset()
             self.page = 0
-        finally:
-            self._muted = False
         self.refresh()
 
-    def _drill_from_page(self) -> None:
-        if self.drill_select.value:
-            self.open_request(self.drill_select.value)
+    def show_all_of_search(self) -> None:
+        """Every rule result, of any status, of the requests the search names."""
+        self.show_filter(statuses=None, search=self.search_box.value)
 
-    def export(self, fmt: str) -> Path:
-        """Write the current selection to the export folder as CSV or xlsx; say where."""
-        written, shown = export_selection(self.selection_frame(), self.export_dir, fmt)
-        self.export_message.value = shown
-        return written
+    def _open_row(self, row: int) -> None:
+        frame = self.page_frame()
+        if 0 <= row < len(frame):
+            self.open_request(str(frame["request_id"].iloc[row]))
 
-
-def export_selection(frame: pd.DataFrame, folder: Path, fmt: str) -> tuple[Path, str]:
-    """Write findings to a new file in `folder`; return it and a message with a download link."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    path = folder / f"findings-{stamp}"
-    written = export_excel(frame, path) if fmt == "xlsx" else export_csv(frame, path)
-    link = ""
-    if written.stat().st_size <= DOWNLOAD_LINK_MAX_BYTES:
-        payload = base64.b64encode(written.read_bytes()).decode("ascii")
-        link = (
-            f' <a download="{text(written.name)}" '
-            f'href="data:{MIME_TYPES[fmt]};base64,{payload}">download {text(written.name)}</a>'
-        )
-    words = text(f"wrote {len(frame)} finding(s) to {written}")
-    return written, f'<div class="ak-message">{words}{link}</div>'
+    def _open_searched_member(self) -> None:
+        if self.open_member is not None:
+            self.open_member(self.search_box.value.strip())

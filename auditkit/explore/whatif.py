@@ -16,14 +16,23 @@ from auditkit.analysis.whatif import (
     SettleOpenOrders,
     TopUpBalances,
     WhatIfDiff,
-    whatif,
 )
-from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError
-from auditkit.explore.controls import ANY, button, dropdown, guarded, html_box
-from auditkit.io.tables import Tables
-from auditkit.params import Params
+from auditkit.explore.controls import (
+    ANY,
+    action,
+    busy_markup,
+    button,
+    dropdown,
+    guarded,
+    html_box,
+)
+from auditkit.explore.scenarios import ScenarioPanel
+from auditkit.explore.workspace import Workspace
+from auditkit.params import Params, parse_date
+from auditkit.render.format import count, date
 from auditkit.render.html import heading, message, table
+from auditkit.review.scenarios import ScenarioStore
 from auditkit.vocab import CustomerTier, Moment, OrderStatus, Verdict, VoucherAction, values
 
 CHANGED_ROWS_SHOWN = 100
@@ -38,7 +47,9 @@ class WhatIfControls:
         self, params: Params, selection_uins: Callable[[], frozenset[str]] = frozenset
     ) -> None:
         self.selection_uins = selection_uins
-        self.as_of = widgets.DatePicker(description="as_of")
+        self.as_of = widgets.Text(
+            description="as_of", placeholder="YYYY-MM-DD", layout=widgets.Layout(width="220px")
+        )
         self.verified_types = widgets.Text(description="Verified internal types", style=WIDE)
         self.open_statuses = widgets.SelectMultiple(
             description="Open order statuses", options=values(OrderStatus), rows=4, style=WIDE
@@ -105,8 +116,9 @@ class WhatIfControls:
             getattr(self, name).add_class(f"ak-wi-{name.replace('_', '-')}")
         self.set_params(params)
 
-    def set_params(self, p: Params) -> None:
-        self.as_of.value = p.as_of
+    def set_params(self, p: Params, edits: tuple[Edit, ...] = ()) -> None:
+        """Show `p` and `edits` (as far as the controls can say them; uins are listed)."""
+        self.as_of.value = date(p.as_of)
         self.verified_types.value = ", ".join(str(t) for t in sorted(p.verified_internal_types))
         self.open_statuses.value = tuple(sorted(p.open_order_statuses))
         self.j10.value = p.j10_require_both
@@ -117,13 +129,14 @@ class WhatIfControls:
         self.vouchers.value = ANY
         self.scope.value = SCOPE_ALL
         self.uins.value = ""
+        show_edits(self, edits)
 
     def params(self) -> Params:
         """The Params the controls describe."""
-        if self.as_of.value is None:
-            raise ParameterError("as_of is empty; pick a date")
+        if not self.as_of.value.strip():
+            raise ParameterError("as_of is empty; give a date as YYYY-MM-DD")
         return Params(
-            as_of=self.as_of.value,
+            as_of=parse_date(self.as_of.value),
             verified_internal_types=parse_types(self.verified_types.value),
             open_order_statuses=frozenset(self.open_statuses.value),
             j10_require_both=self.j10.value,
@@ -150,15 +163,42 @@ class WhatIfControls:
         return tuple(edits)
 
 
+def show_edits(controls: WhatIfControls, edits: tuple[Edit, ...]) -> None:
+    """Tick the boxes of `edits`; the uins any of them names go to the listed-uins box."""
+    boxes = {
+        SettleOpenOrders: controls.settle,
+        TopUpBalances: controls.top_up,
+        BindCard: controls.bind_card,
+    }
+    scoped: set[str] = set()
+    for edit in edits:
+        if isinstance(edit, ClearVouchers):
+            controls.vouchers.value = edit.how.value
+        elif type(edit) in boxes:
+            boxes[type(edit)].value = True
+        scoped |= set(edit.uins or ())  # type: ignore[attr-defined]
+    if scoped:
+        controls.scope.value = SCOPE_LISTED
+        controls.uins.value = "\n".join(sorted(scoped))
+
+
 class WhatIfTab(WhatIfControls):
-    """Apply re-judges with the controls and shows the difference from the baseline."""
+    """Apply re-judges with the controls and shows the difference from the baseline.
+
+    While it runs (seconds at a million requests) Apply and Reset are disabled
+    and a spinner says so; the scenario panel below saves, reloads and compares.
+    """
 
     def __init__(
-        self, tables: Tables, result: AuditResult, selection_uins: Callable[[], frozenset[str]]
+        self,
+        workspace: Workspace,
+        selection_uins: Callable[[], frozenset[str]],
+        scenarios: ScenarioStore | None = None,
+        reviewer: str = "",
     ) -> None:
-        super().__init__(result.params, selection_uins)
-        self.tables, self.result = tables, result
-        self.at.disabled = not tables.has_history
+        super().__init__(workspace.result.params, selection_uins)
+        self.workspace, self.result = workspace, workspace.result
+        self.at.disabled = not workspace.has_history
         self.diff: WhatIfDiff | None = None
         self.apply_button = button("Apply what-if", "ak-wi-apply", "primary")
         self.reset_button = button("Reset to baseline", "ak-wi-reset")
@@ -166,8 +206,16 @@ class WhatIfTab(WhatIfControls):
         self.summary = html_box("ak-wi-summary")
         self.rules = html_box("ak-wi-rules")
         self.changed = html_box("ak-wi-changed")
-        self.apply_button.on_click(guarded(self.apply, self.message))
+        requests = count(len(self.result.cases))
+        action(
+            self.apply_button,
+            self.apply,
+            self.message,
+            f"Judging {requests} requests with the scenario ...",
+            (self.reset_button,),
+        )
         self.reset_button.on_click(guarded(self.reset, self.message))
+        self.panel = ScenarioPanel(self, scenarios, reviewer) if scenarios is not None else None
         self.widget = widgets.VBox(
             [
                 html_box("ak-wi-params-heading", heading("Parameters", 4)),
@@ -183,14 +231,26 @@ class WhatIfTab(WhatIfControls):
                 self.summary,
                 self.rules,
                 self.changed,
+                *([self.panel.widget] if self.panel is not None else []),
             ]
         )
+        self.widget.add_class("ak-whatif-tab")
 
     def apply(self) -> WhatIfDiff:
         """Recompute with the controls and show the difference from the baseline."""
+        params, edits = self.params(), self.edits()
         start = time.perf_counter()
-        self.diff = whatif(self.tables, self.result, self.params(), self.edits())
+        requests = count(len(self.result.cases))
+
+        def progress(phase: str) -> None:
+            step = {"read": "reading the data", "evaluate": "judging"}.get(phase, phase)
+            seconds = time.perf_counter() - start
+            self.message.value = busy_markup(f"{requests} requests: {step} ... ({seconds:.0f} s)")
+
+        self.diff = self.workspace.whatif(params, edits, progress)
         self.show(self.diff, time.perf_counter() - start)
+        if self.panel is not None:
+            self.panel.applied(self.diff)
         return self.diff
 
     def reset(self) -> None:
@@ -203,7 +263,7 @@ class WhatIfTab(WhatIfControls):
         changes = [f"{k}: {b} -> {a}" for k, (b, a) in diff.changed_params().items()]
         changes += [edit.describe() for edit in diff.edits]
         self.message.value = message(
-            f"recomputed {len(self.result.cases)} requests in {seconds:.2f}s; "
+            f"recomputed {count(len(self.result.cases))} requests in {seconds:.2f}s; "
             + ("; ".join(changes) if changes else "no change from the baseline")
         )
         counts = pd.DataFrame(
@@ -214,16 +274,16 @@ class WhatIfTab(WhatIfControls):
             }
         )
         counts["change"] = counts["what-if"] - counts["baseline"]
-        self.summary.value = heading(f"{len(diff.changed)} request(s) changed verdict", 4) + table(
-            counts, css_class="ak-wi-counts"
-        )
+        self.summary.value = heading(
+            f"{count(len(diff.changed))} request(s) changed verdict", 4
+        ) + table(counts, css_class="ak-wi-counts", formats=True)
         self.rules.value = heading("Failures per rule: gained and lost", 4) + table(
-            diff.by_rule, css_class="ak-wi-rule-table", index=True
+            diff.by_rule, css_class="ak-wi-rule-table", index=True, formats=True
         )
         shown = diff.changed.head(CHANGED_ROWS_SHOWN)
         more = len(diff.changed) - len(shown)
         self.changed.value = (
             heading("Requests whose verdict changed", 4)
             + table(shown, css_class="ak-wi-changed-table")
-            + (message(f"... and {more} more") if more > 0 else "")
+            + (message(f"... and {count(more)} more") if more > 0 else "")
         )

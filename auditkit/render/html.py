@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from auditkit.render.format import shown as formatted
+
 
 @dataclass(frozen=True)
 class Html:
@@ -67,6 +69,11 @@ def css_name(value: object) -> str:
     return re.sub(r"[^a-z0-9_-]", "", str(value).lower())
 
 
+def _numeric(column: pd.Series) -> bool:
+    """Right-aligned: numbers, not booleans (true/false read as words)."""
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
 def table(
     frame: pd.DataFrame,
     *,
@@ -76,18 +83,24 @@ def table(
     limit: int | None = None,
     more: str = "",
     status_rows: bool = False,
+    formats: bool = False,
+    row_classes: list[str] | None = None,
 ) -> str:
     """A frame as an HTML table with every header and cell escaped.
 
     Numeric columns are right-aligned. With `limit`, only the first rows are shown,
     followed by `more` (a sentence saying where the rest is). With `status_rows`,
-    each row carries the class `ak-status-<status>` for colouring.
+    each row carries the class `ak-status-<status>` for colouring. With `formats`,
+    counts, shares, booleans and moments are written as `render.format` writes them.
+    `row_classes` gives each shown row more classes (e.g. `ak-failed`).
     """
     shown = frame.reset_index() if index else frame
     if limit is not None:
         shown = shown.head(limit)
     columns = [str(c) for c in shown.columns]
     numeric = [_numeric(shown.iloc[:, i]) for i in range(shown.shape[1])]
+    if formats:
+        shown = formatted(shown)
     classes = [
         f"ak-col-{css_name(c)}" + (" ak-num" if num else "")
         for c, num in zip(columns, numeric, strict=True)
@@ -97,10 +110,12 @@ def table(
     )
     status_at = columns.index("status") if status_rows and "status" in columns else None
     rows = []
-    for record in shown.to_numpy(dtype=object).tolist():  # shown rows only: capped by callers
-        opening = "<tr>"
-        if status_at is not None:
-            opening = f'<tr class="ak-status-{css_name(record[status_at])}">'
+    extra = list(row_classes or [])
+    # shown rows only: capped by callers
+    for i, record in enumerate(shown.to_numpy(dtype=object).tolist()):
+        names = [f"ak-status-{css_name(record[status_at])}"] if status_at is not None else []
+        names += [css_name(c) for c in extra[i].split()] if i < len(extra) else []
+        opening = f'<tr class="{" ".join(names)}">' if names else "<tr>"
         cells = "".join(
             f'<td class="{cls}">{text(v)}</td>' for cls, v in zip(classes, record, strict=True)
         )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditkit.contract import CODE_PATTERN
+from auditkit.contract import CODE_PATTERN, REQUEST_FIELDS
 from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables
 from auditkit.params import Params
@@ -75,6 +75,8 @@ class Rule:
     # The money a failing row puts at stake, in cents, and what that money is.
     exposure: Callable[[pd.DataFrame], pd.Series] | None = None
     exposure_kind: str = ""
+    # The case-frame columns `passes` compares: what a drill-down marks when the rule fails.
+    compares: tuple[str, ...] = ()
 
     def text(self, params: Params) -> RuleText:
         """The rule's sentences with the parameters of a run filled in."""
@@ -163,10 +165,14 @@ class Catalogue:
         if len(set(ids)) != len(ids):
             raise ValueError(f"catalogue {self.name}: rule ids repeat: {ids}")
         provided = {feature.reads for feature in self.features} | {Reads.REQUEST}
+        columns = {c for feature in self.features for c in feature.columns} | set(REQUEST_FIELDS)
         for rule in self.rules:
             unread = sorted(set(rule.reads) - provided)
             if unread:
                 raise ValueError(f"rule {rule.id} reads {unread}, which no feature provides")
+            unknown = sorted(set(rule.compares) - columns)
+            if unknown:
+                raise ValueError(f"rule {rule.id} compares {unknown}, which no feature computes")
         for code, rule_ids in self.decision_codes:
             unknown = sorted(set(rule_ids) - set(ids))
             if unknown:

@@ -178,6 +178,7 @@ def member_balance_rule(rule_id: str, scope: Scope, title: str, section: str) ->
         applies_when="member is of a verified type",
         not_applicable_reason=UNVERIFIED_TYPE,
         passes=lambda f, p: f["member_available_balance_cents"] >= 0,
+        compares=("member_available_balance_cents",),
         fail_reason=_balance_reason("member"),
         pass_reason="member available_balance is >= 0.00",
         exposure=_shortfall("member_available_balance_cents"),
@@ -194,6 +195,7 @@ def open_orders_rule(rule_id: str, scope: Scope, title: str, section: str) -> Ru
         scope=scope,
         reads=(Reads.ORDERS,),
         passes=lambda f, p: f["open_orders"] == 0,
+        compares=("open_orders", "open_order_cents"),
         fail_reason=_open_orders_reason,
         pass_reason="member has no open orders",
         exposure=lambda f: f["open_order_cents"],
@@ -211,6 +213,9 @@ RULES: tuple[Rule, ...] = (
         scope=JOIN_POB,
         reads=(Reads.MEMBER, Reads.ADMIN),
         passes=_same_enterprise,
+        compares=tuple(
+            f"{r}_{c}" for r in ("member", "admin") for c in ("identity_type", "enterprise_id")
+        ),
         fail_reason=_same_enterprise_reason,
         pass_reason="member and admin are verified as the same enterprise",
     ),
@@ -221,6 +226,7 @@ RULES: tuple[Rule, ...] = (
         scope=JOIN_POB,
         reads=(Reads.MEMBER,),
         passes=_not_in("member", AGENT_ROLES),
+        compares=("member_channel_role",),
         fail_reason=lambda f, p: (
             "member "
             + f["member_uin"]
@@ -241,6 +247,7 @@ RULES: tuple[Rule, ...] = (
         applies_when="member is a distributor_subcustomer",
         not_applicable_reason=NOT_SUBCUSTOMER,
         passes=lambda f, p: f["payment_mode"] == PaymentMode.PAY_ON_BEHALF,
+        compares=("payment_mode",),
         fail_reason=lambda f, p: (
             "member "
             + f["member_uin"]
@@ -260,6 +267,7 @@ RULES: tuple[Rule, ...] = (
         applies_when="member is a distributor_subcustomer",
         not_applicable_reason=NOT_SUBCUSTOMER,
         passes=lambda f, p: f["admin_distributor_id"] == f["member_distributor_id"],
+        compares=("member_distributor_id", "admin_distributor_id"),
         fail_reason=lambda f, p: (
             "admin "
             + f["admin_uin"]
@@ -284,6 +292,7 @@ RULES: tuple[Rule, ...] = (
         applies_when="member is a distributor_subcustomer",
         not_applicable_reason=NOT_SUBCUSTOMER,
         passes=lambda f, p: f["usable_vouchers"] == 0,
+        compares=("usable_vouchers", "usable_voucher_cents"),
         fail_reason=lambda f, p: (
             "member "
             + f["member_uin"]
@@ -310,6 +319,7 @@ RULES: tuple[Rule, ...] = (
         scope=JOIN_POB,
         reads=(Reads.REQUEST,),
         passes=lambda f, p: f["payer_uin"].isna() | (f["payer_uin"] == f["admin_uin"]),
+        compares=("payer_uin",),
         fail_reason=lambda f, p: (
             "payer_uin is "
             + f["payer_uin"]
@@ -326,6 +336,7 @@ RULES: tuple[Rule, ...] = (
         scope=JOIN_POB,
         reads=(Reads.ADMIN,),
         passes=_not_in("admin", PAYER_FORBIDDEN_ROLES),
+        compares=("admin_channel_role",),
         fail_reason=lambda f, p: (
             "admin "
             + f["admin_uin"]
@@ -346,6 +357,7 @@ RULES: tuple[Rule, ...] = (
         applies_when="admin is of a verified type",
         not_applicable_reason="admin is an internal account of a type outside the verified set; not checked",
         passes=_j10_passes,
+        compares=("admin_overdue_amount_cents", "admin_available_balance_cents"),
         fail_reason=_j10_reason,
         pass_reason="admin has no overdue payment {j10_connective} a non-negative balance, as required",
         exposure=lambda f: (
@@ -368,6 +380,7 @@ RULES: tuple[Rule, ...] = (
         applies_when="member tier is in the card tiers ({q03_tiers}) and no channel manager follows it up",
         not_applicable_reason="member is outside the card tiers or followed up by a channel manager",
         passes=lambda f, p: f["member_credit_card_bound"],
+        compares=("member_credit_card_bound",),
         fail_reason=lambda f, p: (
             "member "
             + f["member_uin"]

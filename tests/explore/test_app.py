@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
-import json
 
 import ipywidgets as widgets
 import numpy as np
@@ -19,7 +18,7 @@ from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.explore import app as explorer_module
 from auditkit.explore.app import Explorer
 from auditkit.explore.controls import ANY
-from auditkit.explore.findings import findings_page_table, page_as_text
+from auditkit.explore.grid import HERE, Grid, as_text
 from auditkit.io.write import FORMULA_START, export_csv, export_excel
 from auditkit.render.html import table as html_table
 from auditkit.vocab import STATUS_CODE, EnvVar, Status
@@ -63,7 +62,13 @@ def tables():
 
 @pytest.fixture
 def ex(tables, tmp_path):
-    return Explorer(tables, PARAMS, source="test data", export_dir=tmp_path / "exports")
+    return Explorer(
+        tables,
+        PARAMS,
+        source="test data",
+        export_dir=tmp_path / "exports",
+        export_url="auditkit/exports/",
+    )
 
 
 def shown(ex: Explorer) -> pd.DataFrame:
@@ -71,9 +76,8 @@ def shown(ex: Explorer) -> pd.DataFrame:
 
 
 def table_rows(ex: Explorer) -> list[list[str]]:
-    """The rows the findings ITable sends to the browser, HTML entities decoded."""
-    rows = json.loads(ex.findings.table.get_state()["_dt_args"]["data_json"])
-    return [[html.unescape(cell) for cell in row] for row in rows]
+    """The rows the findings grid sends to the browser (which writes them as text)."""
+    return ex.findings.table.get_state()["rows"]
 
 
 def pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
@@ -177,18 +181,18 @@ def test_paging_and_sorting(ex):
     ex.findings.page = 99
     ex.findings.show_page()
     assert ex.findings.page == 9 and len(shown(ex)) == 1 and ex.findings.next_button.disabled
-    ex.findings.sort_column.value = "request_id"
-    ex.findings.sort_descending.value = True
-    assert ex.findings.page == 0
+    ex.findings.table.click_header("request_id")
+    assert shown(ex)["request_id"].iloc[0] == "R1" and ex.findings.table.sort_column == "request_id"
+    ex.findings.table.click_header("request_id")  # again: the other way round
+    assert ex.findings.page == 0 and ex.findings.table.sort_descending
     assert shown(ex)["request_id"].iloc[0] == "R7"
     assert shown(ex)["rule_id"].iloc[0] == "POB-J01"  # ties keep catalogue order
-    ex.findings.sort_column.value = "status"
-    ex.findings.sort_descending.value = False
-    assert shown(ex)["status"].iloc[0] == "error"
+    ex.findings.table.click_header("status")
+    assert shown(ex)["status"].iloc[0] == "error" and not ex.findings.table.sort_descending
 
 
 def test_sort_by_reason_orders_the_whole_selection(ex):
-    ex.findings.sort_column.value = "reason"
+    ex.findings.table.click_header("reason")
     reasons = ex.findings.selection_frame()["reason"].tolist()
     assert reasons == sorted(reasons)
 
@@ -215,9 +219,8 @@ def test_findings_select_without_widgets(ex):
 
 def test_drill_down_from_the_page(ex):
     ex.findings.rule_filter.value = "POB-J07"
-    assert ex.findings.drill_select.options == ("R1", "R2")
-    ex.findings.drill_select.value = "R1"
-    ex.findings.drill_button.click()
+    assert [row[0] for row in table_rows(ex)] == ["R1", "R2"]
+    ex.findings.table.click(0)  # a click on the first row
     assert ex.tabs.selected_index == 2
     assert ex.drill.shown == "R1"
     rules = ex.drill.rules.value
@@ -256,8 +259,8 @@ def test_drill_down_of_an_unknown_request_shows_a_message(ex):
 
 def test_export_csv_and_excel_of_the_selection(ex, tmp_path):
     ex.findings.rule_filter.value = "POB-J07"
-    ex.findings.export_csv_button.click()
-    ex.findings.export_excel_button.click()
+    ex.findings.exports.csv_button.click()
+    ex.findings.exports.excel_button.click()
     (csv_path,) = (tmp_path / "exports").glob("*.csv")
     (xlsx_path,) = (tmp_path / "exports").glob("*.xlsx")
     with csv_path.open(newline="", encoding="utf-8") as handle:
@@ -267,22 +270,21 @@ def test_export_csv_and_excel_of_the_selection(ex, tmp_path):
     values = list(sheet.values)
     assert values[0][:2] == ("request_id", "member_uin")
     assert [v[0] for v in values[1:]] == ["R1", "R2"]
-    assert (
-        "download" in ex.findings.export_message.value
-        and "2 finding(s)" in ex.findings.export_message.value
-    )
+    shown_message = ex.findings.exports.message.value
+    assert "2 finding(s)" in shown_message and "base64" not in shown_message
+    assert f'href="auditkit/exports/{xlsx_path.name}?download=1"' in shown_message
 
 
 def test_an_export_that_cannot_be_written_says_so_next_to_the_button(tables, tmp_path):
     # A folder that cannot be created (its parent is a file; permissions do not stop root).
     (tmp_path / "file").write_text("x")
     ex = Explorer(tables, PARAMS, source="test data", export_dir=tmp_path / "file" / "exports")
-    ex.findings.export_csv_button.click()
-    shown = ex.findings.export_message.value
+    ex.findings.exports.csv_button.click()
+    shown = ex.findings.exports.message.value
     assert "ak-error" in shown and "could not write" in shown
     assert html.escape(str(tmp_path / "file" / "exports")) in shown
-    ex.findings.export_excel_button.click()
-    assert "could not write" in ex.findings.export_message.value
+    ex.findings.exports.excel_button.click()
+    assert "could not write" in ex.findings.exports.message.value
 
 
 def test_exports_never_hold_a_formula(tmp_path):
@@ -324,7 +326,7 @@ def test_whatif_settle_all_orders(ex):
 
 
 def test_whatif_parameters_come_from_every_control(ex):
-    ex.whatif.as_of.value = dt.date(2026, 12, 1)
+    ex.whatif.as_of.value = "2026-12-01"
     ex.whatif.verified_types.value = "4, 6 9 5"
     ex.whatif.open_statuses.value = ("to_be_paid",)
     ex.whatif.j10.value = True
@@ -389,12 +391,12 @@ def test_whatif_reset(ex):
 
 
 def test_overview(ex):
-    assert "ineligible" in ex.overview.counts.value
-    assert "approved_but_ineligible" in ex.overview.counts.value
+    assert ex.overview.verdicts.rows == [["eligible", "1"], ["ineligible", "5"], ["unknown", "1"]]
+    assert ["approved_but_ineligible", "1"] in ex.overview.exceptions.rows
     assert bytes(ex.overview.failures_chart.value).startswith(b"\x89PNG")
-    assert "POB-J07" in ex.overview.failures_table.value
+    assert "POB-J07" in [row[0] for row in ex.overview.rules.rows]
     ex.overview.segment_select.value = "customer_tier"
-    assert "mid" in ex.overview.segment_table.value
+    assert "mid" in [row[0] for row in ex.overview.segments.rows]
     assert "7 requests from test data, as of 2026-11-01" in ex.header.value
 
 
@@ -402,35 +404,32 @@ def test_the_table_widget_gets_exactly_the_page_as_text(ex):
     ex.findings.status_filter.value = ANY
     ex.findings.page_size.value = 10
     ex.findings.next_button.click()
-    args = ex.findings.table.get_state()["_dt_args"]
-    assert table_rows(ex) == page_as_text(shown(ex)).to_numpy().tolist()
+    assert table_rows(ex) == as_text(shown(ex))
     assert len(table_rows(ex)) == 10
-    # Paging, sorting and search happen in pandas over the whole selection, not in the page.
-    assert args["paging"] is False and args["ordering"] is False
-    assert set(args["layout"].values()) == {None}
-    assert "keys_to_be_evaluated" not in args  # no JavaScript is evaluated for the cells
-    assert "ak-findings-table" in ex.findings.table._dom_classes
+    assert ex.findings.table.columns == list(shown(ex).columns)
     ex.findings.search_box.value = "nobody"
     assert table_rows(ex) == []
 
 
-@pytest.mark.parametrize("markup", [SCRIPT, "<b>x</b>", '<img src=x onerror="alert(1)">'])
-def test_findings_table_sends_markup_as_escaped_text(markup):
-    frame = pd.DataFrame({"request_id": ["R1"], "reason": [f"enterprise_id {markup} differs"]})
-    data_json = findings_page_table(frame).get_state()["_dt_args"]["data_json"]
-    assert "<" not in data_json and ">" not in data_json
-    escaped = html.escape(markup, quote=False)
-    assert json.loads(data_json) == [["R1", f"enterprise_id {escaped} differs"]]
+def test_the_grid_writes_cells_as_text_never_as_markup():
+    script = (HERE / "grid.js").read_text()
+    assert "textContent" in script
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script
+    grid = Grid()
+    grid.show(pd.DataFrame({"reason": [SCRIPT]}))
+    assert grid.rows == [[SCRIPT]]  # sent as the characters themselves, shown literally
 
 
 def test_markup_in_data_is_shown_as_text_everywhere(ex):
     ex.findings.rule_filter.value = "POB-J01"
     (reason,) = [row[7] for row in table_rows(ex) if row[0] == "R7"]
-    assert SCRIPT in reason  # shown literally once the browser decodes the entities
-    assert SCRIPT not in ex.findings.table.get_state()["_dt_args"]["data_json"]
+    assert SCRIPT in reason  # text for the grid's textContent
     ex.open_request("R7")
     assert ESCAPED in ex.drill.accounts.value
     assert ESCAPED in ex.drill.rules.value
+    ex.open_member("8")
+    assert ESCAPED in ex.member.states.value
     ex.whatif.apply_button.click()
     for widget in all_widgets(ex.widget):
         if isinstance(widget, widgets.HTML):
@@ -467,27 +466,35 @@ def test_show_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(EnvVar.DATA, str(data))
     monkeypatch.setenv(EnvVar.AS_OF, "2026-11-01")
     monkeypatch.setenv(EnvVar.EXPORTS, str(tmp_path / "out"))
+    monkeypatch.setenv(EnvVar.CACHE, str(tmp_path / "cache"))
+    monkeypatch.setenv(EnvVar.PARAMS, str(tmp_path / "params.json"))
+    (tmp_path / "params.json").write_text('{"j10_require_both": true}')
     shown_widgets = []
     monkeypatch.setattr("IPython.display.display", shown_widgets.append)
-    ex = explorer_module.show()
-    assert ex is not None and shown_widgets == [ex.widget]
+    launcher = explorer_module.show()
+    ex = launcher.wait(120)
+    assert ex is not None and shown_widgets == [launcher.widget]
+    assert launcher.widget.children == (ex.widget,)
     assert len(ex.result.cases) == 50 and ex.params.as_of == dt.date(2026, 11, 1)
+    assert ex.params.j10_require_both
     assert ex.export_dir == tmp_path / "out"
+    assert list((tmp_path / "cache").glob("*/manifest.json"))  # judged once, for every session
 
 
 def test_show_without_data_uses_the_demo(monkeypatch):
-    for name in (EnvVar.DATA, EnvVar.AS_OF, EnvVar.EXPORTS):
+    for name in (EnvVar.DATA, EnvVar.AS_OF, EnvVar.EXPORTS, EnvVar.PARAMS):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("IPython.display.display", lambda _: None)
-    ex = explorer_module.show(demo_requests=40)
+    ex = explorer_module.show(demo_requests=40).wait(120)
     assert ex is not None and len(ex.result.cases) == 40
     assert ex.source == "the built-in demo data"
 
 
 def test_show_reports_invalid_input_as_text(monkeypatch, tmp_path):
     monkeypatch.delenv(EnvVar.DATA, raising=False)
-    shown_widgets = []
-    monkeypatch.setattr("IPython.display.display", shown_widgets.append)
-    assert explorer_module.show(tmp_path / "missing") is None
-    (message,) = shown_widgets
+    monkeypatch.setenv(EnvVar.CACHE, str(tmp_path / "cache"))
+    monkeypatch.setattr("IPython.display.display", lambda _: None)
+    launcher = explorer_module.show(tmp_path / "missing")
+    assert launcher.wait(120) is None
+    (message,) = launcher.widget.children
     assert "invalid input" in message.value and "<pre>" in message.value

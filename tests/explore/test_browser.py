@@ -9,13 +9,14 @@ its front end loads under Voilà.
 
 from __future__ import annotations
 
+import html
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import explorer_server
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
 
 import auditkit.demo as demo
 from auditkit import evaluate, load_tables
@@ -23,33 +24,14 @@ from auditkit.analysis.whatif import SettleOpenOrders, whatif
 from auditkit.params import Params
 from auditkit.vocab import STATUS_CODE, Status
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "<script>alert(1)</script>"
 BOLD = "<b>x</b>"
 RULE = "POB-J07"
 SAME_ENTERPRISE = "POB-J01"  # its reason quotes the member's enterprise_id
 PAGE_ROWS = 25  # the explorer's default page size
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
-STARTUP_SECONDS = 90
-WAIT_MS = 60_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @dataclass(frozen=True)
@@ -111,9 +93,8 @@ def _data_set(folder: Path) -> Expected:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected]]:
     work = tmp_path_factory.mktemp("explore")
     expected = _data_set(work / "data")
-    argv = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
-    # The browser opens the very address the command printed, token included.
-    with explorer_server(work, *argv, "--no-browser", "--exports", str(work / "exports")) as url:
+    options = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
+    with explore_server(work, *options, "--exports", str(work / "exports")) as (url, _server):
         yield url, expected
 
 
@@ -130,14 +111,14 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
             assert "import auditkit" not in page.content()  # Voilà shows no code
 
-            # Findings: filter by one rule; the ITable shows the first page of its findings.
+            # Findings: filter by one rule; the table shows the first page of its findings.
             findings_tab = page.locator(".lm-TabBar-tab", has_text="Findings")
             findings_tab.click()
             page.locator(".ak-rule-filter select").select_option(RULE)
             expect(page.locator(".ak-page-label")).to_contain_text(
                 f"{expected.rule_findings} finding(s) match", timeout=WAIT_MS
             )
-            table = page.locator(".ak-findings-table table.dataTable")
+            table = page.locator(".ak-findings-grid table")
             shown = min(expected.rule_findings, PAGE_ROWS)
             expect(table.locator("tbody td.ak-col-rule_id")).to_have_text(
                 [RULE] * shown, timeout=WAIT_MS
@@ -149,9 +130,8 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
                 expected.first_reason
             )
 
-            # Drill-down of the first request on the page: every rule, with its reason.
-            page.locator(".ak-drill-select select").select_option(expected.first_request)
-            page.locator(".ak-drill-button").click()
+            # Drill-down of the first request on the page (a click on its row): every rule.
+            table.locator("tbody tr").first.click()
             rules = page.locator(".ak-drill-rules")
             expect(rules).to_be_visible(timeout=WAIT_MS)
             expect(rules).to_contain_text(expected.first_reason, timeout=WAIT_MS)
@@ -174,6 +154,9 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
                 )
                 expect(table.locator("tbody td.ak-col-reason")).to_have_text(reason)
                 assert table.locator("tbody script, tbody b, tbody img").count() == 0
+                assert table.locator("tbody td.ak-col-reason").first.inner_html() == html.escape(
+                    reason, quote=False
+                )
             findings_shot = tmp_path / "explorer-findings.png"
             page.screenshot(path=str(findings_shot), full_page=True)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import explorer_server
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
 
 import auditkit.demo as demo
 from auditkit import evaluate
@@ -20,28 +20,12 @@ from auditkit.params import Params
 from auditkit.review.register import Register
 from auditkit.review.states import finding_keys
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parents[2]
 RULE = "POB-J07"
 REVIEWER = "Rita Reviewer"
 NOTE = "<b>confirmed</b> with the billing team"
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
-WAIT_MS = 60_000
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +36,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     keys = finding_keys(result)
     first = tuple(keys[keys["rule_id"] == RULE].iloc[0])
     db = work / "review.db"
-    argv = (
-        "--data",
-        str(work / "data"),
-        "--as-of",
-        PARAMS.as_of.isoformat(),
-        "--no-browser",
-        "--exports",
-        str(work / "exports"),
-        "--db",
-        str(db),
-        "--user",
-        REVIEWER,
-    )
-    with explorer_server(work, *argv) as url:  # the URL carries the server's token
+    options = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
+    options += ["--exports", str(work / "exports"), "--db", str(db), "--user", REVIEWER]
+    with explore_server(work, *options) as (url, _server):
         yield url, db, first
 
 
@@ -82,7 +55,7 @@ def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path
             expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
             page.locator(".lm-TabBar-tab", has_text="Findings").click()
             page.locator(".ak-rule-filter select").select_option(RULE)
-            table = page.locator(".ak-findings-table table.dataTable")
+            table = page.locator(".ak-findings-grid table")
             expect(table.locator("tbody td.ak-col-request_id").first).to_have_text(
                 request_id, timeout=WAIT_MS
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import explorer_server
+from serving import explore_server
 
 from auditkit.explore.server import KERNEL_PROTOCOL
 
@@ -64,8 +64,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     work: Path = tmp_path_factory.mktemp("explore-security")
-    argv = ["--demo-requests", "50", "--no-browser", "--allow-host", "audit.example.com"]
-    with explorer_server(work, *argv) as url:
+    argv = ["--demo-requests", "50", "--allow-host", "audit.example.com"]
+    with explore_server(work, *argv) as (url, _process):
         yield Server(url)
 
 

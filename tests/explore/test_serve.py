@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -49,17 +48,48 @@ def test_voila_serves_locally_without_code(open_browser: bool):
     assert ("--no-browser" in argv) is not open_browser
 
 
+def test_voila_culls_idle_kernels_and_caps_them():
+    argv = serve.voila_argv(Path("/x/explorer.ipynb"), 8123, False, cull_idle=120, max_sessions=3)
+    assert {
+        "--VoilaConfiguration.multi_kernel_manager_class="
+        "auditkit.explore.server.CappedKernelManager",
+        "--MappingKernelManager.cull_idle_timeout=120",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_connected=False",
+        "--CappedKernelManager.max_kernels=3",
+    } <= set(argv)
+
+
 def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
-    env = serve.explore_environment(data_dir, "2026-11-01", tmp_path / "exports", 50)
+    (tmp_path / "p.json").write_text('{"j10_require_both": true}')
+    env = serve.explore_environment(
+        data_dir,
+        "2026-11-01",
+        tmp_path / "exports",
+        50,
+        params_file=tmp_path / "p.json",
+        cache=tmp_path / "cache",
+    )
     assert env == {
         EnvVar.DATA: str(data_dir.resolve()),
         EnvVar.AS_OF: "2026-11-01",
         EnvVar.EXPORTS: str((tmp_path / "exports").resolve()),
+        EnvVar.EXPORTS_URL: "auditkit/exports/",
+        EnvVar.CACHE: str((tmp_path / "cache").resolve()),
+        EnvVar.PARAMS: str((tmp_path / "p.json").resolve()),
+        EnvVar.SCENARIOS: str((Path("reports") / "scenarios.json").resolve()),
         EnvVar.DEMO_REQUESTS: "50",
     }
-    assert serve.explore_environment(None, None, tmp_path) == {
-        EnvVar.EXPORTS: str(tmp_path.resolve())
-    }
+    defaults = serve.explore_environment(None, None, tmp_path)
+    assert defaults[EnvVar.EXPORTS] == str(tmp_path.resolve())
+    assert defaults[EnvVar.CACHE] == str((Path("reports") / "cache").resolve())
+    assert EnvVar.DATA not in defaults and EnvVar.PARAMS not in defaults
+
+
+def test_a_bad_params_file_fails_before_serving(tmp_path: Path):
+    (tmp_path / "p.json").write_text('{"as_of": "2026-11-01"}')
+    with pytest.raises(ParameterError, match="--as-of"):
+        serve.explore_environment(None, None, tmp_path, params_file=tmp_path / "p.json")
 
 
 def test_missing_tables_fail_before_serving(tmp_path: Path):
@@ -67,6 +97,14 @@ def test_missing_tables_fail_before_serving(tmp_path: Path):
         serve.explore_environment(tmp_path, None, tmp_path)
     with pytest.raises(ParameterError, match="not a date"):
         serve.explore_environment(None, "1 Nov", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--cull-idle", "-1"), ("--max-sessions", "-2"), ("--preheat", "-1")]
+)
+def test_session_limits_are_not_negative(option: str, value: str, capsys, clean_env):
+    assert cli.main(["explore", option, value, "--no-browser"]) == 2
+    assert f"{option} must be a whole number, 0 or more, got {value}" in capsys.readouterr().err
 
 
 def test_cli_exits_2_on_a_missing_data_dir(tmp_path: Path, capsys, clean_env):
@@ -77,27 +115,33 @@ def test_cli_exits_2_on_a_missing_data_dir(tmp_path: Path, capsys, clean_env):
 def test_cmd_explore_prints_the_url_and_starts_voila(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, clean_env
 ):
-    import os
-
-    from voila.app import Voila
+    from auditkit.explore.server import ExplorerVoila
 
     launched: list[tuple[list[str], dict]] = []
-    monkeypatch.setattr(Voila, "launch_instance", lambda argv, **kw: launched.append((argv, kw)))
-    args = argparse.Namespace(
-        data=data_dir,
-        as_of="2026-11-01",
-        port=8765,
-        no_browser=True,
-        exports=tmp_path / "exports",
-        demo_requests=None,
-        at=None,
-        db=None,
-        user=None,
-        allow_host=["audit.example.com"],
+    monkeypatch.setattr(
+        ExplorerVoila, "launch_instance", lambda argv, **kw: launched.append((argv, kw))
+    )
+    args = cli.build_parser().parse_args(
+        [
+            "explore",
+            "--data",
+            str(data_dir),
+            "--as-of",
+            "2026-11-01",
+            "--port",
+            "8765",
+            "--no-browser",
+            "--exports",
+            str(tmp_path / "exports"),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--allow-host",
+            "audit.example.com",
+        ]
     )
     assert explore_cli.cmd_explore(args) == 0
     printed = capsys.readouterr().out
-    assert "http://127.0.0.1:8765/" in printed
+    assert "http://127.0.0.1:8765/" in printed and "judged and cached" in printed
     ((argv, options),) = launched
     assert argv[0] == str(serve.notebook_path()) and "--no-browser" in argv
     # A random token by default, printed in the address; the allowed host names passed on.
@@ -106,6 +150,9 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
     assert options["allowed_hosts"] == ["audit.example.com"]
     assert os.environ[EnvVar.DATA] == str(data_dir.resolve())
     assert os.environ[EnvVar.AS_OF] == "2026-11-01"
+    assert list((tmp_path / "cache").glob("*/manifest.json"))  # judged before serving
+    assert explore_cli.cmd_explore(args) == 0
+    assert "already judged: read from the cache" in capsys.readouterr().out
 
 
 def test_the_token_can_be_given_and_never_reaches_the_kernel(monkeypatch: pytest.MonkeyPatch):

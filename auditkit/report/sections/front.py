@@ -35,7 +35,7 @@ def title_block(report: ReportData) -> Html:
         ("Judged", judged),
         ("Data as of", params.as_of.isoformat()),
         ("Data read from", str(report.data_dir)),
-        ("Generated at", moment(manifest.get("started_at")) + " UTC"),
+        ("Generated at", moment(manifest.get("started_at"))),
         ("Compared with", str(report.previous_dir) if report.previous_dir else "no earlier period"),
     ]
     rows = "".join(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in facts)

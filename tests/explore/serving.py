@@ -1,0 +1,122 @@
+"""Start `auditkit explore` for a browser test, wait until it answers, stop it afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from auditkit.explore.serve import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "reports"  # screenshots land here, for a person to look at
+STARTUP_SECONDS = 180
+PROBE = "voila/static/"
+WAIT_MS = 60_000
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
+)
+
+
+@contextlib.contextmanager
+def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`auditkit explore OPTIONS --port P --no-browser` run in `work`; yields the address it
+    printed (token included) and its process, and stops it afterwards."""
+    port = free_port()
+    log_path = work / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                *("-m", "auditkit.cli", "explore", *options),
+                *("--port", str(port), "--no-browser"),
+            ],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"auditkit explore exited early:\n{log_path.read_text()}")
+            try:  # not the page itself: asking for it would start a kernel
+                with urllib.request.urlopen(base + PROBE, timeout=10):
+                    break
+            except urllib.error.HTTPError:
+                break  # any answer will do (403 without the token): the server is up
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no answer on {base}:\n{log_path.read_text()}")
+                time.sleep(0.5)
+        printed = re.search(re.escape(base) + r"\?token=[\w-]+", log_path.read_text())
+        assert printed, f"no address with a token printed:\n{log_path.read_text()}"
+        yield printed.group(0), server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def address(url: str, path: str = "", *, token: bool = True, **query: str) -> str:
+    """The server's `path` with `query`, keeping the token of the printed `url` (or not)."""
+    parts = urlsplit(url)
+    given = dict(q.split("=", 1) for q in parts.query.split("&") if q) if token else {}
+    base = f"{parts.scheme}://{parts.netloc}/{path}"
+    return f"{base}?{urlencode({**given, **query})}" if given or query else base
+
+
+def kernels(server: subprocess.Popen) -> list[int]:
+    """Process ids of the kernels the server runs (one per open page, plus pre-started ones)."""
+    import psutil
+
+    try:
+        children = psutil.Process(server.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    found = []
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            if "ipykernel_launcher" in " ".join(child.cmdline()):
+                found.append(child.pid)
+    return found
+
+
+def screenshot(target, name: str) -> Path:
+    """Save a screenshot of a page, or of one element whole (a locator), as reports/NAME.
+
+    Voilà scrolls inside its own container, so a full-page shot holds only the
+    window: shoot the element that matters to see all of it.
+    """
+    REPORTS.mkdir(exist_ok=True)
+    path = REPORTS / name
+    if hasattr(target, "goto"):
+        target.screenshot(path=str(path), full_page=True)
+    else:
+        target.screenshot(path=str(path))
+    return path

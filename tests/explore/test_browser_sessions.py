@@ -1,0 +1,79 @@
+"""Sessions are bounded: idle kernels of closed pages are culled, and their number is capped.
+
+`auditkit explore --cull-idle 3 --max-sessions 2 --preheat 0` on a small demo
+set; pages are opened in Chromium and closed the way a crashed or killed tab
+goes (no `beforeunload`, so Voilà's own shut-down request is never sent): only
+the culler or the cap can end their kernels. Kernels are counted as the
+server's ipykernel child processes.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, explore_server, kernels
+
+import auditkit.demo as demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
+CULL_WAIT_SECONDS = 60
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return condition()
+
+
+def _open(browser, url: str):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(url, timeout=WAIT_MS)
+    expect(page.locator(".ak-verdict-counts-grid td.ak-link").first).to_be_attached(timeout=WAIT_MS)
+    return page
+
+
+def test_idle_kernels_are_culled_and_their_number_capped(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    demo.write(demo.generate(requests=60), tmp_path / "data")
+    options = ["--data", str(tmp_path / "data"), "--as-of", demo.DEFAULT_AS_OF.isoformat()]
+    options += ["--cull-idle", "3", "--max-sessions", "2", "--preheat", "0"]
+    with (
+        explore_server(tmp_path, *options) as (url, server),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # A page left open keeps its kernel, however idle.
+            first = _open(browser, url)
+            assert len(kernels(server)) == 1
+            time.sleep(8)
+            assert len(kernels(server)) == 1, "a connected kernel was culled"
+            # Closed without a goodbye: the culler ends the kernel once it has been idle.
+            first.close()
+            assert _wait_for(lambda: not kernels(server), CULL_WAIT_SECONDS), "not culled"
+            assert "Culling 'idle' kernel" in (tmp_path / "server.log").read_text()
+
+            # Two pages in use: a third is refused rather than a third kernel started.
+            pages = [_open(browser, url), _open(browser, url)]
+            assert len(kernels(server)) == 2
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url, timeout=60).read()
+            assert refused.value.code == 503
+            assert len(kernels(server)) == 2
+            # One of them closed: the next page takes its place at once, culled or not.
+            pages[0].close()
+            third = _open(browser, url)
+            assert len(kernels(server)) <= 2
+            third.close()
+            pages[1].close()
+        finally:
+            browser.close()

@@ -1,0 +1,90 @@
+"""`auditkit explore --lab`: a workspace copy of the notebook in JupyterLab, on the data given."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, screenshot
+
+import auditkit.demo as demo
+from auditkit import cli
+from auditkit.errors import ParameterError
+from auditkit.explore import lab
+from auditkit.explore.serve import free_port, notebook_path
+
+
+def test_the_workspace_copy_is_made_once_and_kept(tmp_path: Path):
+    copy, fresh = lab.workspace_notebook(tmp_path / "lab")
+    assert fresh and copy.read_bytes() == notebook_path().read_bytes()
+    copy.write_text(copy.read_text().replace("data_dir = None", 'data_dir = "mine"'))
+    again, fresh = lab.workspace_notebook(tmp_path / "lab")
+    assert again == copy and not fresh and 'data_dir = "mine"' in again.read_text()
+    assert 'data_dir = "mine"' not in notebook_path().read_text()  # the shipped one is untouched
+
+
+def test_lab_options(tmp_path: Path):
+    argv = lab.lab_argv(tmp_path / "reports/lab/explorer.ipynb", tmp_path, 8123, "t0k", False, 60)
+    assert argv[0] == "reports/lab/explorer.ipynb"
+    assert {
+        f"--ServerApp.root_dir={tmp_path}",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=8123",
+        "--IdentityProvider.token=t0k",
+        "--MappingKernelManager.cull_idle_timeout=60",
+        "--no-browser",
+    } <= set(argv)
+
+
+def test_without_jupyterlab_it_says_how_to_get_it(monkeypatch, tmp_path: Path):
+    monkeypatch.setitem(sys.modules, "jupyterlab.labapp", None)  # import fails
+    args = cli.build_parser().parse_args(["explore", "--lab", "--no-browser"])
+    with pytest.raises(ParameterError, match="make lab"):
+        lab.lab(args)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
+    pytest.importorskip("jupyterlab", reason="JupyterLab is the lab extra: make lab installs it")
+    from playwright.sync_api import expect, sync_playwright
+
+    data = tmp_path / "demo-data"
+    demo.write(demo.generate(requests=200, as_of=demo.DEFAULT_AS_OF), data)
+    port = free_port()
+    log_path = tmp_path / "lab.log"
+    command = [sys.executable, "-m", "auditkit.cli", "explore", "--lab", "--data", str(data)]
+    command += ["--as-of", "2026-11-01", "--at", "requested", "--no-browser", "--port", str(port)]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not re.search(r"http://\S+/lab/tree/\S+token=\w+", log_path.read_text()):
+            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.5)
+        url = re.search(r"http://\S+/lab/tree/\S+token=\w+", log_path.read_text()).group(0)
+        assert "/lab/tree/reports/lab/explorer.ipynb" in url
+        assert (tmp_path / "reports/lab/explorer.ipynb").is_file()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page.goto(url, timeout=WAIT_MS * 2)
+            expect(page.locator(".jp-Notebook")).to_be_visible(timeout=WAIT_MS * 2)
+            expect(page.locator(".jp-Notebook-ExecutionIndicator, .jp-Toolbar")).not_to_have_count(
+                0
+            )
+            page.locator("text=Run").first.click()
+            page.locator("text=Run All Cells").first.click()
+            header = page.locator(".ak-explorer .ak-header")
+            expect(header).to_contain_text(f"200 requests from {data}", timeout=WAIT_MS * 2)
+            expect(header).to_contain_text("as of 2026-11-01, each judged at its requested_at")
+            screenshot(page, "explorer-lab.png")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
