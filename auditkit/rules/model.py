@@ -115,16 +115,36 @@ class Computed:
 
 
 @dataclass(frozen=True)
+class MemberTotals:
+    """A per-member aggregate over the rows of one table that `selects` keeps (snapshot form):
+    how many, their `amount_column` summed, and the smallest `id_column` as an example.
+
+    A count, a sum and a minimum: computed per partition and combined, they give the
+    same numbers whatever the row order or partitioning (the Dask engine's reduction).
+    """
+
+    table: str
+    id_column: str
+    amount_column: str
+    selects: Callable[[pd.DataFrame, Params], np.ndarray]
+
+
+@dataclass(frozen=True)
 class Feature:
     """A per-request fact the rules read, computed from the tables without a loop over rows.
 
     `compute(tables, params, requests)` returns the case columns named in `columns`.
+    What a distributed engine needs to know to bring the right rows to each
+    partition of the requests: `role`, for an account's state looked up by the
+    request's `<role>_uin`; `totals`, for a per-member aggregate (snapshot form).
     """
 
     name: str
     reads: Reads
     columns: tuple[str, ...]
     compute: Callable[[Tables, Params, pd.DataFrame], Computed]
+    role: str | None = None
+    totals: MemberTotals | None = None
 
 
 @dataclass(frozen=True)
