@@ -216,7 +216,8 @@ class ReviewVia(StrEnum):
 
 
 class EnvVar(StrEnum):
-    """Environment variables: how `auditkit explore` configures the explorer's kernel, and who reviews."""
+    """Environment variables: how `auditkit explore` configures the explorer's kernel, who
+    reviews, and extra fsspec options for data kept at a URL."""
 
     DATA = "AUDITKIT_EXPLORE_DATA"
     AS_OF = "AUDITKIT_EXPLORE_AS_OF"
@@ -225,6 +226,14 @@ class EnvVar(StrEnum):
     DEMO_REQUESTS = "AUDITKIT_EXPLORE_DEMO_REQUESTS"
     REVIEW_DB = "AUDITKIT_EXPLORE_DB"
     USER = "AUDITKIT_USER"
+    STORAGE_OPTIONS = "AUDITKIT_STORAGE_OPTIONS"
+
+
+class Engine(StrEnum):
+    """What runs `auditkit check`: pandas in this process, or Dask over a cluster's workers."""
+
+    PANDAS = "pandas"
+    DASK = "dask"
 
 
 def values(enum: type[StrEnum]) -> list[str]:

@@ -12,6 +12,7 @@ from auditkit.cli.common import (
     add_catalogue_options,
     add_data_option,
     add_db_option,
+    add_engine_options,
     add_params_options,
     catalogue_of,
     open_register,
@@ -20,22 +21,40 @@ from auditkit.cli.common import (
 )
 from auditkit.errors import ParameterError
 from auditkit.params import parse_date
+from auditkit.vocab import Engine
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    params = params_of(args)
+    catalogue = catalogue_of(args)
+    if args.engine == Engine.DASK:
+        from auditkit.cli.distributed import check_on_dask
+
+        return check_on_dask(args, params, catalogue)
+    from auditkit.io.files import local_path
+
+    data = local_path(args.data)
+    if data is not None:
+        return _check(args, params, catalogue, data)
+    from auditkit.contract import ALL_TABLES
+    from auditkit.io.files import local_copy
+
+    with local_copy(args.data, ALL_TABLES) as copy:
+        return _check(args, params, catalogue, copy)
+
+
+def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
+    """The pandas engine: load `data` (a local folder, maybe a copy of --data), judge, write."""
     from auditkit.analysis.summaries import requests_after, summary_text
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.store import describe
     from auditkit.io.manifest import sha256_file, utc_now
     from auditkit.io.tables import load_tables
-    from auditkit.io.write import write_tables
 
-    params = params_of(args)
-    catalogue = catalogue_of(args)
     clock = PhaseClock()
     register = open_register(args.db)  # a bad --db is refused before the data is read
     try:
-        tables = load_tables(args.data, progress=clock, require_history=params.at_requested)
+        tables = load_tables(data, progress=clock, require_history=params.at_requested)
         late = requests_after(tables, params)
         if late:
             print(f"auditkit: warning: {late}", file=sys.stderr)
@@ -50,6 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "verdicts": result.verdict_counts(),
             "control_exceptions": result.exception_counts(),
         }
+        _inputs_at(manifest, str(args.data), data)
         recorded = None
         if register is not None:
             clock("record findings")
@@ -59,11 +79,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         results = result.results_table() if args.format == "parquet" else result.results
         frames = {"results": results, "verdicts": verdicts}
         clock("write")
-        written = write_tables(
-            frames, Path(args.out), args.format, documents={"manifest.json": manifest}
-        )
+        written = write_outputs(frames, args.out, args.format, {"manifest.json": manifest})
         if register is not None and recorded is not None:
-            register.attach_manifest(int(recorded["run_id"]), sha256_file(written["manifest.json"]))
+            register.attach_manifest(
+                int(recorded["run_id"]), sha256_file(Path(written["manifest.json"]))
+            )
     finally:
         if register is not None:
             register.close()
@@ -77,6 +97,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in written.values():
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _inputs_at(manifest: dict, location: str, copy: Path) -> None:
+    """Input paths as the user gave them when the files were copied from a URL."""
+    from auditkit.io.files import is_url, join
+
+    if is_url(location) and not location.startswith("file://"):
+        for entry in manifest["inputs"].values():
+            entry["path"] = join(location, entry["file"])
+
+
+def write_outputs(
+    frames: dict, out: str, fmt: str, documents: dict[str, object]
+) -> dict[str, str | Path]:
+    """Write the tables and the manifest into --out: a local folder, or staged and uploaded."""
+    from auditkit.io.files import local_path, upload
+    from auditkit.io.write import write_tables
+
+    folder = local_path(out)
+    if folder is not None:
+        return dict(write_tables(frames, folder, fmt, documents=documents))
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="auditkit-out-") as staging:
+        written = write_tables(frames, Path(staging), fmt, documents=documents)
+        return dict(upload({p.name: p for p in written.values()}, out, last=tuple(documents)))
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -126,14 +172,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="judge every request; write results.csv and verdicts.csv")
-    add_data_option(check)
+    add_data_option(check, urls=True)
     check.add_argument(
-        "--out", required=True, type=Path, help="folder to write results and verdicts into"
+        "--out",
+        required=True,
+        help="folder to write results and verdicts into: a path or a URL (s3://bucket/out)",
     )
     add_params_options(check)
     add_catalogue_options(check)
     check.add_argument("--format", choices=("csv", "parquet"), default="csv")
     add_db_option(check, records=True)
+    add_engine_options(check)
     check.set_defaults(run=cmd_check)
 
     rules = sub.add_parser("rules", help="print the rule catalogue")

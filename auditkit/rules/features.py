@@ -333,12 +333,24 @@ OPEN_ORDERS = Feature(
     reads=Reads.ORDERS,
     columns=("open_orders", "open_order_cents", "first_open_order"),
     compute=_open_orders_of_members,
-    totals=MemberTotals("orders", "order_id", "amount_cents", open_order_rows),
+    totals=MemberTotals(
+        "orders",
+        "order_id",
+        "amount_cents",
+        open_order_rows,
+        ("order_id", "uin", "status", "amount"),
+    ),
 )
 USABLE_VOUCHERS = Feature(
     name="usable_vouchers",
     reads=Reads.VOUCHERS,
     columns=("usable_vouchers", "usable_voucher_cents", "first_usable_voucher"),
     compute=_usable_vouchers_of_members,
-    totals=MemberTotals("vouchers", "voucher_id", "remaining_amount_cents", usable_voucher_rows),
+    totals=MemberTotals(
+        "vouchers",
+        "voucher_id",
+        "remaining_amount_cents",
+        usable_voucher_rows,
+        ("voucher_id", "uin", "subcustomer_voucher", "status", "remaining_amount", "expires_at"),
+    ),
 )

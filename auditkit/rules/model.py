@@ -127,6 +127,7 @@ class MemberTotals:
     id_column: str
     amount_column: str
     selects: Callable[[pd.DataFrame, Params], np.ndarray]
+    reads: tuple[str, ...]  # the input columns `selects` and the totals read
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""The contract's validation on Dask: the same checks and messages as the pandas engine.
+
+Each piece is validated by `auditkit.io.validate.validate_raw` on a worker, its
+rows shifted to the table's spreadsheet rows. What one piece cannot see alone
+is checked across pieces on 128-bit hashes of the keys (two 64-bit hashes):
+duplicate ids and (key, moment) pairs, by a shuffle on the hash; event links,
+by anti-joins. Only rows whose hash is suspect are read again, and their
+values compared exactly on the client, so hashing never invents a duplicate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from auditkit.contract import EVENTS, TABLE_SPECS, UNIQUE_KEYS
+from auditkit.engine.distributed.sources import Piece, TableFiles, read_piece
+from auditkit.errors import Problem
+from auditkit.io.validate import (
+    _as_written,
+    spreadsheet_row,
+    timestamp_values,
+    unique_key_expected,
+    validate_raw,
+)
+
+HASH_KEYS = ("auditkit-hash-k1", "auditkit-hash-k2")
+HASH_META = pd.DataFrame(
+    {"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"), "row": []}
+).astype({"row": "int64"})
+
+
+def validate_piece(piece: Piece) -> tuple[list[Problem], int]:
+    """(problems with table rows, rows read) of one piece."""
+    frame = read_piece(piece)
+    problems = [_shifted(p, piece.first_row) for p in validate_raw(piece.table, frame)]
+    return problems, len(frame)
+
+
+def _shifted(problem: Problem, first_row: int) -> Problem:
+    if problem.row is None or problem.row < 2 or first_row == 0:
+        return problem  # the header (row 1) and whole-table problems do not move
+    return dataclasses.replace(problem, row=problem.row + first_row)
+
+
+def _key_text(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd.Series | None:
+    """One comparable value per row (text of the key, with the moment parsed), null when absent."""
+    first = frame[columns[0]].astype("str")
+    if len(columns) == 1:
+        return first
+    moments = timestamp_values(frame[columns[1]]).astype("datetime64[ns]")
+    both = first.notna() & moments.notna()
+    return (first + "\x00" + moments.astype("int64").astype("str")).where(both)
+
+
+def key_hashes(piece: Piece, key: tuple[str, ...]) -> pd.DataFrame:
+    """(h1, h2, table row) of each non-null key of one piece."""
+    frame = read_piece(piece, list(key))
+    if not set(key) <= set(frame.columns):
+        return HASH_META.copy()
+    text = _key_text(frame, piece.table, key)
+    present = text.notna().to_numpy()
+    text = text[present]
+    return pd.DataFrame(
+        {
+            "h1": pd.util.hash_pandas_object(text, index=False, hash_key=HASH_KEYS[0]).to_numpy(),
+            "h2": pd.util.hash_pandas_object(text, index=False, hash_key=HASH_KEYS[1]).to_numpy(),
+            "row": np.flatnonzero(present) + piece.first_row,
+        }
+    )
+
+
+def _repeated(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame.duplicated(["h1", "h2"], keep=False)]
+
+
+def suspect_duplicates(files: TableFiles, columns: tuple[str, ...]) -> np.ndarray:
+    """Table rows whose key hash occurs more than once (a shuffle on the hash)."""
+    import dask.dataframe as dd
+
+    hashes = dd.from_map(key_hashes, files.pieces, key=columns, meta=HASH_META)
+    if hashes.npartitions > 1:
+        hashes = hashes.shuffle("h1", npartitions=hashes.npartitions)
+    rows = hashes.map_partitions(_repeated, meta=HASH_META)["row"].compute()
+    return np.sort(rows.to_numpy())
+
+
+def rows_of(piece: Piece, rows: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
+    """The raw values of columns `names` at some table rows of one piece, with `row`."""
+    frame = read_piece(piece, list(names))
+    local = rows[(rows >= piece.first_row) & (rows < piece.first_row + len(frame))]
+    picked = frame.iloc[local - piece.first_row].reset_index(drop=True)
+    return picked.assign(row=local)
+
+
+def read_rows(client, files: TableFiles, rows: np.ndarray, columns: tuple[str, ...]):
+    """(frame of those rows' raw values, each row's position in it) read by the workers."""
+    if not len(rows):
+        return pd.DataFrame(columns=[*columns, "row"])
+    futures = client.map(rows_of, files.pieces, rows=rows, names=columns, pure=False)
+    return pd.concat(client.gather(futures), ignore_index=True)
+
+
+def duplicate_problems(client, files: TableFiles) -> list[Problem]:
+    """The rows of keys that repeat across the whole table, as the pandas engine words them."""
+    table = files.table
+    keys = [(spec.name,) for spec in TABLE_SPECS[table] if spec.unique]
+    if table in UNIQUE_KEYS:
+        keys.append(UNIQUE_KEYS[table])
+    problems: list[Problem] = []
+    for columns in keys:
+        suspects = suspect_duplicates(files, columns)
+        if not len(suspects):
+            continue
+        values = read_rows(client, files, suspects, columns)
+        text = _key_text(values, table, columns)
+        repeated = text.notna() & text.duplicated(keep=False)
+        for i in np.flatnonzero(repeated.to_numpy()):
+            problems.append(_duplicate(table, columns, values, int(i)))
+    return problems
+
+
+def _duplicate(table: str, columns: tuple[str, ...], values: pd.DataFrame, i: int) -> Problem:
+    row = spreadsheet_row(int(values["row"].iloc[i]))
+    value = _as_written(values, table, columns[0], i)
+    if len(columns) == 1:
+        column = columns[0]
+        return Problem(
+            table, column, row, value, f"duplicate {column}; each {column} must appear only once"
+        )
+    second = _as_written(values, table, columns[1], i)
+    return Problem(
+        table, columns[0], row, f"{value}, {columns[1]} {second}", unique_key_expected(table)
+    )
+
+
+def link_problems(client, files: dict[str, TableFiles]) -> list[Problem]:
+    """Events of unknown orders or vouchers, and orders or vouchers without an event."""
+    import dask.dataframe as dd
+
+    problems: list[Problem] = []
+    for link in EVENTS:
+        if link.table not in files or link.parent not in files:
+            continue
+        column = (link.column,)
+        events = dd.from_map(key_hashes, files[link.table].pieces, key=column, meta=HASH_META)
+        parents = dd.from_map(key_hashes, files[link.parent].pieces, key=column, meta=HASH_META)
+        for left, right, table, expected in (
+            (events, parents, link.table, f"{link.column} is not in {link.parent}"),
+            (
+                parents,
+                events,
+                link.parent,
+                f"has no event in {link.table}; every row of {link.parent} needs at least one",
+            ),
+        ):
+            keys = right[["h1", "h2"]].drop_duplicates()
+            joined = left.merge(keys, on=["h1", "h2"], how="left", indicator=True)
+            rows = joined[joined["_merge"] == "left_only"]["row"].compute().to_numpy()
+            values = read_rows(client, files[table], np.sort(rows), column)
+            problems += [
+                Problem(table, link.column, spreadsheet_row(int(r)), str(v), expected)
+                for r, v in zip(values["row"], values[link.column], strict=True)
+            ]
+    return problems
+
+
+def check(client, files: dict[str, TableFiles]) -> tuple[list[Problem], dict[str, int]]:
+    """Every problem of every table, in the pandas engine's order, and each table's row count."""
+    pieces = [piece for table in files.values() for piece in table.pieces]
+    results = client.gather(client.map(validate_piece, pieces, pure=False))
+    by_table: dict[str, list[Problem]] = {table: [] for table in files}
+    rows = dict.fromkeys(files, 0)
+    for piece, (found, count) in zip(pieces, results, strict=True):
+        by_table[piece.table] += found
+        rows[piece.table] += count
+    for table, table_files in files.items():
+        by_table[table] += duplicate_problems(client, table_files)
+    problems: list[Problem] = []
+    for table in files:
+        unique = list(dict.fromkeys(by_table[table]))
+        unique.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
+        problems += unique
+    if not problems:
+        problems += link_problems(client, files)
+    return problems, rows
