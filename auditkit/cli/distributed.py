@@ -17,6 +17,11 @@ def check_on_dask(args: argparse.Namespace, params: Params, catalogue: Catalogue
         raise ParameterError(
             "--db records findings from a run held in memory; use the pandas engine for it"
         )
+    if params.at_requested:  # refused before a cluster is started for nothing
+        raise ParameterError(
+            "--at requested runs on the pandas engine only; the Dask engine judges the "
+            "snapshot at --as-of (--at snapshot)"
+        )
     from auditkit.analysis.summaries import format_summary, late_warning
     from auditkit.cli.common import peak_rss_mib
     from auditkit.engine.distributed.cluster import connect, worker_peaks
