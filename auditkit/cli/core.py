@@ -113,7 +113,7 @@ def write_outputs(
 ) -> dict[str, str | Path]:
     """Write the tables and the manifest into --out: a local folder, or staged and uploaded."""
     from auditkit.io.files import local_path, upload
-    from auditkit.io.write import write_tables
+    from auditkit.io.write import FORMATS, write_tables
 
     folder = local_path(out)
     if folder is not None:
@@ -122,7 +122,9 @@ def write_outputs(
 
     with tempfile.TemporaryDirectory(prefix="auditkit-out-") as staging:
         written = write_tables(frames, Path(staging), fmt, documents=documents)
-        return dict(upload({p.name: p for p in written.values()}, out, last=tuple(documents)))
+        stale = tuple(f"{name}.{other}" for name in frames for other in FORMATS if other != fmt)
+        files = {p.name: p for p in written.values()}
+        return dict(upload(files, out, last=tuple(documents), stale=stale))
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -92,6 +92,21 @@ def table_locations(location: str, tables: tuple[str, ...]) -> dict[str, tuple[s
     return found
 
 
+def move(fs: Any, source: str, target: str) -> None:
+    """Move a file or a folder of files within one file system, file by file.
+
+    Object stores have no folders to rename (and s3fs's recursive mv trips over
+    the folder's own key), so each file is copied to its new key, then removed.
+    """
+    if fs.isfile(source):
+        fs.mv(source, target)
+        return
+    source = source.rstrip("/")
+    for path in fs.find(source):
+        fs.copy(path, target.rstrip("/") + path[len(source) :])
+    fs.rm(source, recursive=True)
+
+
 @contextmanager
 def local_copy(location: str, tables: tuple[str, ...]) -> Iterator[Path]:
     """A local folder holding the table files of a remote data set, removed afterwards.
@@ -114,10 +129,13 @@ def local_copy(location: str, tables: tuple[str, ...]) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def upload(files: dict[str, Path], location: str, last: tuple[str, ...] = ()) -> dict[str, str]:
+def upload(
+    files: dict[str, Path], location: str, last: tuple[str, ...] = (), stale: tuple[str, ...] = ()
+) -> dict[str, str]:
     """Put local files (name -> path) under a remote folder: staged, then moved, `last` last.
 
-    Returns name -> URL. A failure before the moves leaves the previous files as they were.
+    `stale` names earlier outputs to remove before `last` arrives (results of the other
+    format). Returns name -> URL. A failure before the moves leaves the previous files.
     """
     from auditkit.io.write import utc_stamp
 
@@ -135,7 +153,12 @@ def upload(files: dict[str, Path], location: str, last: tuple[str, ...] = ()) ->
             target = f"{root}/{name}"
             if name not in last and fs.exists(target):
                 fs.rm(target, recursive=True)
-            fs.mv(f"{staging}/{name}", target, recursive=Path(files[name]).is_dir())
+            move(fs, f"{staging}/{name}", target)
+            if name in last:
+                continue
+            for old in stale:
+                if fs.exists(f"{root}/{old}"):
+                    fs.rm(f"{root}/{old}", recursive=True)
     finally:
         if fs.exists(staging):
             fs.rm(staging, recursive=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from auditkit.io.files import filesystem, join, local_path
+from auditkit.io.files import filesystem, join, local_path, move
 from auditkit.io.write import FORMATS, json_text, utc_stamp, write_frame
 
 NAMES = ("results", "verdicts")
@@ -103,6 +103,7 @@ def _finish_remote(
     fs, root = filesystem(out)
     root = root.rstrip("/")
     _, stage = filesystem(staging)
+    fs.invalidate_cache()  # the workers wrote the parts; this process's listings are stale
     with fs.open(f"{stage}/{MANIFEST}", "w") as handle:
         handle.write(json_text(manifest))
     if fs.exists(f"{root}/{MANIFEST}"):
@@ -112,7 +113,7 @@ def _finish_remote(
             if fs.exists(stale):
                 fs.rm(stale, recursive=True)
         if fs.exists(f"{stage}/{folder}"):
-            fs.mv(f"{stage}/{folder}", f"{root}/{folder}", recursive=True)
-    fs.mv(f"{stage}/{MANIFEST}", f"{root}/{MANIFEST}")
+            move(fs, f"{stage}/{folder}", f"{root}/{folder}")
+    move(fs, f"{stage}/{MANIFEST}", f"{root}/{MANIFEST}")
     if fs.exists(stage):
         fs.rm(stage, recursive=True)
