@@ -157,6 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         as_of=as_of,
         months=args.months,
         request_months=args.request_months,
+        history=not args.snapshot_only,
     )
     clock("write")
     written = demo.write(tables, Path(args.out), args.format)
@@ -164,10 +165,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for name, path in written.items():
         print(f"wrote {path} ({len(tables[name])} rows)")
     first = demo.first_request_day(as_of, args.request_months)
+    included = (
+        "snapshot tables only, decisions drawn at random"
+        if args.snapshot_only
+        else "history tables included (--at requested)"
+    )
     print(
         f"demo snapshot date: {as_of.isoformat()} (use --as-of {as_of.isoformat()} with auditkit "
-        f"check); requests made from {first.isoformat()} to the day before; history tables "
-        "included (--at requested)"
+        f"check); requests made from {first.isoformat()} to the day before; {included}"
     )
     return EXIT_OK
 
@@ -208,4 +213,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="requests fall in this many calendar months before --as-of (default 1)",
     )
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    demo.add_argument(
+        "--snapshot-only",
+        action="store_true",
+        help="only accounts, orders, vouchers and requests, decisions drawn at random: no "
+        "history and no judging, for benchmarks of tens of millions of requests",
+    )
     demo.set_defaults(run=cmd_demo)
