@@ -147,9 +147,55 @@ def _enum(column: pa.ChunkedArray, choices: tuple[str, ...]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=list(choices))
 
 
-def _matches(column: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
+def _byte_set(*ranges: str) -> np.ndarray:
+    allowed = np.zeros(256, dtype=bool)
+    for chars in ranges:
+        if len(chars) == 3 and chars[1] == "-":
+            allowed[ord(chars[0]) : ord(chars[2]) + 1] = True
+        else:
+            allowed[[ord(c) for c in chars]] = True
+    return allowed
+
+
+ALNUM = _byte_set("A-Z", "a-z", "0-9")
+# The contract's patterns as (first byte, other bytes, most bytes): ASCII only, so a byte
+# is a character. Tested against the patterns themselves (tests/io/test_fast.py).
+SHAPES: dict[Kind, tuple[np.ndarray, np.ndarray, int, str]] = {
+    Kind.UIN: (_byte_set("0-9"), _byte_set("0-9"), 20, r"^[0-9]{1,20}$"),
+    Kind.ID: (ALNUM, ALNUM | _byte_set("._:-"), 64, ID_PATTERN),
+    Kind.CODE: (ALNUM | _byte_set("._-"), ALNUM | _byte_set("._-"), 128, CODE_PATTERN),
+}
+
+
+def shaped(text: pa.ChunkedArray, kind: Kind) -> bool:
+    """Every non-null value has the shape of `kind` (its contract pattern), checked on the
+    bytes of the Arrow buffers: a table look-up per byte instead of a regex per value."""
+    first, other, longest, _ = SHAPES[kind]
+    for chunk in text.chunks:
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        buffers = chunk.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        data = (
+            np.frombuffer(buffers[2], dtype=np.uint8)
+            if buffers[2] is not None
+            else np.zeros(0, np.uint8)
+        )
+        lengths = np.diff(offsets)
+        valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+        if ((lengths < 1) | (lengths > longest))[valid].any():
+            return False
+        if not other[data[offsets[0] : offsets[-1]]].all():
+            return False  # a null's bytes, if it has any, count too: doubt is fine
+        if not first[data[offsets[:-1][valid]]].all():
+            return False
+    return True
+
+
+def _matches(column: pa.ChunkedArray, kind: Kind) -> pa.ChunkedArray:
     text = _text(column)
-    if not _all(pc.match_substring_regex(text, pattern)):
+    if not shaped(text, kind):
         raise Unsure
     return text
 
@@ -159,10 +205,7 @@ def _uins(column: pa.ChunkedArray) -> pa.ChunkedArray:
         if not _all(pc.greater_equal(column, 0)):
             raise Unsure
         column = column.cast(pa.string())
-    text = _text(column)
-    if not _all(pc.and_(pc.ascii_is_decimal(text), pc.less_equal(pc.utf8_length(text), 20))):
-        raise Unsure
-    return text
+    return _matches(column, Kind.UIN)
 
 
 def _unique(text: pa.ChunkedArray, values: pd.Series) -> None:
@@ -200,7 +243,7 @@ def typed_column(spec: ColumnSpec, column: pa.ChunkedArray) -> object:
     if kind is Kind.UIN:
         text = _uins(column)
     elif kind in (Kind.ID, Kind.CODE):
-        text = _matches(column, ID_PATTERN if kind is Kind.ID else CODE_PATTERN)
+        text = _matches(column, kind)
     else:  # free text
         text = _text(column)
         if not _all(pc.less_equal(pc.utf8_length(text), MAX_TEXT_LENGTH)):

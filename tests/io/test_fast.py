@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import account, good_frames, raw_frames, request, write_data_dir
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import auditkit.demo as demo
 from auditkit.demo.files import arrow_table, write
@@ -96,3 +99,21 @@ def test_refusals_are_worded_by_the_full_validation(tmp_path: Path, frames) -> N
 def test_csv_goes_the_full_way(tmp_path: Path) -> None:
     write_data_dir(tmp_path, good_frames(), "csv")
     assert_same_tables(tmp_path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.text(alphabet="09aZ._:-\n é", max_size=6),
+            st.text(alphabet="0123456789", min_size=18, max_size=22),
+            st.text(alphabet="ab", min_size=60, max_size=130),
+        ),
+        max_size=5,
+    )
+)
+def test_byte_shapes_agree_with_the_contract_patterns(values: list[str]) -> None:
+    array = pa.chunked_array([pa.array(values, type=pa.string())])
+    for kind, (_, _, _, pattern) in fast.SHAPES.items():
+        expected = all(re.fullmatch(pattern.strip("^$"), v) for v in values)
+        assert fast.shaped(array, kind) == expected, (kind, values)
