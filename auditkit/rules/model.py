@@ -33,6 +33,20 @@ Reason = Callable[[pd.DataFrame, Params], pd.Series]
 Columns = dict[str, object]
 
 
+def one_of(values: pd.Series, choices: object) -> np.ndarray:
+    """Per row, whether the value is among `choices` (null: False), as a boolean array.
+
+    On a categorical it compares the integer codes: pandas' `isin` hashes every row,
+    which cost about 2 s a run over the rules at a million requests.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        wanted = values.cat.categories.get_indexer(list(choices))  # type: ignore[call-overload]
+        table = np.zeros(len(values.cat.categories) + 1, dtype=bool)  # code -1 (null): last
+        table[wanted[wanted >= 0]] = True
+        return table[values.cat.codes.to_numpy()]
+    return values.isin(list(choices)).to_numpy(dtype=bool, na_value=False)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
 class Scope:
     """The requests a rule judges, decided by the request's own columns alone."""
