@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from auditkit.contract import EVENTS, TABLE_SPECS, UNIQUE_KEYS
-from auditkit.engine.distributed.sources import Piece, TableFiles, read_piece
+from auditkit.engine.distributed.sources import Piece, TableFiles, read_arrow, read_piece
 from auditkit.errors import Problem
+from auditkit.io.fast import Unsure, typed_frame
 from auditkit.io.validate import (
     _as_written,
     spreadsheet_row,
@@ -33,7 +34,18 @@ HASH_META = pd.DataFrame(
 
 
 def validate_piece(piece: Piece) -> tuple[list[Problem], int]:
-    """(problems with table rows, rows read) of one piece."""
+    """(problems with table rows, rows read) of one piece.
+
+    A Parquet piece is first checked by the fast Arrow path (`auditkit.io.fast`);
+    only a piece it doubts is read again and validated by pandera for the messages.
+    """
+    if piece.fmt == "parquet":
+        arrow = read_arrow(piece)
+        try:
+            typed_frame(piece.table, arrow)
+            return [], arrow.num_rows
+        except Unsure:
+            pass
     frame = read_piece(piece)
     problems = [_shifted(p, piece.first_row) for p in validate_raw(piece.table, frame)]
     return problems, len(frame)

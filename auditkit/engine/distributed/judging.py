@@ -20,8 +20,9 @@ import pandas as pd
 
 from auditkit.contract import REQUEST_FIELDS, column_names
 from auditkit.engine.distributed.output import Output
-from auditkit.engine.distributed.sources import Piece, TableFiles, read_piece
+from auditkit.engine.distributed.sources import Piece, TableFiles, read_arrow, read_piece
 from auditkit.engine.evaluate import judge_cases
+from auditkit.io.fast import Unsure, typed_frame
 from auditkit.io.tables import Tables, convert
 from auditkit.params import Params
 from auditkit.rules.features import spread_totals
@@ -39,7 +40,14 @@ def typed_piece(piece: Piece, names: tuple[str, ...], nullable: bool = False) ->
     `nullable` turns int64 and bool columns into Int64 and boolean, so that a left
     join leaves them exact where nothing matched.
     """
-    frame = convert(piece.table, read_piece(piece, list(names)))
+    frame = None
+    if piece.fmt == "parquet":
+        try:
+            frame = typed_frame(piece.table, read_arrow(piece, list(names)), only=names)
+        except Unsure:
+            frame = None
+    if frame is None:
+        frame = convert(piece.table, read_piece(piece, list(names)))
     return _nullable(frame) if nullable else frame
 
 

@@ -115,6 +115,20 @@ def _table_files(table: str, url: str, fmt: str, rows_per_piece: int) -> TableFi
     return TableFiles(table, url, fmt, files, tuple(pieces))
 
 
+def read_arrow(piece: Piece, columns: list[str] | None = None) -> pa.Table:
+    """The Arrow table of one Parquet piece (only `columns` that the file has, when given)."""
+    fs, path = filesystem(piece.url)
+    with fs.open(path, "rb") as handle:
+        parquet = pq.ParquetFile(handle)
+        names = parquet.schema_arrow.names
+        wanted = names if columns is None else [c for c in columns if c in names]
+        try:
+            return parquet.read_row_groups(list(piece.row_groups or ()), columns=wanted)
+        except (pa.ArrowException, OSError) as error:
+            expected = f"{PurePosixPath(path).name} is not a readable Parquet file ({error})"
+            raise InputError([Problem(piece.table, None, None, None, expected)]) from None
+
+
 def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
     """The raw frame of one piece, as `auditkit.io.read` makes it (index 0..n-1).
 
@@ -125,15 +139,7 @@ def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
         with fs.open(path, "rb") as handle:
             frame = parse(piece.table, PurePosixPath(path), handle.read())  # type: ignore[arg-type]
         return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
-    with fs.open(path, "rb") as handle:
-        parquet = pq.ParquetFile(handle)
-        names = parquet.schema_arrow.names
-        wanted = names if columns is None else [c for c in columns if c in names]
-        try:
-            arrow = parquet.read_row_groups(list(piece.row_groups or ()), columns=wanted)
-        except (pa.ArrowException, OSError) as error:
-            expected = f"{PurePosixPath(path).name} is not a readable Parquet file ({error})"
-            raise InputError([Problem(piece.table, None, None, None, expected)]) from None
+    arrow = read_arrow(piece, columns)
     data = {}
     for name in arrow.column_names:
         spec = column_spec(piece.table, name)
