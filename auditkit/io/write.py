@@ -192,7 +192,26 @@ def write_frame(frame: pd.DataFrame | pa.Table, path: Path) -> None:
             path,
             row_group_size=max(table.num_rows, 1),
             dictionary_pagesize_limit=512 << 20,
+            write_statistics=_small_columns(table),
         )
+
+
+def _small_columns(table: pa.Table) -> list[str]:
+    """Columns worth min/max statistics: all but text with many distinct values.
+
+    Statistics over a million-entry dictionary (request ids, reasons) cost about a
+    second per results file and help no reader: those columns are filtered by value.
+    """
+    small = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            chunks = column.chunks
+            if all(len(chunk.dictionary) <= 4096 for chunk in chunks):
+                small.append(name)
+        elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            small.append(name)
+    return small
 
 
 def write_tables(
