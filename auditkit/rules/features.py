@@ -88,7 +88,7 @@ def account_state(role: Role) -> Feature:
         if params.at_requested:
             valid_from = take(source["valid_from"], positions, found)
         else:
-            valid_from = pd.array([pd.NaT] * len(requests), dtype="datetime64[us]")
+            valid_from = pd.array(np.full(len(requests), np.datetime64("NaT", "us")))
         columns[f"{role}_valid_from"] = valid_from
         return Computed(columns)
 
