@@ -79,8 +79,10 @@ def _read(files: dict[str, Path]) -> tuple[dict[str, pa.Table], dict[str, Source
         for table, path in files.items():
             data = Path(path).read_bytes()
             digest = pool.submit(lambda b: hashlib.sha256(b).hexdigest(), data)
+            enums = [spec.name for spec in TABLE_SPECS[table] if spec.kind is Kind.ENUM]
             try:
-                arrow[table] = pq.read_table(pa.BufferReader(data))
+                # Enum columns stay dictionary-encoded: checked and coded on their few values.
+                arrow[table] = pq.read_table(pa.BufferReader(data), read_dictionary=enums)
             except (pa.ArrowException, OSError):
                 raise Unsure from None
             sources[table] = SourceFile(table, Path(path), len(data), digest.result())
@@ -138,10 +140,20 @@ def _timestamps(column: pa.ChunkedArray) -> pd.Series:
 
 
 def _enum(column: pa.ChunkedArray, choices: tuple[str, ...]) -> pd.Categorical:
-    text = _text(column)
-    codes = pc.index_in(text, value_set=pa.array(choices, type=text.type))
-    codes = codes.fill_null(-1).to_numpy().astype(np.int8)
     present = column.is_valid().to_numpy(zero_copy_only=False)
+    if pa.types.is_dictionary(column.type):
+        parts = []
+        for chunk in column.chunks:
+            values = _text(pa.chunked_array([chunk.dictionary]))
+            mapping = pc.index_in(values, value_set=pa.array(choices, type=values.type))
+            mapping = np.append(mapping.fill_null(-1).to_numpy().astype(np.int8), -1)
+            indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            parts.append(mapping[indices])  # -1 (null) picks the appended -1
+        codes = np.concatenate(parts) if parts else np.zeros(0, np.int8)
+    else:
+        text = _text(column)
+        codes = pc.index_in(text, value_set=pa.array(choices, type=text.type))
+        codes = codes.fill_null(-1).to_numpy().astype(np.int8)
     if (codes[present] < 0).any():
         raise Unsure
     return pd.Categorical.from_codes(codes, categories=list(choices))
@@ -186,7 +198,10 @@ def shaped(text: pa.ChunkedArray, kind: Kind) -> bool:
         valid = chunk.is_valid().to_numpy(zero_copy_only=False)
         if ((lengths < 1) | (lengths > longest))[valid].any():
             return False
-        if not other[data[offsets[0] : offsets[-1]]].all():
+        body = data[offsets[0] : offsets[-1]]
+        low, high = (int(body.min()), int(body.max())) if len(body) else (0, 0)
+        inside = other[low : high + 1]
+        if len(body) and not inside.all() and not other[body].all():
             return False  # a null's bytes, if it has any, count too: doubt is fine
         if not first[data[offsets[:-1][valid]]].all():
             return False
