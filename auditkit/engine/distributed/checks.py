@@ -11,6 +11,7 @@ values compared exactly on the client, so hashing never invents a duplicate.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -33,22 +34,44 @@ HASH_META = pd.DataFrame(
 ).astype({"row": "int64"})
 
 
-def validate_piece(piece: Piece) -> tuple[list[Problem], int]:
-    """(problems with table rows, rows read) of one piece.
+def validate_piece(piece: Piece) -> tuple[list[Problem], int, dict[str, tuple[str, str]]]:
+    """(problems with table rows, rows read, key ranges) of one piece.
 
     A Parquet piece is first checked by the fast Arrow path (`auditkit.io.fast`);
     only a piece it doubts is read again and validated by pandera for the messages.
+    Key ranges: per unique column whose values are stored strictly increasing,
+    (first, last), so that pieces whose ranges do not overlap need no comparison.
     """
     if piece.fmt == "parquet":
         arrow = read_arrow(piece)
         try:
-            typed_frame(piece.table, arrow)
-            return [], arrow.num_rows
+            typed = typed_frame(piece.table, arrow)
+            return [], arrow.num_rows, _ranges(piece.table, typed)
         except Unsure:
             pass
     frame = read_piece(piece)
     problems = [_shifted(p, piece.first_row) for p in validate_raw(piece.table, frame)]
-    return problems, len(frame)
+    return problems, len(frame), {}
+
+
+def _ranges(table: str, typed: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    ranges = {}
+    for spec in TABLE_SPECS[table]:
+        values = typed[spec.name] if spec.unique else None
+        if values is None or not len(values) or values.hasnans:
+            continue
+        text = values.to_numpy(dtype=object)
+        if (text[1:] > text[:-1]).all():
+            ranges[spec.name] = (text[0], text[-1])
+    return ranges
+
+
+def apart(ranges: list[tuple[str, str] | None]) -> bool:
+    """True when every piece is sorted and no two pieces' key ranges overlap."""
+    if any(r is None for r in ranges):
+        return False
+    ordered = sorted(ranges)  # type: ignore[arg-type]
+    return all(before[1] < after[0] for before, after in itertools.pairwise(ordered))
 
 
 def _shifted(problem: Problem, first_row: int) -> Problem:
@@ -115,14 +138,22 @@ def read_rows(client, files: TableFiles, rows: np.ndarray, columns: tuple[str, .
     return pd.concat(client.gather(futures), ignore_index=True)
 
 
-def duplicate_problems(client, files: TableFiles) -> list[Problem]:
-    """The rows of keys that repeat across the whole table, as the pandas engine words them."""
+def duplicate_problems(
+    client, files: TableFiles, ranges: list[dict[str, tuple[str, str]]]
+) -> list[Problem]:
+    """The rows of keys that repeat across pieces, as the pandas engine words them.
+
+    A piece's own duplicates are its validation's; with one piece, or pieces whose
+    sorted keys do not overlap (ids stored in key order), there is nothing to compare.
+    """
     table = files.table
     keys = [(spec.name,) for spec in TABLE_SPECS[table] if spec.unique]
     if table in UNIQUE_KEYS:
         keys.append(UNIQUE_KEYS[table])
     problems: list[Problem] = []
     for columns in keys:
+        if len(files.pieces) < 2 or apart([r.get(columns[0]) for r in ranges]):
+            continue
         suspects = suspect_duplicates(files, columns)
         if not len(suspects):
             continue
@@ -185,11 +216,13 @@ def check(client, files: dict[str, TableFiles]) -> tuple[list[Problem], dict[str
     results = client.gather(client.map(validate_piece, pieces, pure=False))
     by_table: dict[str, list[Problem]] = {table: [] for table in files}
     rows = dict.fromkeys(files, 0)
-    for piece, (found, count) in zip(pieces, results, strict=True):
+    ranges: dict[str, list[dict[str, tuple[str, str]]]] = {table: [] for table in files}
+    for piece, (found, count, piece_ranges) in zip(pieces, results, strict=True):
         by_table[piece.table] += found
         rows[piece.table] += count
+        ranges[piece.table].append(piece_ranges)
     for table, table_files in files.items():
-        by_table[table] += duplicate_problems(client, table_files)
+        by_table[table] += duplicate_problems(client, table_files, ranges[table])
     problems: list[Problem] = []
     for table in files:
         unique = list(dict.fromkeys(by_table[table]))
