@@ -79,7 +79,7 @@ def _read(files: dict[str, Path]) -> tuple[dict[str, pa.Table], dict[str, Source
         for table, path in files.items():
             data = Path(path).read_bytes()
             digest = pool.submit(lambda b: hashlib.sha256(b).hexdigest(), data)
-            enums = [spec.name for spec in TABLE_SPECS[table] if spec.kind is Kind.ENUM]
+            enums = enum_columns(table)
             try:
                 # Enum columns stay dictionary-encoded: checked and coded on their few values.
                 arrow[table] = pq.read_table(pa.BufferReader(data), read_dictionary=enums)
@@ -87,6 +87,11 @@ def _read(files: dict[str, Path]) -> tuple[dict[str, pa.Table], dict[str, Source
                 raise Unsure from None
             sources[table] = SourceFile(table, Path(path), len(data), digest.result())
     return arrow, sources
+
+
+def enum_columns(table: str) -> list[str]:
+    """The enum columns of `table`: read dictionary-encoded, checked on their dictionaries."""
+    return [spec.name for spec in TABLE_SPECS[table] if spec.kind is Kind.ENUM]
 
 
 # ---- one column: checked and typed -----------------------------------------------------
@@ -233,8 +238,11 @@ def _unique(text: pa.ChunkedArray, values: pd.Series) -> None:
         raise Unsure
 
 
-def typed_column(spec: ColumnSpec, column: pa.ChunkedArray) -> object:
-    """The typed values of one contract column, as `auditkit.io.tables.convert` makes them."""
+def typed_column(spec: ColumnSpec, column: pa.ChunkedArray, checked: bool = True) -> object:
+    """The typed values of one contract column, as `auditkit.io.tables.convert` makes them.
+
+    Not `checked`: the table is known to be valid; uniqueness is not tested again.
+    """
     if spec.required and column.null_count:
         raise Unsure
     kind = spec.kind
@@ -264,7 +272,7 @@ def typed_column(spec: ColumnSpec, column: pa.ChunkedArray) -> object:
         if not _all(pc.less_equal(pc.utf8_length(text), MAX_TEXT_LENGTH)):
             raise Unsure
     values = pd.Series(text.to_pandas(), dtype="str")
-    if spec.unique:
+    if spec.unique and checked:
         _unique(text, values)
     return values
 
@@ -288,9 +296,9 @@ def typed_frame(table: str, data: pa.Table, only: tuple[str, ...] | None = None)
         if spec is None:
             out[extra_column(table, name)] = column.to_pandas()
         elif spec.kind is Kind.MONEY:
-            out[cents_column(name)] = typed_column(spec, column)
+            out[cents_column(name)] = typed_column(spec, column, only is None)
         else:
-            out[name] = typed_column(spec, column)
+            out[name] = typed_column(spec, column, only is None)
     for spec in TABLE_SPECS[table]:
         if spec.optional_column and spec.name not in names:
             out[spec.name] = pd.Series(pd.NA, index=range(data.num_rows), dtype="str")

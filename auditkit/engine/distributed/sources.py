@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 
 from auditkit.contract import column_spec
 from auditkit.errors import InputError, Problem
-from auditkit.io.files import filesystem, join, table_locations
+from auditkit.io.fast import enum_columns
+from auditkit.io.files import filesystem, join, local_path, table_locations
 from auditkit.io.read import _parquet_column, parse
 
 ROWS_PER_PIECE = 1_000_000
@@ -116,17 +117,28 @@ def _table_files(table: str, url: str, fmt: str, rows_per_piece: int) -> TableFi
 
 
 def read_arrow(piece: Piece, columns: list[str] | None = None) -> pa.Table:
-    """The Arrow table of one Parquet piece (only `columns` that the file has, when given)."""
-    fs, path = filesystem(piece.url)
-    with fs.open(path, "rb") as handle:
-        parquet = pq.ParquetFile(handle)
+    """The Arrow table of one Parquet piece (only `columns` that the file has, when given).
+
+    A local file is read by Arrow itself (several times faster than through a Python
+    file object); a URL through fsspec.
+    """
+    path = local_path(piece.url)
+    if path is not None:
+        return _row_groups(piece, str(path), str(path), columns)
+    fs, remote = filesystem(piece.url)
+    with fs.open(remote, "rb") as handle:
+        return _row_groups(piece, handle, remote, columns)
+
+
+def _row_groups(piece: Piece, source: object, path: str, columns: list[str] | None) -> pa.Table:
+    try:
+        parquet = pq.ParquetFile(source, read_dictionary=enum_columns(piece.table))
         names = parquet.schema_arrow.names
         wanted = names if columns is None else [c for c in columns if c in names]
-        try:
-            return parquet.read_row_groups(list(piece.row_groups or ()), columns=wanted)
-        except (pa.ArrowException, OSError) as error:
-            expected = f"{PurePosixPath(path).name} is not a readable Parquet file ({error})"
-            raise InputError([Problem(piece.table, None, None, None, expected)]) from None
+        return parquet.read_row_groups(list(piece.row_groups or ()), columns=wanted)
+    except (pa.ArrowException, OSError) as error:
+        expected = f"{PurePosixPath(path).name} is not a readable Parquet file ({error})"
+        raise InputError([Problem(piece.table, None, None, None, expected)]) from None
 
 
 def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
