@@ -76,8 +76,7 @@ def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
             recorded, verdicts = record_findings(register, result, "check")
             manifest["review"] = recorded
         clock("tabulate")
-        results = result.results_table() if args.format == "parquet" else result.results
-        frames = {"results": results, "verdicts": verdicts}
+        frames = {"results": result.results_table(), "verdicts": verdicts}
         clock("write")
         written = write_outputs(frames, args.out, args.format, {"manifest.json": manifest})
         if register is not None and recorded is not None:
