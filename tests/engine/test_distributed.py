@@ -30,6 +30,7 @@ from test_reference import worlds
 
 import auditkit.demo as demo
 from auditkit.demo.files import arrow_table
+from auditkit.engine.distributed import judging
 from auditkit.engine.distributed.run import run_check
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import InputError
@@ -91,8 +92,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-@pytest.mark.parametrize(("seed", "params"), [(3, {}), (11, {"j10_require_both": True})])
-def test_dask_matches_pandas_on_demo_data(client, tmp_path: Path, seed: int, params: dict) -> None:
+@pytest.mark.parametrize(
+    ("seed", "params", "broadcast_rows"),
+    [(3, {}, 2_000_000), (11, {"j10_require_both": True}, 0)],
+    ids=["broadcast", "shuffle"],
+)
+def test_dask_matches_pandas_on_demo_data(
+    client, tmp_path: Path, monkeypatch, seed: int, params: dict, broadcast_rows: int
+) -> None:
+    """Accounts and totals sent to every worker, or joined by shuffles (big accounts)."""
+    monkeypatch.setattr(judging, "BROADCAST_ROWS", broadcast_rows)
     raw = demo.generate(requests=400, seed=seed, as_of=AS_OF)
     data = write_pieces(
         tmp_path / "data", {n: arrow_table(f, for_csv=False) for n, f in raw.items()}, 97

@@ -1,14 +1,16 @@
 """Judging on Dask: the requests in partitions, each judged by the pandas engine's own code.
 
 1. requests are read and typed per piece and cut into partitions of ~250k rows;
-2. the member's and the admin's account rows are joined to them (a broadcast join
-   while accounts are small, a shuffle join beyond `BROADCAST_ROWS`), as nullable
-   columns so that a missing account changes no type;
-3. each per-member total (open orders, usable vouchers) is a Dask reduction
-   (count, sum, min per uin) joined on the member's uin;
+2. each per-member total (open orders, usable vouchers) is a Dask reduction
+   (count, sum, min per uin);
+3. while accounts are small (`BROADCAST_ROWS`), the typed accounts and the totals
+   are sent whole to every worker (a broadcast) and looked up per partition as
+   the pandas engine does; beyond, the member's and the admin's account rows and
+   the totals are joined to the requests by shuffles, as nullable columns so
+   that a missing account changes no type;
 4. per partition, the case frame is rebuilt exactly as `engine.cases.build_cases`
-   would (the account features run on the partition's own account rows), judged
-   by `engine.evaluate.judge_cases`, written, and reduced to counts.
+   would (the account features run on the accounts sent or joined), judged by
+   `engine.evaluate.judge_cases`, written, and reduced to counts.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from auditkit.rules.model import Catalogue, Feature
 from auditkit.vocab import STATUSES, ControlException, Verdict
 
 ROWS_PER_PARTITION = 250_000
-BROADCAST_ROWS = 2_000_000  # accounts up to this many rows are sent whole to every partition
+BROADCAST_ROWS = 2_000_000  # accounts up to this many rows are sent whole to every worker
 TOTALS = ("count", "cents", "example")
 
 
@@ -77,39 +79,51 @@ def _read(files: TableFiles, columns: tuple[str, ...], nullable: bool = False):
 def joined_requests(
     files: dict[str, TableFiles], params: Params, catalogue: Catalogue, workers: int
 ):
-    """The requests with, per feature, the account columns or totals its partition needs."""
+    """(requests, shared): the requests in partitions, and what every partition needs.
+
+    While accounts are small (`BROADCAST_ROWS`), `shared` (one Delayed dict) holds the
+    whole typed accounts frame and each feature's per-member totals, sent once to each
+    worker; partitions then look them up exactly as the pandas engine does. Beyond,
+    the account rows and totals are joined to the requests by shuffles, and `shared`
+    is empty.
+    """
+    from dask import delayed
+
     rows = sum(piece.rows for piece in files["requests"].pieces)
     requests = _read(files["requests"], tuple(column_names("requests")))
     wanted = max(math.ceil(max(rows, 1) / ROWS_PER_PARTITION), 2 * workers)
     if rows >= 0 and wanted > requests.npartitions:
         requests = requests.repartition(npartitions=wanted)
     account_rows = sum(piece.rows for piece in files["accounts"].pieces)
-    accounts = _read(files["accounts"], tuple(column_names("accounts")), nullable=True)
     broadcast = 0 <= account_rows <= BROADCAST_ROWS
+    names = tuple(column_names("accounts"))
+    shared: dict[str, object] = {}
+    if broadcast:
+        pieces = [delayed(typed_piece)(p, names) for p in files["accounts"].pieces]
+        shared["accounts"] = delayed(pd.concat)(pieces, ignore_index=True)
+    accounts = None if broadcast else _read(files["accounts"], names, nullable=True)
     for feature in catalogue.features:
-        if feature.role is not None:
+        if feature.role is not None and accounts is not None:
             right = accounts.rename(columns={c: f"{feature.role}:{c}" for c in accounts.columns})
             requests = requests.merge(
-                right,
-                how="left",
-                left_on=f"{feature.role}_uin",
-                right_on=f"{feature.role}:uin",
-                broadcast=broadcast,
+                right, how="left", left_on=f"{feature.role}_uin", right_on=f"{feature.role}:uin"
             )
         elif feature.totals is not None:
-            requests = requests.merge(
-                member_totals(files, feature, params),
-                how="left",
-                left_on="member_uin",
-                right_index=True,
-            )
-        else:
+            totals = member_totals(files, feature, params, split=not broadcast)
+            if broadcast:
+                shared[feature.name] = totals.to_delayed()[0]
+            else:
+                requests = requests.merge(
+                    totals, how="left", left_on="member_uin", right_index=True
+                )
+        elif feature.role is None:
             raise ValueError(f"feature {feature.name} has no form the Dask engine can compute")
-    return requests
+    return requests, delayed(dict)(**shared)
 
 
-def member_totals(files: dict[str, TableFiles], feature: Feature, params: Params):
-    """count, cents and smallest id per uin of the rows the feature selects: a tree reduction."""
+def member_totals(files: dict[str, TableFiles], feature: Feature, params: Params, split: bool):
+    """count, cents and smallest id per uin of the rows the feature selects: a tree reduction
+    (into several partitions when `split`, to be joined by a shuffle)."""
     totals = feature.totals
     assert totals is not None
     rows = _read(files[totals.table], totals.reads)
@@ -118,34 +132,38 @@ def member_totals(files: dict[str, TableFiles], feature: Feature, params: Params
         count=(totals.id_column, "count"),
         cents=(totals.amount_column, "sum"),
         example=(totals.id_column, "min"),
-        split_out=max(1, rows.npartitions // 8),
+        split_out=max(1, rows.npartitions // 8) if split else 1,
     )
     return grouped.rename(columns={name: f"{feature.name}:{name}" for name in TOTALS})
 
 
-def partition_cases(part: pd.DataFrame, params: Params, catalogue: Catalogue) -> pd.DataFrame:
+def partition_cases(
+    part: pd.DataFrame, params: Params, catalogue: Catalogue, shared: dict | None = None
+) -> pd.DataFrame:
     """The case frame of one joined partition, as `build_cases` builds it for these requests."""
+    shared = shared or {}
     requests = part[list(REQUEST_FIELDS)]
     data: dict[str, object] = {name: requests[name].array for name in REQUEST_FIELDS}
     roles = [f.role for f in catalogue.features if f.role is not None]
+    accounts = shared["accounts"] if "accounts" in shared else _local_accounts(part, roles)
     local = Tables(
-        accounts=_local_accounts(part, roles),
-        orders=pd.DataFrame(),
-        vouchers=pd.DataFrame(),
-        requests=requests,
+        accounts=accounts, orders=pd.DataFrame(), vouchers=pd.DataFrame(), requests=requests
     )
     for feature in catalogue.features:
         if feature.role is not None:
             data |= feature.compute(local, params, requests).columns
-        else:
-            grouped = part[[f"{feature.name}:{name}" for name in TOTALS]]
-            grouped = grouped.set_axis(list(TOTALS), axis=1).set_axis(part["member_uin"])
+            continue
+        source = shared.get(feature.name, part)
+        grouped = source[[f"{feature.name}:{name}" for name in TOTALS]].set_axis(
+            list(TOTALS), axis=1
+        )
+        if feature.name not in shared:  # joined to the requests: one row per request
+            grouped = grouped.set_axis(part["member_uin"])
             grouped = grouped[grouped["count"].notna().to_numpy()]
-            grouped = grouped[~grouped.index.duplicated()].astype(
-                {"count": "int64", "cents": "int64"}
-            )
-            count, cents, example = spread_totals(grouped, requests["member_uin"])
-            data |= dict(zip(feature.columns, (count, cents, example.array), strict=True))
+            grouped = grouped[~grouped.index.duplicated()]
+        grouped = grouped.astype({"count": "int64", "cents": "int64"})
+        count, cents, example = spread_totals(grouped, requests["member_uin"])
+        data |= dict(zip(feature.columns, (count, cents, example.array), strict=True))
     return pd.DataFrame(data, index=pd.RangeIndex(len(requests)))
 
 
@@ -166,14 +184,14 @@ def judge_partition(
     params: Params,
     catalogue: Catalogue,
     output: Output,
+    shared: dict | None = None,
     partition_info: dict | None = None,
 ) -> pd.DataFrame:
     """Judge one partition, write its results and verdicts, and return its counts (one row)."""
     number = (partition_info or {}).get("number", 0)
     part = part.reset_index(drop=True)
-    result = judge_cases(partition_cases(part, params, catalogue), params, catalogue)
-    results = result.results_table() if output.fmt == "parquet" else result.results
-    output.write("results", number, results)
+    result = judge_cases(partition_cases(part, params, catalogue, shared), params, catalogue)
+    output.write("results", number, result.results_table())
     output.write("verdicts", number, result.verdicts)
     counts = {f"verdict:{k}": v for k, v in result.verdict_counts().items()}
     counts |= {f"exception:{k}": v for k, v in result.exception_counts().items()}

@@ -64,7 +64,7 @@ def run_check(
         raise InputError(problems, {table: tf.name for table, tf in files.items()})
     note("evaluate and write")
     workers = max(len(client.scheduler_info().get("workers", {})), 1)
-    requests = judging.joined_requests(files, params, catalogue, workers)
+    requests, shared = judging.joined_requests(files, params, catalogue, workers)
     output = Output.open(out, fmt)
     try:
         counts = requests.map_partitions(
@@ -72,6 +72,7 @@ def run_check(
             params,
             catalogue,
             output,
+            shared,
             meta=judging.counts_meta(catalogue),
             align_dataframes=False,
         ).compute()
