@@ -30,7 +30,7 @@ from test_reference import worlds
 
 import auditkit.demo as demo
 from auditkit.demo.files import arrow_table
-from auditkit.engine.distributed import judging
+from auditkit.engine.distributed import checks, judging
 from auditkit.engine.distributed.run import run_check
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import InputError
@@ -146,8 +146,10 @@ def test_dask_writes_csv_parts(client, tmp_path: Path) -> None:
     assert_same_as_pandas(tmp_path / "out", evaluate(tables_from_frames(frames)), "csv")
 
 
-def test_dask_refuses_like_pandas(client, tmp_path: Path) -> None:
-    """A duplicate id in another piece, a bad value in a later piece, an orphan event."""
+@pytest.mark.parametrize("one_task_rows", [16_000_000, 0], ids=["one task", "shuffle"])
+def test_dask_refuses_like_pandas(client, tmp_path: Path, monkeypatch, one_task_rows) -> None:
+    """A duplicate id in another piece, a bad value in a later piece."""
+    monkeypatch.setattr(checks, "ONE_TASK_ROWS", one_task_rows)
     orders = [order(f"O{i}", "1") for i in range(6)] + [order("O2", "1")]
     orders[4]["amount"] = "1.005"
     frames = raw_frames(

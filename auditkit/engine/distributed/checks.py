@@ -29,6 +29,7 @@ from auditkit.io.validate import (
 )
 
 HASH_KEYS = ("auditkit-hash-k1", "auditkit-hash-k2")
+ONE_TASK_ROWS = 16_000_000  # key hashes of tables up to this size are compared in one task
 HASH_META = pd.DataFrame(
     {"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"), "row": []}
 ).astype({"row": "int64"})
@@ -111,15 +112,26 @@ def _repeated(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame.duplicated(["h1", "h2"], keep=False)]
 
 
-def suspect_duplicates(files: TableFiles, columns: tuple[str, ...]) -> np.ndarray:
-    """Table rows whose key hash occurs more than once (a shuffle on the hash)."""
+def suspect_duplicates(client, files: TableFiles, columns: tuple[str, ...]) -> np.ndarray:
+    """Table rows whose key hash occurs more than once.
+
+    Up to `ONE_TASK_ROWS` rows the hashes (16 bytes a row) meet in one task; beyond,
+    a shuffle on the hash spreads them over the workers.
+    """
     import dask.dataframe as dd
 
+    if sum(piece.rows for piece in files.pieces) <= ONE_TASK_ROWS:
+        parts = client.map(key_hashes, files.pieces, key=columns, pure=False)
+        rows = client.submit(_repeated_rows, parts, pure=False).result()
+        return np.sort(rows)
     hashes = dd.from_map(key_hashes, files.pieces, key=columns, meta=HASH_META)
-    if hashes.npartitions > 1:
-        hashes = hashes.shuffle("h1", npartitions=hashes.npartitions)
+    hashes = hashes.shuffle("h1", npartitions=hashes.npartitions)
     rows = hashes.map_partitions(_repeated, meta=HASH_META)["row"].compute()
     return np.sort(rows.to_numpy())
+
+
+def _repeated_rows(parts: list[pd.DataFrame]) -> np.ndarray:
+    return _repeated(pd.concat(parts, ignore_index=True))["row"].to_numpy()
 
 
 def rows_of(piece: Piece, rows: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
@@ -154,7 +166,7 @@ def duplicate_problems(
     for columns in keys:
         if len(files.pieces) < 2 or apart([r.get(columns[0]) for r in ranges]):
             continue
-        suspects = suspect_duplicates(files, columns)
+        suspects = suspect_duplicates(client, files, columns)
         if not len(suspects):
             continue
         values = read_rows(client, files, suspects, columns)
