@@ -15,6 +15,8 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.contract import EVENTS, TABLE_SPECS, UNIQUE_KEYS
 from auditkit.engine.distributed.sources import Piece, TableFiles, read_arrow, read_piece
@@ -46,8 +48,8 @@ def validate_piece(piece: Piece) -> tuple[list[Problem], int, dict[str, tuple[st
     if piece.fmt == "parquet":
         arrow = read_arrow(piece)
         try:
-            typed = typed_frame(piece.table, arrow)
-            return [], arrow.num_rows, _ranges(piece.table, typed)
+            typed_frame(piece.table, arrow)
+            return [], arrow.num_rows, _ranges(piece.table, arrow)
         except Unsure:
             pass
     frame = read_piece(piece)
@@ -55,15 +57,18 @@ def validate_piece(piece: Piece) -> tuple[list[Problem], int, dict[str, tuple[st
     return problems, len(frame), {}
 
 
-def _ranges(table: str, typed: pd.DataFrame) -> dict[str, tuple[str, str]]:
+def _ranges(table: str, arrow: pa.Table) -> dict[str, tuple[str, str]]:
+    """(first, last) of each unique column stored strictly increasing (compared in Arrow)."""
     ranges = {}
     for spec in TABLE_SPECS[table]:
-        values = typed[spec.name] if spec.unique else None
-        if values is None or not len(values) or values.hasnans:
+        if not spec.unique or spec.name not in arrow.column_names:
             continue
-        text = values.to_numpy(dtype=object)
-        if (text[1:] > text[:-1]).all():
-            ranges[spec.name] = (text[0], text[-1])
+        text = arrow.column(spec.name).combine_chunks()
+        n = len(text)
+        if not n or text.null_count or not pa.types.is_string(text.type):
+            continue
+        if pc.all(pc.less(text.slice(0, n - 1), text.slice(1))).as_py() is not False:
+            ranges[spec.name] = (text[0].as_py(), text[n - 1].as_py())
     return ranges
 
 
@@ -91,12 +96,12 @@ def _key_text(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd.S
     return (first + "\x00" + moments.astype("int64").astype("str")).where(both)
 
 
-def key_hashes(piece: Piece, key: tuple[str, ...]) -> pd.DataFrame:
+def key_hashes(piece: Piece, by: tuple[str, ...]) -> pd.DataFrame:
     """(h1, h2, table row) of each non-null key of one piece."""
-    frame = read_piece(piece, list(key))
-    if not set(key) <= set(frame.columns):
+    frame = read_piece(piece, list(by))
+    if not set(by) <= set(frame.columns):
         return HASH_META.copy()
-    text = _key_text(frame, piece.table, key)
+    text = _key_text(frame, piece.table, by)
     present = text.notna().to_numpy()
     text = text[present]
     return pd.DataFrame(
@@ -121,10 +126,10 @@ def suspect_duplicates(client, files: TableFiles, columns: tuple[str, ...]) -> n
     import dask.dataframe as dd
 
     if sum(piece.rows for piece in files.pieces) <= ONE_TASK_ROWS:
-        parts = client.map(key_hashes, files.pieces, key=columns, pure=False)
+        parts = client.map(key_hashes, files.pieces, by=columns, pure=False)
         rows = client.submit(_repeated_rows, parts, pure=False).result()
         return np.sort(rows)
-    hashes = dd.from_map(key_hashes, files.pieces, key=columns, meta=HASH_META)
+    hashes = dd.from_map(key_hashes, files.pieces, by=columns, meta=HASH_META)
     hashes = hashes.shuffle("h1", npartitions=hashes.npartitions)
     rows = hashes.map_partitions(_repeated, meta=HASH_META)["row"].compute()
     return np.sort(rows.to_numpy())
@@ -200,8 +205,8 @@ def link_problems(client, files: dict[str, TableFiles]) -> list[Problem]:
         if link.table not in files or link.parent not in files:
             continue
         column = (link.column,)
-        events = dd.from_map(key_hashes, files[link.table].pieces, key=column, meta=HASH_META)
-        parents = dd.from_map(key_hashes, files[link.parent].pieces, key=column, meta=HASH_META)
+        events = dd.from_map(key_hashes, files[link.table].pieces, by=column, meta=HASH_META)
+        parents = dd.from_map(key_hashes, files[link.parent].pieces, by=column, meta=HASH_META)
         for left, right, table, expected in (
             (events, parents, link.table, f"{link.column} is not in {link.parent}"),
             (
