@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-data
 
-.PHONY: report test lint format bench clean
+.PHONY: report test lint format bench bench-scale clean
 
 $(BIN)/auditkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_whatif.py
 	$(BIN)/python benchmarks/bench_review.py
+
+# Both engines at 200k and 1M requests (snapshot), and the point-in-time run at 1M; the
+# 10M Dask run is by hand (see benchmarks/bench_scale.py: it needs ~17 GiB to build).
+bench-scale: $(BIN)/auditkit
+	$(BIN)/python benchmarks/bench_scale.py --requests 200000 --engine pandas
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas --format csv
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas --at requested
+	$(BIN)/python benchmarks/bench_scale.py --requests 200000 --engine dask
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine dask
 
 clean:
 	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/index.html .pytest_cache .ruff_cache
