@@ -53,7 +53,7 @@ def connect(
         threads_per_worker=1,
         processes=True,
         memory_limit=limit if limit is not None else "auto",
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: never clash with another cluster on 8787
         silence_logs=logging.ERROR,
     )
     try:
