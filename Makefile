@@ -6,7 +6,7 @@ DEMO := demo-data
 DEMO_ARGS := --requests 2000 --seed 7 --as-of 2026-12-01 --request-months 2
 LAB_ARGS ?=
 
-.PHONY: report test lint format bench clean lab
+.PHONY: report test lint format bench bench-scale clean lab
 
 $(BIN)/auditkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,16 @@ bench: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_whatif.py
 	$(BIN)/python benchmarks/bench_review.py
 	$(BIN)/python benchmarks/bench_explore.py
+
+# Both engines at 200k and 1M requests (snapshot), and the point-in-time run at 1M; the
+# 10M Dask run is by hand (see benchmarks/bench_scale.py: it needs ~17 GiB to build).
+bench-scale: $(BIN)/auditkit
+	$(BIN)/python benchmarks/bench_scale.py --requests 200000 --engine pandas
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas --format csv
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas --at requested
+	$(BIN)/python benchmarks/bench_scale.py --requests 200000 --engine dask
+	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine dask
 
 clean:
 	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/.versions reports/index.html .pytest_cache .ruff_cache

@@ -216,7 +216,8 @@ class ReviewVia(StrEnum):
 
 
 class EnvVar(StrEnum):
-    """Environment variables: how `auditkit explore` configures the explorer's kernel, and who reviews."""
+    """Environment variables: how `auditkit explore` configures the explorer's kernel, who
+    reviews, and extra fsspec options for data kept at a URL."""
 
     DATA = "AUDITKIT_EXPLORE_DATA"
     AS_OF = "AUDITKIT_EXPLORE_AS_OF"
@@ -229,6 +230,14 @@ class EnvVar(StrEnum):
     PARAMS = "AUDITKIT_EXPLORE_PARAMS"  # a JSON file of rule parameters (--params)
     SCENARIOS = "AUDITKIT_EXPLORE_SCENARIOS"  # the JSON file of saved scenarios (without --db)
     EXPORTS_URL = "AUDITKIT_EXPLORE_EXPORTS_URL"  # where the server hands exports out
+    STORAGE_OPTIONS = "AUDITKIT_STORAGE_OPTIONS"
+
+
+class Engine(StrEnum):
+    """What runs `auditkit check`: pandas in this process, or Dask over a cluster's workers."""
+
+    PANDAS = "pandas"
+    DASK = "dask"
 
 
 def values(enum: type[StrEnum]) -> list[str]:

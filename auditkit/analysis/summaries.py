@@ -146,7 +146,12 @@ def requests_after(tables: Tables, params: Params) -> str:
     """A warning when requests are dated after the snapshot moment (as_of, 00:00 UTC), else ''."""
     requested = tables.requests["requested_at"]
     late = requested > params.as_of_timestamp
-    if not late.any():
+    return late_warning(int(late.sum()), requested.max() if late.any() else None, params)
+
+
+def late_warning(late: int, latest: pd.Timestamp | None, params: Params) -> str:
+    """The warning for `late` requests dated after as_of, the latest at `latest`; '' for none."""
+    if not late:
         return ""
     judged = (
         "their state after the extract date may be incomplete"
@@ -154,19 +159,29 @@ def requests_after(tables: Tables, params: Params) -> str:
         else "they are judged against a snapshot taken before they were made"
     )
     return (
-        f"{int(late.sum())} request(s) are dated after as_of {params.as_of.isoformat()} "
-        f"(the latest at {requested.max().isoformat()}); {judged}"
+        f"{late} request(s) are dated after as_of {params.as_of.isoformat()} "
+        f"(the latest at {latest.isoformat()}); {judged}"
     )
 
 
 def summary_text(result: AuditResult) -> str:
     """A plain-text summary for the terminal: verdicts, failures per rule, control exceptions."""
-    verdicts = result.verdict_counts()
+    return format_summary(
+        result.params, result.verdict_counts(), result.rule_counts(), result.exception_counts()
+    )
+
+
+def format_summary(
+    params: Params,
+    verdicts: dict[str, int],
+    counts: pd.DataFrame,
+    exceptions: dict[str, int],
+) -> str:
+    """The terminal summary from counts (also those a Dask run adds up over its partitions)."""
     total = sum(verdicts.values())
-    moment = "each at its requested_at" if result.params.at_requested else "against the snapshot"
-    lines = [f"as_of {result.params.as_of.isoformat()}: {total} requests, judged {moment}"]
+    moment = "each at its requested_at" if params.at_requested else "against the snapshot"
+    lines = [f"as_of {params.as_of.isoformat()}: {total} requests, judged {moment}"]
     lines += [f"  {name:<11} {count:>10}" for name, count in verdicts.items()]
-    counts = result.rule_counts()
     failing = counts[(counts["fail"] > 0) | (counts["error"] > 0)]
     if len(failing):
         lines.append("failures by rule (fail / error):")
@@ -176,7 +191,6 @@ def summary_text(result: AuditResult) -> str:
                 failing.index, failing["fail"], failing["error"], failing["title"], strict=True
             )
         ]
-    exceptions = result.exception_counts()
     lines.append("control exceptions: " + ", ".join(f"{k} {v}" for k, v in exceptions.items()))
     return "\n".join(lines)
 

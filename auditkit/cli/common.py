@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from auditkit.errors import ParameterError
 from auditkit.params import Params, parse_date, read_params_file
 from auditkit.review import DEFAULT_DB
-from auditkit.vocab import Moment, values
+from auditkit.vocab import Engine, Moment, values
 
 if TYPE_CHECKING:  # imported lazily at run time: SQLAlchemy and pandas are heavy
     import pandas as pd
@@ -67,12 +67,40 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def add_data_option(parser: argparse.ArgumentParser, required: bool = True) -> None:
+def add_data_option(
+    parser: argparse.ArgumentParser, required: bool = True, urls: bool = False
+) -> None:
+    """--data: a folder; with `urls`, also an fsspec URL (s3://, gs://, file://), kept as text."""
+    where = ": a path or a URL such as s3://bucket/extract" if urls else ""
     parser.add_argument(
         "--data",
         required=required,
-        type=Path,
-        help="folder with accounts, orders, vouchers, requests (.csv or .parquet)",
+        type=str if urls else Path,
+        help=f"folder with accounts, orders, vouchers, requests (.csv or .parquet){where}",
+    )
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """--engine and the Dask cluster's options."""
+    parser.add_argument(
+        "--engine",
+        choices=values(Engine),
+        default=Engine.PANDAS.value,
+        help="pandas (default: in this process) or dask (partitions over a Dask cluster)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --engine dask: an existing dask.distributed scheduler, e.g. tcp://host:8786 "
+        "(default: a local cluster started for the run)",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="with --engine dask: local worker processes (default: cores)"
+    )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="with --engine dask: memory per local worker, e.g. 4GiB (default: Dask's share)",
     )
 
 

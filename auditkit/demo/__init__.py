@@ -39,12 +39,15 @@ def generate(
     as_of: dt.date = DEFAULT_AS_OF,
     months: int = 0,
     request_months: int = 1,
+    history: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """Raw tables: text columns as strings, money as int64 cents in `<name>_cents`.
 
     Requests fall in the `request_months` calendar months before as_of. `months` > 0
     gives the same population that many months later: the snapshot 30 days
     earlier per month, then evolved month by month (see `snapshot.evolve`).
+    Without `history`, only the four snapshot tables, with decisions drawn at
+    random instead of judged (fast: for benchmarks of tens of millions of requests).
     """
     check_options(requests, seed, months, request_months)
     if months > 0:
@@ -54,6 +57,8 @@ def generate(
             raw = evolve(raw, seed * 1000 + step, step_as_of)
     else:
         raw = snapshot(requests, seed, as_of, request_months)
+    if not history:
+        return raw
     raw = with_history(raw, seed, as_of)
     decided = decide(raw["requests"], tables_from_frames(as_csv_text(raw)), as_of, seed)
     return raw | {"requests": decided}

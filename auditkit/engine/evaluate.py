@@ -20,6 +20,16 @@ def evaluate(
     """Build the case frame once, then judge each rule over it (the only loop is over rules)."""
     params = params or Params()
     cases, evidence = build_cases(tables, params, catalogue)
+    return judge_cases(cases, params, catalogue, evidence)
+
+
+def judge_cases(
+    cases: pd.DataFrame,
+    params: Params,
+    catalogue: Catalogue = POB,
+    evidence: dict[str, pd.DataFrame] | None = None,
+) -> AuditResult:
+    """Judge every rule of `catalogue` over a case frame (also one partition of a Dask run)."""
     n, r = len(cases), len(catalogue.rules)
     status = np.empty((n, r), dtype=np.int8)
     reason_codes = np.empty((n, r), dtype=np.int32)
@@ -40,5 +50,5 @@ def evaluate(
         status_codes=status,
         reason_codes=remap[reason_codes].astype(np.int32),
         reason_texts=np.asarray(unique_texts, dtype=object),
-        evidence_rows=evidence,
+        evidence_rows=evidence or {},
     )

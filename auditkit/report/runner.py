@@ -28,8 +28,9 @@ from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.engine import store as saved
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
+from auditkit.io.fast import load
 from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file, utc_now
-from auditkit.io.tables import Tables, load_tables
+from auditkit.io.tables import Tables
 from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
@@ -332,7 +333,7 @@ def run_report(
         sample=sample,
     )
     note("load")
-    tables = load_tables(plan.data_dir, require_history=plan.params.at_requested)
+    tables = load(plan.data_dir, require_history=plan.params.at_requested)
     manifest = describe_plan(plan, tables, started_at)
     warnings: list[str] = list(plan.warnings)
     with period_lock(plan.out, plan.period, lambda: note("wait for the other run of this period")):

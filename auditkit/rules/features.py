@@ -24,7 +24,7 @@ from auditkit.contract import ACCOUNT_FIELDS
 from auditkit.io.arrow import positions as lookup
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.rules.model import Columns, Computed, Feature
+from auditkit.rules.model import Columns, Computed, Feature, MemberTotals
 from auditkit.rules.timeline import covering, moments, spans, state_at
 from auditkit.vocab import Reads, Role, VoucherStatus
 
@@ -88,7 +88,7 @@ def account_state(role: Role) -> Feature:
         if params.at_requested:
             valid_from = take(source["valid_from"], positions, found)
         else:
-            valid_from = pd.array([pd.NaT] * len(requests), dtype="datetime64[us]")
+            valid_from = pd.array(np.full(len(requests), np.datetime64("NaT", "us")))
         columns[f"{role}_valid_from"] = valid_from
         return Computed(columns)
 
@@ -97,20 +97,32 @@ def account_state(role: Role) -> Feature:
         reads=Reads(role.value),
         columns=account_columns(role),
         compute=compute,
+        role=role.value,
     )
 
 
 # ---- per-member aggregates ---------------------------------------------------------
 
 
+def member_totals(rows: pd.DataFrame, id_column: str, amount_column: str) -> pd.DataFrame:
+    """Per uin of `rows`: `count`, total cents `cents` and smallest id `example`."""
+    return rows.groupby("uin", sort=False, observed=True).agg(
+        count=(id_column, "size"), cents=(amount_column, "sum"), example=(id_column, "min")
+    )
+
+
+def spread_totals(
+    grouped: pd.DataFrame, member_uin: pd.Series
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """(count, total cents, smallest id) per request, from totals indexed by uin."""
+    return _spread(grouped, lookup(member_uin, grouped.index))
+
+
 def per_member(
     rows: pd.DataFrame, id_column: str, amount_column: str, member_uin: pd.Series
 ) -> tuple[np.ndarray, np.ndarray, pd.Series]:
     """(count, total cents, smallest id) of `rows` per member uin of each request."""
-    grouped = rows.groupby("uin", sort=False, observed=True).agg(
-        count=(id_column, "size"), cents=(amount_column, "sum"), example=(id_column, "min")
-    )
-    return _spread(grouped, lookup(member_uin, grouped.index))
+    return spread_totals(member_totals(rows, id_column, amount_column), member_uin)
 
 
 def per_case(
@@ -154,9 +166,14 @@ def _cases(requests: pd.DataFrame) -> pd.DataFrame:
 # ---- orders ------------------------------------------------------------------------
 
 
+def open_order_rows(orders: pd.DataFrame, params: Params) -> np.ndarray:
+    """Per row of an orders frame: is its status (in the snapshot) in the blocking set."""
+    return orders["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
+
+
 def open_order_mask(tables: Tables, params: Params) -> np.ndarray:
     """Per order: is its status (in the snapshot) in the blocking set."""
-    return tables.orders["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
+    return open_order_rows(tables.orders, params)
 
 
 def open_orders(tables: Tables, params: Params) -> pd.DataFrame:
@@ -224,15 +241,19 @@ def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFra
 # ---- vouchers ----------------------------------------------------------------------
 
 
-def usable_voucher_mask(tables: Tables, params: Params) -> np.ndarray:
-    """Per voucher: sub-customer, valid, money left and not expired at the snapshot moment."""
-    v = tables.vouchers
+def usable_voucher_rows(v: pd.DataFrame, params: Params) -> np.ndarray:
+    """Per row of a vouchers frame: sub-customer, valid, money left, not expired at as_of."""
     return (
         v["subcustomer_voucher"].to_numpy(dtype=bool)
         & (v["status"] == VoucherStatus.VALID).to_numpy()
         & (v["remaining_amount_cents"].to_numpy() > 0)
         & (v["expires_at"].isna() | (v["expires_at"] > params.as_of_timestamp)).to_numpy()
     )
+
+
+def usable_voucher_mask(tables: Tables, params: Params) -> np.ndarray:
+    """Per voucher: sub-customer, valid, money left and not expired at the snapshot moment."""
+    return usable_voucher_rows(tables.vouchers, params)
 
 
 def usable_vouchers(tables: Tables, params: Params) -> pd.DataFrame:
@@ -312,10 +333,24 @@ OPEN_ORDERS = Feature(
     reads=Reads.ORDERS,
     columns=("open_orders", "open_order_cents", "first_open_order"),
     compute=_open_orders_of_members,
+    totals=MemberTotals(
+        "orders",
+        "order_id",
+        "amount_cents",
+        open_order_rows,
+        ("order_id", "uin", "status", "amount"),
+    ),
 )
 USABLE_VOUCHERS = Feature(
     name="usable_vouchers",
     reads=Reads.VOUCHERS,
     columns=("usable_vouchers", "usable_voucher_cents", "first_usable_voucher"),
     compute=_usable_vouchers_of_members,
+    totals=MemberTotals(
+        "vouchers",
+        "voucher_id",
+        "remaining_amount_cents",
+        usable_voucher_rows,
+        ("voucher_id", "uin", "subcustomer_voucher", "status", "remaining_amount", "expires_at"),
+    ),
 )

@@ -33,6 +33,20 @@ Reason = Callable[[pd.DataFrame, Params], pd.Series]
 Columns = dict[str, object]
 
 
+def one_of(values: pd.Series, choices: object) -> np.ndarray:
+    """Per row, whether the value is among `choices` (null: False), as a boolean array.
+
+    On a categorical it compares the integer codes: pandas' `isin` hashes every row,
+    which cost about 2 s a run over the rules at a million requests.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        wanted = values.cat.categories.get_indexer(list(choices))  # type: ignore[call-overload]
+        table = np.zeros(len(values.cat.categories) + 1, dtype=bool)  # code -1 (null): last
+        table[wanted[wanted >= 0]] = True
+        return table[values.cat.codes.to_numpy()]
+    return values.isin(list(choices)).to_numpy(dtype=bool, na_value=False)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
 class Scope:
     """The requests a rule judges, decided by the request's own columns alone."""
@@ -117,16 +131,37 @@ class Computed:
 
 
 @dataclass(frozen=True)
+class MemberTotals:
+    """A per-member aggregate over the rows of one table that `selects` keeps (snapshot form):
+    how many, their `amount_column` summed, and the smallest `id_column` as an example.
+
+    A count, a sum and a minimum: computed per partition and combined, they give the
+    same numbers whatever the row order or partitioning (the Dask engine's reduction).
+    """
+
+    table: str
+    id_column: str
+    amount_column: str
+    selects: Callable[[pd.DataFrame, Params], np.ndarray]
+    reads: tuple[str, ...]  # the input columns `selects` and the totals read
+
+
+@dataclass(frozen=True)
 class Feature:
     """A per-request fact the rules read, computed from the tables without a loop over rows.
 
     `compute(tables, params, requests)` returns the case columns named in `columns`.
+    What a distributed engine needs to know to bring the right rows to each
+    partition of the requests: `role`, for an account's state looked up by the
+    request's `<role>_uin`; `totals`, for a per-member aggregate (snapshot form).
     """
 
     name: str
     reads: Reads
     columns: tuple[str, ...]
     compute: Callable[[Tables, Params, pd.DataFrame], Computed]
+    role: str | None = None
+    totals: MemberTotals | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from auditkit.params import Params
 from auditkit.rules.features import ADMIN_STATE, MEMBER_STATE, OPEN_ORDERS, USABLE_VOUCHERS
-from auditkit.rules.model import Catalogue, Mask, Reason, Rule, Scope, SourceDocument
+from auditkit.rules.model import Catalogue, Mask, Reason, Rule, Scope, SourceDocument, one_of
 from auditkit.rules.phrasing import moment, money, pick, quoted, tense, text
 from auditkit.vocab import AccountSource, Action, ChannelRole, IdentityType, PaymentMode, Reads
 
@@ -85,7 +85,7 @@ def _open_orders_reason(f: pd.DataFrame, p: Params) -> pd.Series:
 
 
 def _not_in(role: str, roles: tuple[ChannelRole, ...]) -> Mask:
-    return lambda f, p: ~f[f"{role}_channel_role"].isin(roles)
+    return lambda f, p: ~one_of(f[f"{role}_channel_role"], roles)
 
 
 def _same_enterprise(f: pd.DataFrame, p: Params) -> pd.Series:
@@ -152,7 +152,8 @@ def _j10_reason(f: pd.DataFrame, p: Params) -> pd.Series:
 
 def _q03_applies(f: pd.DataFrame, p: Params) -> pd.Series:
     return (
-        f["member_customer_tier"].isin(sorted(p.q03_tiers)) & ~f["member_channel_manager_followup"]
+        one_of(f["member_customer_tier"], sorted(p.q03_tiers))
+        & ~f["member_channel_manager_followup"]
     )
 
 

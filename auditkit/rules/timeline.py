@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from auditkit.io.arrow import text_array
+
 NEVER = np.iinfo(np.int64).max  # the end of a span that nothing ends
 
 
@@ -28,22 +30,18 @@ def moments(values: pd.Series | np.ndarray) -> np.ndarray:
 
 def _codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The values of both sides coded by one dictionary (equal text, equal code)."""
-    both = pa.chunked_array(
-        [
-            pa.array(left.astype("str"), type=pa.large_string(), from_pandas=True),
-            pa.array(right.astype("str"), type=pa.large_string(), from_pandas=True),
-        ]
-    ).combine_chunks()
+    # text_array hands over Arrow arrays: a list holding ChunkedArrays made pa.chunked_array
+    # walk every value in Python (about 1 s per million).
+    both = pa.chunked_array([text_array(left), text_array(right)]).combine_chunks()
     codes = both.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
     return codes[: len(left)], codes[len(left) :]
 
 
 def key_codes(keys: pd.Series) -> np.ndarray:
     """Text keys as int64 codes (equal text, equal code), hashed in Arrow."""
-    array = pa.array(keys.astype("str"), type=pa.large_string(), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return (
+        text_array(keys).dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    )
 
 
 def state_at(

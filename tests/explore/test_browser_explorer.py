@@ -131,7 +131,17 @@ def test_clicking_a_finding_opens_its_drill_down(served, browser):
     expect(header).to_have_class("ak-col-request_id ak-sortable ak-sorted-asc", timeout=WAIT_MS)
     header.click()
     expect(header).to_have_class("ak-col-request_id ak-sortable ak-sorted-desc", timeout=WAIT_MS)
-    ids = page.locator(".ak-findings-grid tbody td.ak-col-request_id").all_inner_texts()
+    # The header's class changes at the click; the rows when the kernel has sent the page.
+    cells = page.locator(".ak-findings-grid tbody td.ak-col-request_id")
+    page.wait_for_function(
+        """() => {
+            const ids = [...document.querySelectorAll(
+                ".ak-findings-grid tbody td.ak-col-request_id")].map(cell => cell.innerText);
+            return ids.length > 1 && ids.every((id, i) => i === 0 || ids[i - 1] >= id);
+        }""",
+        timeout=WAIT_MS,
+    )
+    ids = cells.all_inner_texts()
     assert ids == sorted(ids, reverse=True)
     # Jump to a page by number.
     page.locator(".ak-page-number input").fill("3")
