@@ -108,7 +108,8 @@ def start_server(data: Path, work: Path, at: str, log_path: Path) -> tuple[subpr
     log = log_path.open("w")
     server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=work)
     deadline = time.monotonic() + 1800
-    while not (match := re.search(r"http://127\.0\.0\.1:\d+/", log_path.read_text())):
+    address = r"http://127\.0\.0\.1:\d+/\?token=[\w-]+"  # printed once the data is judged
+    while not (match := re.search(address, log_path.read_text())):
         if server.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"auditkit explore did not start:\n{log_path.read_text()}")
         time.sleep(0.5)

@@ -97,6 +97,13 @@ def enum_columns(table: str) -> list[str]:
 # ---- one column: checked and typed -----------------------------------------------------
 
 
+def _within(column: pa.ChunkedArray, bound: int) -> bool:
+    """Every value of an integer column is strictly between -bound and bound."""
+    extremes = pc.min_max(column).as_py()
+    low, high = extremes["min"], extremes["max"]
+    return low is None or (-bound < low and high < bound)
+
+
 def _all(mask: pa.Array | pa.ChunkedArray) -> bool:
     return bool(pc.all(mask, skip_nulls=True).as_py() is not False)
 
@@ -117,10 +124,11 @@ def _money(column: pa.ChunkedArray, spec: ColumnSpec) -> np.ndarray:
             raise Unsure
         values = cents.to_numpy(dtype=np.int64, na_value=0)
     elif pa.types.is_integer(kind):
-        values = column.to_numpy().astype(np.int64)
-        if np.abs(values).max(initial=0) >= MAX_UNITS:
+        # Whole units. Compared as Python ints: a uint64 above 2**63 or INT64_MIN (whose abs()
+        # is negative) must not wrap into range; nulls are left to the full validation.
+        if column.null_count or not _within(column, MAX_UNITS):
             raise Unsure
-        values = values * 100
+        values = column.cast(pa.int64()).to_numpy() * 100
     else:
         values, parsed = parse_cents(pd.Series(_text(column).to_pandas(), dtype="str"))
         if not parsed.all():
@@ -251,8 +259,8 @@ def typed_column(spec: ColumnSpec, column: pa.ChunkedArray, checked: bool = True
     if kind is Kind.ENUM:
         return _enum(column, spec.choices)
     if kind is Kind.BOOL:
-        if not pa.types.is_boolean(column.type):
-            raise Unsure
+        if not pa.types.is_boolean(column.type) or column.null_count:
+            raise Unsure  # a null would become False here
         return column.to_numpy(zero_copy_only=False).astype(bool)
     if kind is Kind.TIMESTAMP:
         return _timestamps(column)
@@ -262,7 +270,12 @@ def typed_column(spec: ColumnSpec, column: pa.ChunkedArray, checked: bool = True
             if not _all(pc.match_substring_regex(text, INTEGER_PATTERN)):
                 raise Unsure
             column = text.cast(pa.int64())
-        return pd.Series(column.to_pandas(), dtype="Int64")
+        elif not _within(column, 10**18):  # the contract's 18 digits, as the text path reads
+            raise Unsure
+        # Exact with nulls too (to_pandas would pass large values through float64).
+        values = column.cast(pa.int64()).fill_null(0).to_numpy()
+        missing = column.is_null().to_numpy(zero_copy_only=False)
+        return pd.Series(pd.arrays.IntegerArray(values, missing))
     if kind is Kind.UIN:
         text = _uins(column)
     elif kind in (Kind.ID, Kind.CODE):
@@ -344,5 +357,6 @@ def _sorted_pairs(text: pa.Array, stamps: np.ndarray) -> bool:
 
 def _check_links(typed: dict[str, pd.DataFrame]) -> None:
     """Every event's order or voucher exists, and every order and voucher has an event."""
-    if events_problems(typed):
+    problems, _unlisted = events_problems(typed)
+    if problems:
         raise Unsure

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pyarrow as pa
@@ -30,12 +32,18 @@ def assert_same_tables(folder: Path) -> None:
 
 
 def fast_path_taken(folder: Path) -> bool:
+    """fast.load read `folder` itself, down to the event links, without falling back."""
     files = find_table_files(folder, tuple(p.stem for p in folder.glob("*.parquet")))
     try:
         for table, path in files.items():
             fast.typed_frame(table, pq.read_table(path))
     except fast.Unsure:
         return False
+    with mock.patch.object(fast, "load_tables", side_effect=AssertionError("fell back")):
+        try:
+            fast.load(folder)
+        except AssertionError:
+            return False
     return True
 
 
@@ -94,6 +102,69 @@ def test_refusals_are_worded_by_the_full_validation(tmp_path: Path, frames) -> N
     with pytest.raises(InputError) as quick:
         fast.load(tmp_path)
     assert quick.value.message() == full.value.message()
+
+
+def _with_column(folder: Path, table: str, column: str, first: object, kind: pa.DataType) -> None:
+    """Column `column` of `table` as `kind`: `first` in row 2, the second row's value (or
+    the first row's, if `first` is None) everywhere else."""
+    arrow = pq.read_table(folder / f"{table}.parquet")
+    rest = [first if first is not None else 0] * (arrow.num_rows - 1)
+    if kind == pa.bool_():
+        rest = [True] * (arrow.num_rows - 1)
+    elif column == "uin":
+        rest = list(range(2, arrow.num_rows + 1))
+    values = pa.array([first, *rest], kind)
+    arrow = arrow.set_column(arrow.column_names.index(column), column, values)
+    pq.write_table(arrow, folder / f"{table}.parquet")
+
+
+@pytest.mark.parametrize(
+    ("column", "first", "kind"),
+    [
+        ("available_balance", -(10**17), pa.int64()),
+        ("overdue_amount", -(2**63), pa.int64()),
+        ("available_balance", 2**64 - 1, pa.uint64()),
+        ("available_balance", None, pa.int64()),
+        ("available_balance", -(10**15 - 1), pa.int64()),
+        ("available_balance", Decimal(-(2**63)), pa.decimal128(20, 0)),
+        ("credit_card_bound", None, pa.bool_()),
+        ("internal_type", 2**62, pa.int64()),
+        ("internal_type", 10**18, pa.int64()),
+        ("internal_type", 2**64 - 1, pa.uint64()),
+        ("uin", 1, pa.uint64()),
+    ],
+    ids=[
+        "int64 balance wraps",
+        "INT64_MIN overdue",
+        "uint64 max",
+        "null money",
+        "money at the limit",
+        "decimal INT64_MIN",
+        "null boolean",
+        "big integer",
+        "19-digit integer",
+        "uint64 integer",
+        "uint64 uins",
+    ],
+)
+def test_hostile_native_columns_read_as_the_full_validation_reads_them(
+    tmp_path: Path, column: str, first: object, kind: pa.DataType
+) -> None:
+    """Native Parquet types the fast path meets first: either both paths refuse with the
+    same words, or both give the same tables."""
+    write(demo.generate(requests=30, seed=3, history=False), tmp_path, "parquet")
+    assert fast_path_taken(tmp_path)
+    _with_column(tmp_path, "accounts", column, first, kind)
+    try:
+        expected = load_tables(tmp_path)
+    except InputError as full:
+        with pytest.raises(InputError) as quick:
+            fast.load(tmp_path)
+        assert quick.value.message() == full.message()
+        return
+    actual = fast.load(tmp_path)
+    for name in expected.names:
+        pd.testing.assert_frame_equal(actual[name], expected[name])
 
 
 def test_csv_goes_the_full_way(tmp_path: Path) -> None:
