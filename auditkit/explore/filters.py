@@ -137,17 +137,9 @@ class FindingsControls:
             self._muted = False
 
     def reset(self) -> None:
-        for control in (
-            self.rule_filter,
-            self.verdict_filter,
-            self.action_filter,
-            self.payment_filter,
-            self.exception_filter,
-            self.code_check_filter,
-            self.segment_value_filter,
-            self.review_filter,
-        ):
-            control.value = ANY
+        for control in self.filters:
+            if control is not self.status_filter and control is not self.search_box:
+                control.value = ANY
         self.status_filter.value = DEFAULT_STATUSES
         self.search_box.value = ""
 
