@@ -78,8 +78,10 @@ def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
             expect(page.locator(".jp-Notebook-ExecutionIndicator, .jp-Toolbar")).not_to_have_count(
                 0
             )
-            page.locator("text=Run").first.click()
-            page.locator("text=Run All Cells").first.click()
+            # The Run menu of the menu bar, exactly (text=Run also matches the sidebar's
+            # "Running Terminals and Kernels" tab, which JupyterLab may lay out first).
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
             header = page.locator(".ak-explorer .ak-header")
             expect(header).to_contain_text(f"200 requests from {data}", timeout=WAIT_MS * 2)
             expect(header).to_contain_text("as of 2026-11-01, each judged at its requested_at")
