@@ -4,7 +4,7 @@ Sheets: Summary (the headline numbers and what the run was), one sheet per
 rule with the requests that fail it or could not be judged and why, Control
 exceptions (with money at stake), Sample (when one was drawn), Manifest. Every
 sheet has a frozen header row and filters; every text cell is spreadsheet-safe
-(`io.write.excel_safe`). A rule sheet is capped below Excel's row limit and
+(`io.write.write_workbook`). A rule sheet is capped below Excel's row limit and
 says so; results.parquet holds every row.
 """
 
@@ -20,7 +20,7 @@ from auditkit.analysis.evidence import reason_lines
 from auditkit.analysis.exposure import exposure_by_request, exposure_matrix
 from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
-from auditkit.io.write import excel_safe
+from auditkit.io.write import write_workbook
 from auditkit.render.format import money
 from auditkit.vocab import STATUS_CODE, ControlException, Status
 
@@ -38,6 +38,8 @@ def summary_sheet(result: AuditResult, manifest: dict[str, object]) -> pd.DataFr
         else f"snapshot as of {result.params.as_of.isoformat()}",
         "data as of": result.params.as_of.isoformat(),
         **{str(k).replace("_", " "): v for k, v in numbers.items() if k != "as_of"},
+        "rule sheets": "the requests that fail each rule or could not be judged, the first "
+        f"{MAX_ROWS_PER_SHEET:,} of each rule at most; results.parquet holds every result",
         "money at stake in approved-but-ineligible requests": money(
             exposure_by_request(result)[
                 (
@@ -113,14 +115,4 @@ def write_workpaper(
     if sample is not None:
         sheets["Sample"] = sample
     sheets["Manifest"] = manifest_sheet(manifest)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():  # a few dozen sheets, not rows
-            excel_safe(frame).to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            sheet.freeze_panes = "A2"
-            if sheet.max_row > 1:
-                sheet.auto_filter.ref = sheet.dimensions
-            for column in sheet.columns:
-                width = max((len(str(cell.value or "")) for cell in column[:200]), default=8)
-                sheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 60)
-    return path
+    return write_workbook(path, sheets)
