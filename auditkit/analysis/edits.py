@@ -7,6 +7,7 @@ recorded states and events alike, so the scenario holds at every moment.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -124,7 +125,7 @@ class SettleOpenOrders:
 
 
 @dataclass(frozen=True)
-class _AccountEdit:
+class _AccountEdit(ABC):
     """An edit of account attributes, made alike in `accounts` and every recorded state."""
 
     uins: Uins = None
@@ -133,8 +134,9 @@ class _AccountEdit:
         object.__setattr__(self, "uins", _uins(self.uins))
 
     @staticmethod
+    @abstractmethod
     def _edit(frame: pd.DataFrame, uins: Uins) -> pd.DataFrame | None:
-        raise NotImplementedError
+        """The edited copy of an accounts or account_history frame; None when nothing changes."""
 
     def apply(self, tables: Tables, params: Params) -> Tables:
         history = tables.account_history

@@ -113,10 +113,16 @@ class Outcome:
             before={k: int(v) for k, v in diff.verdicts_before.items()},
             after={k: int(v) for k, v in diff.verdicts_after.items()},
             changed=len(diff.changed),
-            failures={
-                str(rule_id): [int(row[c]) for c in ("fail_before", "fail_after", "gained", "lost")]
-                for rule_id, row in by_rule.iterrows()  # one row per rule (13)
-            },
+            failures=dict(
+                zip(
+                    by_rule.index.astype("str"),
+                    by_rule[["fail_before", "fail_after", "gained", "lost"]]
+                    .astype("int64")
+                    .to_numpy()
+                    .tolist(),
+                    strict=True,
+                )
+            ),
         )
 
     def to_dict(self) -> dict[str, object]:

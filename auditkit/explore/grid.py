@@ -27,7 +27,7 @@ SortHandler = Callable[[str], None]
 def as_text(frame: pd.DataFrame) -> list[list[str]]:
     """Every cell of a small frame as text (counts, shares and moments formatted; nulls empty)."""
     text = shown(frame).astype("string").fillna("")
-    return [[str(value) for value in row] for row in text.itertuples(index=False, name=None)]
+    return text.to_numpy(dtype=object).tolist()  # every value is already text
 
 
 class Grid(anywidget.AnyWidget):
