@@ -46,7 +46,7 @@ def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
     """The pandas engine: load `data` (a local folder, maybe a copy of --data), judge, write."""
     from auditkit.analysis.summaries import requests_after, summary_text
     from auditkit.engine.evaluate import evaluate
-    from auditkit.engine.store import describe
+    from auditkit.engine.run_folder import describe
     from auditkit.io.fast import load
     from auditkit.io.manifest import sha256_file, utc_now
 

@@ -71,7 +71,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from auditkit.analysis import sampling
     from auditkit.analysis.population import Period, in_period
     from auditkit.engine.evaluate import evaluate
-    from auditkit.engine.store import describe
+    from auditkit.engine.run_folder import describe
     from auditkit.io.manifest import utc_now
     from auditkit.io.tables import load_tables
     from auditkit.io.write import write_tables

@@ -12,7 +12,7 @@ twice. An entry is a folder written in one atomic rename:
 - `tables/<table>.parquet`: the typed input tables, sorted by uin in row
   groups, so one member's rows are read without reading the rest, and the
   whole tables are there for a what-if without parsing and validating again;
-- `manifest.json`, the key and what it was made of (`store.describe`).
+- `manifest.json`, the key and what it was made of (`run_folder.describe`).
 
 Hashing a file is skipped when its size, modification time and inode match
 the last hash taken (`hashes.json`, as git's index does).
@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
+from auditkit.engine.cache_entry import CachedRun, write_run
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
-from auditkit.engine.saved import CachedRun, write_run
-from auditkit.engine.store import describe
+from auditkit.engine.run_folder import describe
 from auditkit.io.manifest import sha256_file, utc_now
 from auditkit.io.read import find_table_files
 from auditkit.io.tables import Tables, load_tables

@@ -22,9 +22,9 @@ from auditkit.analysis.scenarios import edit_from_dict, edit_to_dict
 from auditkit.analysis.whatif import WhatIfDiff, diff, whatif
 from auditkit.contract import REQUEST_FIELDS
 from auditkit.engine.cache import EvaluationCache
+from auditkit.engine.cache_entry import CachedRun, read_tables
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
-from auditkit.engine.saved import CachedRun, read_tables
 from auditkit.explore.isolate import IsolatedError, Progress, run_isolated
 from auditkit.io.tables import Tables
 from auditkit.params import Params

@@ -25,7 +25,7 @@ from pathlib import Path
 from auditkit.analysis.population import Period, in_period
 from auditkit.analysis.sampling import SampleOptions, sample_of
 from auditkit.analysis.summaries import orphans, run_summary
-from auditkit.engine import store as saved
+from auditkit.engine import run_folder
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
 from auditkit.io.fast import load
@@ -208,7 +208,7 @@ def evaluate_and_save(
     verdicts = None
     if register is not None:
         manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
-    saved.save(result, staging, verdicts=verdicts)
+    run_folder.save(result, staging, verdicts=verdicts)
     drawn = None
     if plan.sample is not None:
         planned, drawn = sample_of(result, plan.sample)
