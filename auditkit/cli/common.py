@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
-from auditkit.params import Params, parse_date, read_params_file
+from auditkit.params import Params, read_params_file
 from auditkit.review import DEFAULT_DB
 from auditkit.vocab import Engine, Moment, values
 

@@ -19,7 +19,7 @@ from auditkit.cli.common import (
     params_of,
     record_findings,
 )
-from auditkit.params import parse_date
+from auditkit.dates import parse_date
 from auditkit.vocab import Engine
 
 
@@ -45,10 +45,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
     """The pandas engine: load `data` (a local folder, maybe a copy of --data), judge, write."""
     from auditkit.analysis.summaries import requests_after, summary_text
+    from auditkit.dates import iso_seconds, utc_now
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.run_folder import describe
     from auditkit.io.fast import load
-    from auditkit.io.manifest import sha256_file, utc_now
+    from auditkit.io.manifest import sha256_file
 
     clock = PhaseClock()
     register = open_register(args.db)  # a bad --db is refused before the data is read
@@ -64,7 +65,7 @@ def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
         manifest = {
             **describe(tables, result),
             "command": "check",
-            "written_at": utc_now(),
+            "written_at": iso_seconds(utc_now()),
             "verdicts": result.verdict_counts(),
             "control_exceptions": result.exception_counts(),
         }

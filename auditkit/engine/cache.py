@@ -24,30 +24,27 @@ import contextlib
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
+from auditkit.dates import iso_seconds, utc_now
 from auditkit.engine.cache_entry import CachedRun, write_run
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
 from auditkit.engine.run_folder import describe
-from auditkit.io.manifest import sha256_file, utc_now
+from auditkit.io.manifest import sha256_file
 from auditkit.io.read import find_table_files
 from auditkit.io.tables import Tables, load_tables
 from auditkit.io.write import staging_folder, swapped_folder, write_json
 from auditkit.params import Params
+from auditkit.progress import Progress, silent
 from auditkit.rules.model import Catalogue
 
 CACHE_VERSION = 1
 MANIFEST = "manifest.json"
 HASHES = "hashes.json"
 KEEP = 2  # entries kept; older ones are removed when a new one is written
-Progress = Callable[[str], None]
-
-
-def _silent(_phase: str) -> None:
-    return None
 
 
 def input_files(data_dir: Path, params: Params) -> dict[str, Path]:
@@ -124,7 +121,7 @@ class EvaluationCache:
         data_dir: Path | str,
         params: Params,
         catalogue: Catalogue,
-        progress: Progress = _silent,
+        progress: Progress = silent,
     ) -> CachedRun:
         """The evaluation of `data_dir` with `params`: read from the cache, or judged and saved.
 
@@ -171,7 +168,7 @@ class EvaluationCache:
                 "cache_key": key,
                 "cache_version": CACHE_VERSION,
                 "requests": len(result.cases),
-                "written_at": utc_now(),
+                "written_at": iso_seconds(utc_now()),
             }
             write_json(staging / MANIFEST, manifest)
             with swapped_folder(staging, target):

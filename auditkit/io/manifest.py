@@ -7,7 +7,6 @@ reports (`report`). Input hashes are of the bytes that were parsed (see
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import platform
 import sys
@@ -67,10 +66,6 @@ def library_versions() -> dict[str, str | None]:
         except PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def describe_inputs(

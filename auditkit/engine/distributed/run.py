@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -14,11 +13,10 @@ from auditkit.engine.distributed.sources import TableFiles, plan, sha256_of
 from auditkit.errors import InputError, ParameterError
 from auditkit.io.manifest import MANIFEST_VERSION, library_versions
 from auditkit.params import Params
+from auditkit.progress import Progress
 from auditkit.rules.model import Catalogue
 from auditkit.version import __version__
 from auditkit.vocab import STATUSES, ControlException, Verdict
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ def describe(
     workers: int,
 ) -> dict[str, object]:
     """The manifest of a Dask run: the same facts as the pandas engine's, and the engine."""
-    from auditkit.io.manifest import utc_now
+    from auditkit.dates import iso_seconds, utc_now
 
     inputs: dict[str, dict[str, object]] = {}
     for table, tf in files.items():
@@ -151,7 +149,7 @@ def describe(
         "libraries": versions,
         "engine": {"name": "dask", "workers": workers, "partitions": run.partitions},
         "command": "check",
-        "written_at": utc_now(),
+        "written_at": iso_seconds(utc_now()),
         "verdicts": run.verdict_counts,
         "control_exceptions": run.exception_counts,
     }
