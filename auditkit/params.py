@@ -11,6 +11,7 @@ from pathlib import Path
 
 from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
+from auditkit.json_input import parse_json, read_json_file
 from auditkit.vocab import CustomerTier, Moment, OrderStatus, values
 
 DEFAULT_VERIFIED_INTERNAL_TYPES = frozenset({4, 6, 9})
@@ -177,11 +178,7 @@ def read_params_file(source: Path | str | None) -> dict[str, object]:
         return {}
     inline = str(source).lstrip().startswith("{")
     where = "--params" if inline else f"--params {source}"
-    try:
-        text = str(source) if inline else Path(source).read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as error:
-        raise ParameterError(f"{where}: cannot read a JSON object ({error})") from None
+    data = parse_json(str(source), where) if inline else read_json_file(source, where)
     if not isinstance(data, dict):
         raise ParameterError(f"{where}: expected a JSON object of rule parameters")
     if "as_of" in data:

@@ -12,7 +12,7 @@ twice. An entry is a folder written in one atomic rename:
 - `tables/<table>.parquet`: the typed input tables, sorted by uin in row
   groups, so one member's rows are read without reading the rest, and the
   whole tables are there for a what-if without parsing and validating again;
-- `manifest.json`, the key and what it was made of (`run_folder.describe`).
+- `manifest.json`, the key and what it was made of (`io.manifest.describe_run`).
 
 Hashing a file is skipped when its size, modification time and inode match
 the last hash taken (`hashes.json`, as git's index does).
@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,11 +33,10 @@ from auditkit.dates import iso_seconds, utc_now
 from auditkit.engine.cache_entry import CachedRun, write_run
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
-from auditkit.engine.run_folder import describe
-from auditkit.io.manifest import sha256_file
+from auditkit.io.manifest import describe_run, sha256_file
 from auditkit.io.read import find_table_files
 from auditkit.io.tables import Tables, load_tables
-from auditkit.io.write import staging_folder, swapped_folder, write_json
+from auditkit.io.write import staging_folder, utc_stamp, write_json
 from auditkit.params import Params
 from auditkit.progress import Progress, silent
 from auditkit.rules.model import Catalogue
@@ -163,13 +163,15 @@ class EvaluationCache:
         staging = staging_folder(self.root, ".staging-")
         try:
             write_run(staging, tables, result)
-            manifest = {
-                **describe(tables, result),
-                "cache_key": key,
-                "cache_version": CACHE_VERSION,
-                "requests": len(result.cases),
-                "written_at": iso_seconds(utc_now()),
-            }
+            manifest = describe_run(
+                result.params,
+                result.catalogue,
+                tables,
+                cache_key=key,
+                cache_version=CACHE_VERSION,
+                requests=len(result.cases),
+                written_at=iso_seconds(utc_now()),
+            )
             write_json(staging / MANIFEST, manifest)
             with swapped_folder(staging, target):
                 pass
@@ -203,6 +205,31 @@ class EvaluationCache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def swapped_folder(staging: Path, target: Path) -> Iterator[Path | None]:
+    """Put the folder `staging` at `target`; yield the previous `target`, moved aside, or None.
+
+    The previous folder is kept until the new one is in place (and restored if
+    that rename fails); the caller may carry items over from it, then it is removed.
+    For a folder nobody links to by name (a cache entry); reports use versions and a link.
+    """
+    old = None
+    if target.exists():
+        old = target.with_name(f".replaced-{target.name}-{utc_stamp()}")
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    try:
+        yield old
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _manifest(folder: Path) -> dict[str, object]:

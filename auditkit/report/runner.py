@@ -29,7 +29,7 @@ from auditkit.engine import run_folder
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
 from auditkit.io.fast import load
-from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file
+from auditkit.io.manifest import describe_environment, describe_run, sha256_file
 from auditkit.io.tables import Tables
 from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.params import Params
@@ -161,10 +161,9 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
     """The manifest as known before the run: inputs, parameters, notebook, status running."""
     catalogue = plan.catalogue
     return {
-        **describe_inputs(tables, plan.params, catalogue.fingerprint(), catalogue.rule_ids),
+        **describe_run(plan.params, catalogue, tables),
         **describe_environment(),
         "period": plan.period,
-        "decision_codes": {code: list(rules) for code, rules in catalogue.decision_codes},
         "tolerable_rate": plan.tolerable_rate,
         "status": RunStatus.RUNNING,
         "started_at": started_at,

@@ -12,6 +12,7 @@ import auditkit.demo as demo
 from auditkit import POB, evaluate
 from auditkit.engine import run_folder
 from auditkit.errors import AuditkitError
+from auditkit.io.manifest import describe_run
 
 
 @pytest.mark.parametrize("requests", [1, 500])
@@ -96,10 +97,10 @@ def test_a_saved_run_of_another_catalogue_is_refused(tmp_path) -> None:
 
 def test_the_manifest_describes_the_catalogue_and_params_that_ran() -> None:
     tables = demo.tables(20)
-    default = run_folder.describe(tables, evaluate(tables, PARAMS))
+    default = describe_run(PARAMS, POB, tables)
     shorter = without_q03()
-    custom = run_folder.describe(tables, evaluate(tables, PARAMS, shorter))
-    strict = run_folder.describe(tables, evaluate(tables, PARAMS.replace(j10_require_both=True)))
+    custom = describe_run(PARAMS, shorter, tables)
+    strict = describe_run(PARAMS.replace(j10_require_both=True), POB, tables)
     assert default["rule_catalogue_sha256"] == POB.fingerprint()
     assert custom["rule_catalogue_sha256"] == shorter.fingerprint() != POB.fingerprint()
     assert custom["rule_ids"] == shorter.rule_ids
