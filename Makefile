@@ -37,10 +37,13 @@ $(BIN)/jupyter-lab: $(BIN)/auditkit
 $(DEMO)/requests.csv: | $(BIN)/auditkit
 	$(BIN)/auditkit demo --out $(DEMO) $(DEMO_ARGS)
 
+# One worker per core; a test file's tests stay on one worker, so module-scoped fixtures (a
+# judged data set, a Voila server, a browser) are built once. PYTEST_ARGS adds options.
+PYTEST_ARGS ?=
 test: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
 	$(BIN)/ruff format --check auditkit tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
