@@ -228,6 +228,11 @@ def test_cli_runs_dask_on_its_own_local_cluster(capsys, tmp_path: Path) -> None:
     assert code == 0, err
     assert "1 requests, judged against the snapshot" in out
     assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == 13
+    # The pandas engine over the Dask engine's folders of parts: checked, judged, replaced.
+    code, _, err = run_cli(capsys, *argv, "--format", "parquet")
+    assert code == 0, err
+    assert (tmp_path / "out" / "results.parquet").resolve().is_file()
+    assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == 13
 
 
 @pytest.mark.parametrize(
