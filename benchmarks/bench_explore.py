@@ -100,10 +100,12 @@ def kernel_memory(server: int) -> list[tuple[int, float, float]]:
     return found
 
 
-def start_server(data: Path, work: Path, at: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    data: Path, work: Path, at: str, log_path: Path, cache: Path
+) -> tuple[subprocess.Popen, str]:
     auditkit = Path(sys.executable).with_name("auditkit")
     argv = [str(auditkit), "explore", "--data", str(data), "--as-of", "2026-11-01", "--at", at]
-    argv += ["--cache", str(work / "cache"), "--exports", str(work / "exports")]
+    argv += ["--cache", str(cache), "--exports", str(work / "exports")]
     argv += ["--no-browser", "--preheat", "1", "--max-sessions", "4", "--cull-idle", "900"]
     log = log_path.open("w")
     server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=work)
@@ -195,6 +197,12 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=HERE / "data" / "check")
     parser.add_argument("--work", type=Path, default=HERE / "data" / "explore")
     parser.add_argument("--at", choices=("snapshot", "requested"), default="requested")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="an evaluation cache to keep between runs (default: a fresh one in --work)",
+    )
     args = parser.parse_args()
     build(args.requests, args.data)
     shutil.rmtree(args.work, ignore_errors=True)
@@ -203,7 +211,8 @@ def main() -> int:
     figures = Figures()
     print(f"explorer at {args.requests:,} requests, judged {args.at}:", flush=True)
     start = time.perf_counter()
-    server, url = start_server(args.data.resolve(), args.work, args.at, log_path)
+    cache = (args.cache or args.work / "cache").resolve()
+    server, url = start_server(args.data.resolve(), args.work, args.at, log_path, cache)
     figures["judge once and start serving"] = time.perf_counter() - start
     try:
         wait_until_settled(server.pid)

@@ -31,3 +31,19 @@ def exposure_matrix(result: AuditResult) -> np.ndarray:
 def exposure_by_request(result: AuditResult) -> pd.Series:
     """Per request, the cents at stake over all its failing rules."""
     return pd.Series(exposure_matrix(result).sum(axis=1), name="exposure_cents")
+
+
+def exposure_at(result: AuditResult, requests: np.ndarray, rules: np.ndarray) -> np.ndarray:
+    """Cents at stake of each (request, rule) pair given: `exposure_matrix(result)[requests,
+    rules]` without building the matrix (a rule's exposure is a function of its request's row,
+    so it is computed over every row at once and read at the pairs where the rule fails)."""
+    requests, rules = np.asarray(requests, dtype=np.int64), np.asarray(rules, dtype=np.int64)
+    cents = np.zeros(len(requests), dtype=np.int64)
+    failing = result.status_codes[requests, rules] == STATUS_CODE[Status.FAIL]
+    for j, rule in enumerate(result.rules):  # the rules, not the rows
+        hit = failing & (rules == j)
+        if rule.exposure is None or not hit.any():
+            continue
+        values = pd.Series(rule.exposure(result.cases)).fillna(0).to_numpy(dtype=np.int64)
+        cents[hit] = values[requests[hit]]
+    return cents

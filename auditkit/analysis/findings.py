@@ -8,7 +8,9 @@ ranked by Arrow kernels on the case frame's own columns, never as Python strings
 
 A search names one request id (in any case) or one uin exactly, or else is
 looked for inside request ids and uins; `Findings.hidden` says how many of the
-searched requests' rule results the other filters hide.
+searched requests' rule results the other filters hide. A period keeps the
+requests made in one calendar month (UTC), as a report's population does
+(`analysis.population.Period`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditkit.analysis.population import Period
 from auditkit.analysis.summaries import SEGMENTS, segment_of
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError
@@ -63,8 +66,11 @@ class FindingsFilter:
     decision_code_checks: tuple[str, ...] | None = None
     search: str = ""
     review_codes: tuple[int, ...] | None = None  # codes into the attached review labels
+    period: str | None = None  # YYYY-MM: requests made in that month (UTC)
 
     def __post_init__(self) -> None:
+        if self.period is not None:
+            Period(self.period)  # refuses anything but YYYY-MM
         if self.segment not in SEGMENTS:
             raise ParameterError(f"segment {self.segment!r} is unknown; expected one of {SEGMENTS}")
         if self.statuses is not None:
@@ -141,6 +147,7 @@ class Findings:
         self._verdicts = verdicts
         self._search = Search(result.cases)
         self._segments: dict[str, pd.Categorical] = {}
+        self._periods: dict[str, np.ndarray] = {}
         self.review_codes: np.ndarray | None = None
         self.review_labels: np.ndarray = np.asarray([""], dtype=object)
 
@@ -166,10 +173,18 @@ class Findings:
         labels = self.segment_labels(segment)
         return sorted(str(v) for v in labels.categories[np.unique(labels.codes[labels.codes >= 0])])
 
+    def in_period(self, period: str) -> np.ndarray:
+        """Which requests were made in `period` (YYYY-MM, UTC), as a report of it counts them."""
+        if period not in self._periods:
+            self._periods[period] = Period(period).contains(self.result.cases["requested_at"])
+        return self._periods[period]
+
     def request_mask(self, f: FindingsFilter) -> np.ndarray:
         """Requests whose own attributes pass the filter."""
         cases = self.result.cases
         keep = np.ones(self.requests, dtype=bool)
+        if f.period is not None:
+            keep &= self.in_period(f.period)
         if f.verdict is not None:
             keep &= self.result.verdict_codes == VERDICT_CODE[Verdict(f.verdict)]
         if f.action is not None:

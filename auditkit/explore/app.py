@@ -1,4 +1,8 @@
-"""The explorer: five tabs over one evaluation; a notebook only calls `show()`.
+"""The explorer: six tabs over one evaluation; a notebook only calls `show()`.
+
+It opens on the review queue (what still needs a conclusion, riskiest first).
+The period above the tabs keeps the requests made in one month (UTC), the
+population of that month's report, in the queue, the overview and the findings.
 
 `show()` puts a progress box on the page at once and opens the data on a
 background thread (judging it first, in a worker process, when it is not
@@ -20,15 +24,19 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
+from auditkit.analysis.findings import Findings
+from auditkit.analysis.population import Period, months, population, result_in_period
 from auditkit.analysis.summaries import headline
+from auditkit.engine.result import AuditResult
 from auditkit.errors import AuditkitError, InputError
 from auditkit.explore import config
-from auditkit.explore.controls import EXPLORER_CSS, busy_markup, error_text
+from auditkit.explore.controls import EXPLORER_CSS, busy_markup, dropdown, error_text, html_box
 from auditkit.explore.drilldown import DrillTab
 from auditkit.explore.findings import FindingsTab
 from auditkit.explore.isolate import give_back_memory
 from auditkit.explore.member import MemberTab
 from auditkit.explore.overview import OverviewTab
+from auditkit.explore.queue import QueueTab
 from auditkit.explore.review import ReviewBoard
 from auditkit.explore.whatif import WhatIfTab
 from auditkit.explore.workspace import TablesWorkspace, Workspace
@@ -40,8 +48,9 @@ from auditkit.render.style import STYLESHEET
 from auditkit.review.register import Register
 from auditkit.review.scenarios import ScenarioStore
 
-TAB_TITLES = ("Overview", "Findings", "Drill-down", "Member", "What-if")
-FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = (TAB_TITLES.index(t) for t in TAB_TITLES[1:4])
+TAB_TITLES = ("Review queue", "Overview", "Findings", "Drill-down", "Member", "What-if")
+QUEUE_TAB, OVERVIEW_TAB, FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = range(5)
+ALL_PERIODS = ("every month", "")
 QUERY_STRING = "QUERY_STRING"
 PHASES = {
     "hash": "checking the input files",
@@ -77,11 +86,23 @@ class Explorer:
         self.params = self.result.params
         self.source = source or workspace.source
         self.export_dir = Path(export_dir) if export_dir else config.export_dir()
-        self.header = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>" + self._header())
-        self.header.add_class("ak-header")
+        self.style = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>")
+        self.header = html_box("ak-header")
+        self.period = dropdown(
+            "Period (requested_at, UTC)",
+            [ALL_PERIODS, *[(m, m) for m in months(self.result.cases["requested_at"])]],
+            "",
+            "ak-period",
+            "360px",
+        )
         # With a register, the evaluation's findings are recorded there and can be reviewed.
         self.board = ReviewBoard(register, self.result, reviewer) if register is not None else None
+        self.index = Findings(self.result)
+        if self.board is not None:
+            self.index.set_review(self.board.codes, self.board.labels)
+        self.queue = QueueTab(self.index, self.open_request, self.board, self.review_changed)
         self.overview = OverviewTab(self.result, self.open_findings)
+        self.overview_box = widgets.VBox([self.overview.widget])
         self.findings = FindingsTab(
             self.result,
             self.export_dir,
@@ -92,6 +113,7 @@ class Explorer:
             open_member=self.open_member,
             export_url=export_url,
             isolated_export=getattr(workspace, "export", None),
+            index=self.index,
         )
         self.drill = DrillTab(
             self.result, self.board, self.review_changed, self.open_member, self.findings.index
@@ -107,7 +129,8 @@ class Explorer:
         self.link_message.add_class("ak-link-message")
         self.tabs = widgets.Tab(
             children=[
-                self.overview.widget,
+                self.queue.widget,
+                self.overview_box,
                 self.findings.widget,
                 self.drill.widget,
                 self.member.widget,
@@ -116,25 +139,47 @@ class Explorer:
             titles=list(TAB_TITLES),
         )
         self.tabs.add_class("ak-tabs")
-        self.widget = widgets.VBox([self.header, self.link_message, self.tabs])
+        self.widget = widgets.VBox(
+            [self.style, self.header, self.period, self.link_message, self.tabs]
+        )
         self.widget.add_class("ak-explorer")
+        self.header.value = self._header(self.result, None)
+        self.period.observe(lambda _: self.set_period(self.period.value or None), names="value")
 
-    def _header(self) -> str:
-        h = headline(self.result)
+    def _header(self, scoped: AuditResult, period: str | None) -> str:
+        h = headline(scoped)
         where = f" from {self.source}" if self.source else ""
         moment = (
             "each judged at its requested_at"
             if self.params.at_requested
             else "judged against that snapshot"
         )
+        made = ""
+        if period is not None:
+            n = population(self.result.cases["requested_at"], Period(period), self.params)
+            made = (
+                f" made in {period} (the population of its report; of {count(n.read)} read, "
+                f"{count(n.before_period)} before it and {count(n.after_period)} after)"
+            )
         return message(
-            f"{count(h['requests'])} requests{where}, as of {h['as_of']}, {moment}: "
+            f"{count(h['requests'])} requests{made}{where}, as of {h['as_of']}, {moment}: "
             f"{count(h['eligible'])} eligible, {count(h['ineligible'])} ineligible, "
             f"{count(h['unknown'])} unknown"
         )
 
+    def set_period(self, period: str | None) -> None:
+        """Keep the requests made in `period` (YYYY-MM, UTC) in the header, queue, overview and
+        findings, as the report of that month counts them; None: every request."""
+        scoped = self.result if period is None else result_in_period(self.result, Period(period))
+        self.header.value = self._header(scoped, period)
+        self.overview = OverviewTab(scoped, self.open_findings)
+        self.overview_box.children = [self.overview.widget]
+        self.queue.set_period(period)
+        self.findings.set_period(period)
+
     def review_changed(self) -> None:
-        """A state was set in one tab: show the new states in both."""
+        """A state was set in one tab: show the new states in every tab that shows them."""
+        self.queue.refresh()
         self.findings.refresh()
         self.drill.refresh()
 
