@@ -14,6 +14,8 @@ import pandas as pd
 from auditkit.engine.result import AuditResult
 from auditkit.vocab import STATUS_CODE, Status
 
+CENTS = "_cents"  # the suffix of money columns in the case frame
+
 
 def exposure_matrix(result: AuditResult) -> np.ndarray:
     """(requests, rules) int64 cents at stake where the rule fails, 0 elsewhere."""
@@ -35,15 +37,16 @@ def exposure_by_request(result: AuditResult) -> pd.Series:
 
 def exposure_at(result: AuditResult, requests: np.ndarray, rules: np.ndarray) -> np.ndarray:
     """Cents at stake of each (request, rule) pair given: `exposure_matrix(result)[requests,
-    rules]` without building the matrix (a rule's exposure is a function of its request's row,
-    so it is computed over every row at once and read at the pairs where the rule fails)."""
+    rules]` without building the matrix. A rule's exposure is money: it reads the case
+    frame's cent columns (`*_cents`), so only those are taken, at the rows where it fails."""
     requests, rules = np.asarray(requests, dtype=np.int64), np.asarray(rules, dtype=np.int64)
     cents = np.zeros(len(requests), dtype=np.int64)
     failing = result.status_codes[requests, rules] == STATUS_CODE[Status.FAIL]
+    money = result.cases[[c for c in result.cases.columns if c.endswith(CENTS)]]
     for j, rule in enumerate(result.rules):  # the rules, not the rows
         hit = failing & (rules == j)
         if rule.exposure is None or not hit.any():
             continue
-        values = pd.Series(rule.exposure(result.cases)).fillna(0).to_numpy(dtype=np.int64)
-        cents[hit] = values[requests[hit]]
+        values = rule.exposure(money.iloc[requests[hit]])
+        cents[hit] = pd.Series(values).fillna(0).to_numpy(dtype=np.int64)
     return cents

@@ -24,9 +24,18 @@ import pyarrow.compute as pc
 
 from auditkit.analysis.population import Period
 from auditkit.analysis.summaries import SEGMENTS, segment_of
+from auditkit.engine import tabulate
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError
-from auditkit.vocab import STATUS_CODE, STATUSES, VERDICT_CODE, Status, Verdict, values
+from auditkit.vocab import (
+    STATUS_CODE,
+    STATUSES,
+    VERDICT_CODE,
+    ControlException,
+    Status,
+    Verdict,
+    values,
+)
 
 FINDING_COLUMNS = (
     "request_id",
@@ -137,19 +146,46 @@ class Search:
         return found
 
 
+def request_verdicts(result: AuditResult) -> pd.DataFrame:
+    """The verdicts columns a finding shows, per request (REQUEST_COLUMNS, verdict,
+    control_exception, decision_code_check): the contract's verdicts without the joined rule
+    lists, which no finding shows and which take the longest to build at a million requests."""
+    if "verdicts" in vars(result):  # built already (a cached_property): take it
+        return result.verdicts
+    cases, decision = result.cases, result.cases["decision"]
+    exceptions = tabulate.exception_codes(decision, result.verdict_codes)
+    columns = {name: cases[name] for name in REQUEST_COLUMNS}
+    columns["verdict"] = pd.Categorical.from_codes(result.verdict_codes, values(Verdict))
+    columns["control_exception"] = pd.Categorical.from_codes(
+        exceptions, ["", *values(ControlException)]
+    )
+    columns["decision_code_check"] = tabulate.decision_code_checks(
+        decision,
+        cases["decision_code"],
+        result.status_codes,
+        result.rule_ids,
+        result.decision_code_map,
+    )
+    return pd.DataFrame(columns)
+
+
 class Findings:
     """Per-request arrays of one AuditResult, built once, to select findings quickly."""
 
     def __init__(self, result: AuditResult) -> None:
         self.result = result
         self.requests, self.rules = result.status_codes.shape
-        verdicts = result.verdicts
-        self._verdicts = verdicts
+        self._verdicts = request_verdicts(result)
         self._search = Search(result.cases)
         self._segments: dict[str, pd.Categorical] = {}
         self._periods: dict[str, np.ndarray] = {}
         self.review_codes: np.ndarray | None = None
         self.review_labels: np.ndarray = np.asarray([""], dtype=object)
+
+    @property
+    def verdicts(self) -> pd.DataFrame:
+        """Per request: its columns, verdict, control exception and decision code check."""
+        return self._verdicts
 
     def set_review(self, codes: np.ndarray, labels: tuple[str, ...]) -> None:
         """Attach a review state code per (request, rule); code c shows labels[c], -1 shows ''."""
@@ -222,10 +258,9 @@ class Findings:
                 raise ParameterError(f"rule {f.rule_id!r} is not in the catalogue")
             keep = keep & (np.arange(self.rules) == self.result.rule_ids.index(f.rule_id))
         if f.statuses is not None:
-            codes = [STATUS_CODE[Status(s)] for s in f.statuses]
-            keep = keep & np.isin(status, codes)
+            keep = keep & _among(status, [STATUS_CODE[Status(s)] for s in f.statuses])
         if f.review_codes is not None and self.review_codes is not None:
-            keep = keep & np.isin(self.review_codes, list(f.review_codes))
+            keep = keep & _among(self.review_codes, list(f.review_codes))
         return np.flatnonzero(keep)
 
     # ---- sorting ----------------------------------------------------------------------
@@ -285,6 +320,15 @@ class Findings:
         """Member uins of the requests the findings belong to."""
         requests = np.unique(np.asarray(positions, dtype=np.int64) // self.rules)
         return frozenset(self.result.cases["member_uin"].iloc[requests].astype("str"))
+
+
+def _among(codes: np.ndarray, wanted: list[int]) -> np.ndarray:
+    """`np.isin(codes, wanted)` for a few wanted codes (statuses, review states): one
+    comparison per code over a (requests, rules) matrix is ten times faster than a set test."""
+    found = np.zeros(np.shape(codes), dtype=bool)
+    for value in sorted(set(wanted)):
+        found |= codes == value
+    return found
 
 
 def _mask(found: pa.Array | pa.ChunkedArray) -> np.ndarray:

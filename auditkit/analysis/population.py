@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError
@@ -57,8 +58,9 @@ class Period:
 
 def months(moments: pd.Series) -> list[str]:
     """The calendar months (YYYY-MM, UTC) the `moments` fall in, oldest first."""
-    stamps = pd.to_datetime(moments).dropna().to_numpy(dtype="datetime64[ns]")
-    return [str(month) for month in np.unique(stamps.astype("datetime64[M]"))]
+    stamps = pa.array(moments).cast(pa.timestamp("us")).drop_null()  # Arrow-backed or numpy
+    found = np.unique(stamps.to_numpy(zero_copy_only=False).astype("datetime64[M]"))
+    return [str(month) for month in found]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,15 @@ import pandas as pd
 
 from auditkit.analysis.exposure import exposure_at
 from auditkit.analysis.findings import Findings, FindingsFilter
-from auditkit.vocab import STATUS_CODE, DecisionCodeCheck, ReviewState, Status
+from auditkit.vocab import (
+    STATUS_CODE,
+    VERDICT_CODE,
+    ControlException,
+    DecisionCodeCheck,
+    ReviewState,
+    Status,
+    Verdict,
+)
 
 CONCLUDED_STATES: tuple[ReviewState, ...] = (
     ReviewState.CONFIRMED,
@@ -54,15 +62,20 @@ class Priority(IntEnum):
 
 def request_priority(verdicts: pd.DataFrame) -> np.ndarray:
     """Per request, its Priority code (int8) from control_exception and decision_code_check."""
-    exception = verdicts["control_exception"].astype("str").to_numpy() != ""
-    unsupported = (
-        verdicts["decision_code_check"].astype("str").to_numpy() == DecisionCodeCheck.UNSUPPORTED
-    )
+    exception = _is(verdicts["control_exception"], tuple(ControlException))
+    unsupported = _is(verdicts["decision_code_check"], (DecisionCodeCheck.UNSUPPORTED,))
     return np.select(
         [exception, unsupported],
         [Priority.CONTROL_EXCEPTION, Priority.UNSUPPORTED_REFUSAL],
         default=Priority.OTHER_FINDING,
     ).astype(np.int8)
+
+
+def _is(column: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
+    """Which rows of a categorical column hold one of `wanted`, on its codes (no text per row)."""
+    categories = list(column.cat.categories)
+    codes = [categories.index(w) for w in wanted if w in categories]
+    return np.isin(column.cat.codes.to_numpy(), codes)
 
 
 def concluded_codes(index: Findings) -> tuple[int, ...]:
@@ -113,7 +126,7 @@ class ReviewQueue:
 
     def __init__(self, index: Findings) -> None:
         self.index = index
-        self.priority = request_priority(index.result.verdicts)
+        self.priority = request_priority(index.verdicts)
 
     def open_codes(self) -> tuple[int, ...] | None:
         """Review codes of findings that need a conclusion (None: no register, all do)."""
@@ -154,8 +167,8 @@ class ReviewQueue:
     def requests_to_look_into(self, f: FindingsFilter) -> np.ndarray:
         """Rows of the requests `f` keeps that are a control exception or an unsupported
         refusal but have no finding to conclude on (control exceptions first)."""
-        codes = self.index.result.status_codes
-        no_finding = ~np.isin(codes, [STATUS_CODE[Status(s)] for s in FINDING_STATUSES]).any(axis=1)
+        verdict = self.index.result.verdict_codes
+        no_finding = verdict == VERDICT_CODE[Verdict.ELIGIBLE]  # no rule fails or errs
         urgent = self.priority < Priority.OTHER_FINDING
         keep = self.index.request_mask(f) & urgent & no_finding
         rows = np.flatnonzero(keep)

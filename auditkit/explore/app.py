@@ -26,7 +26,6 @@ import ipywidgets as widgets
 
 from auditkit.analysis.findings import Findings
 from auditkit.analysis.population import Period, months, population, result_in_period
-from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
 from auditkit.errors import AuditkitError, InputError
 from auditkit.explore import config
@@ -51,6 +50,7 @@ from auditkit.review.scenarios import ScenarioStore
 TAB_TITLES = ("Review queue", "Overview", "Findings", "Drill-down", "Member", "What-if")
 QUEUE_TAB, OVERVIEW_TAB, FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = range(5)
 ALL_PERIODS = ("every month", "")
+OVERVIEW_WAIT = "counting verdicts, exceptions and failures by rule ..."
 QUERY_STRING = "QUERY_STRING"
 PHASES = {
     "hash": "checking the input files",
@@ -78,6 +78,7 @@ class Explorer:
         register: Register | None = None,
         reviewer: str = "",
         scenarios: ScenarioStore | None = None,
+        defer_overview: bool = False,
     ) -> None:
         workspace = TablesWorkspace(data, params, source) if isinstance(data, Tables) else data
         self.workspace = workspace
@@ -101,8 +102,10 @@ class Explorer:
         if self.board is not None:
             self.index.set_review(self.board.codes, self.board.labels)
         self.queue = QueueTab(self.index, self.open_request, self.board, self.review_changed)
-        self.overview = OverviewTab(self.result, self.open_findings)
-        self.overview_box = widgets.VBox([self.overview.widget])
+        self.overview: OverviewTab | None = None
+        self.overview_box = widgets.VBox([html_box("ak-overview-wait", busy_markup(OVERVIEW_WAIT))])
+        if not defer_overview:
+            self.finish()
         self.findings = FindingsTab(
             self.result,
             self.export_dir,
@@ -147,7 +150,8 @@ class Explorer:
         self.period.observe(lambda _: self.set_period(self.period.value or None), names="value")
 
     def _header(self, scoped: AuditResult, period: str | None) -> str:
-        h = headline(scoped)
+        h = scoped.verdict_counts()  # not `headline`: its exception counts wait for the overview
+        h["requests"], h["as_of"] = sum(h.values()), scoped.params.as_of.isoformat()
         where = f" from {self.source}" if self.source else ""
         moment = (
             "each judged at its requested_at"
@@ -167,13 +171,22 @@ class Explorer:
             f"{count(h['unknown'])} unknown"
         )
 
+    def scoped(self) -> AuditResult:
+        """The evaluation of the chosen period's requests (all of them when none is chosen)."""
+        period = self.period.value or None
+        return self.result if period is None else result_in_period(self.result, Period(period))
+
+    def finish(self) -> None:
+        """Build the overview (its chart takes a moment at a million requests: `Launcher` shows
+        the explorer first, on the review queue, and calls this after)."""
+        self.overview = OverviewTab(self.scoped(), self.open_findings)
+        self.overview_box.children = [self.overview.widget]
+
     def set_period(self, period: str | None) -> None:
         """Keep the requests made in `period` (YYYY-MM, UTC) in the header, queue, overview and
         findings, as the report of that month counts them; None: every request."""
-        scoped = self.result if period is None else result_in_period(self.result, Period(period))
-        self.header.value = self._header(scoped, period)
-        self.overview = OverviewTab(scoped, self.open_findings)
-        self.overview_box.children = [self.overview.widget]
+        self.header.value = self._header(self.scoped(), period)
+        self.finish()
         self.queue.set_period(period)
         self.findings.set_period(period)
 
@@ -245,6 +258,7 @@ class Launcher:
                 register=register,
                 reviewer=config.reviewer(),
                 scenarios=config.scenario_store(register),
+                defer_overview=True,
             )
         except AuditkitError as error:
             self.fail(error.message() if isinstance(error, InputError) else str(error))
@@ -257,6 +271,12 @@ class Launcher:
             self.widget.children = [explorer.widget]
             if self.query is not None:
                 explorer.follow(self.query)
+        try:
+            explorer.finish()
+        except Exception as error:  # on a thread: shown where the overview would be
+            words = f"the overview could not be built: {type(error).__name__}: {error}"
+            explorer.overview_box.children = [widgets.HTML(f"<pre>{html.escape(words)}</pre>")]
+            raise
         give_back_memory()
 
     def follow_link(self) -> None:

@@ -176,7 +176,7 @@ class QueueTab(Pages):
         return frame
 
     def requests_frame(self, rows: np.ndarray) -> pd.DataFrame:
-        verdicts = self.index.result.verdicts
+        verdicts = self.index.verdicts
         frame = verdicts.iloc[rows].reset_index(drop=True)
         frame["decision_code"] = (
             self.index.result.cases["decision_code"].iloc[rows].reset_index(drop=True)
