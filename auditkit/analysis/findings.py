@@ -273,20 +273,7 @@ class Findings:
             return positions[::-1] if descending else positions
         if column not in self.columns:
             raise ParameterError(f"cannot sort by {column!r}; expected one of {self.columns}")
-        request, rule = np.divmod(positions, self.rules)
-        if column == REVIEW_COLUMN:
-            rank = _dense_rank(self.review_labels)
-            key = rank[self.review_codes[request, rule].astype(np.int64) + 1]
-        elif column == "rule_id":
-            key = rule
-        elif column == "status":
-            rank = _dense_rank(values(Status))
-            key = rank[self.result.status_codes[request, rule]]
-        elif column == "reason":
-            rank = _dense_rank(self.result.reason_texts)
-            key = rank[self.result.reason_codes[request, rule]]
-        else:
-            key = _dense_rank(self._verdicts[column])[request]
+        key = _sort_key(self, positions, column)
         order = np.argsort(-key if descending else key, kind="stable")
         return positions[order]
 
@@ -294,32 +281,50 @@ class Findings:
 
     def frame(self, positions: np.ndarray) -> pd.DataFrame:
         """The findings at `positions` as a table with FINDING_COLUMNS."""
-        positions = np.asarray(positions, dtype=np.int64)
-        request, rule = np.divmod(positions, self.rules)
-        cases, verdicts = self.result.cases, self._verdicts
-        data: dict[str, object] = {
-            name: cases[name].iloc[request].reset_index(drop=True)
-            for name in REQUEST_COLUMNS
-            if name != "decision"
-        }
-        data["rule_id"] = pd.Categorical.from_codes(rule, categories=self.result.rule_ids)
-        data["status"] = pd.Categorical.from_codes(
-            self.result.status_codes[request, rule], categories=[s.value for s in STATUSES]
-        )
-        data["reason"] = pd.Series(
-            self.result.reason_texts[self.result.reason_codes[request, rule]], dtype="str"
-        )
-        for name in ("verdict", "decision", "control_exception", "decision_code_check"):
-            data[name] = verdicts[name].iloc[request].reset_index(drop=True)
-        if self.review_codes is not None:
-            shown = self.review_labels[self.review_codes[request, rule].astype(np.int64) + 1]
-            data[REVIEW_COLUMN] = pd.Series(shown, dtype="str")
-        return pd.DataFrame(data, columns=list(self.columns))
+        return _frame(self, np.asarray(positions, dtype=np.int64))
 
     def member_uins(self, positions: np.ndarray) -> frozenset[str]:
         """Member uins of the requests the findings belong to."""
         requests = np.unique(np.asarray(positions, dtype=np.int64) // self.rules)
         return frozenset(self.result.cases["member_uin"].iloc[requests].astype("str"))
+
+
+def _sort_key(index: Findings, positions: np.ndarray, column: str) -> np.ndarray:
+    """Each finding's rank by `column` (one of `index.columns`)."""
+    result = index.result
+    request, rule = np.divmod(positions, index.rules)
+    if column == REVIEW_COLUMN:
+        rank = _dense_rank(index.review_labels)
+        return rank[index.review_codes[request, rule].astype(np.int64) + 1]
+    if column == "rule_id":
+        return rule
+    if column == "status":
+        return _dense_rank(values(Status))[result.status_codes[request, rule]]
+    if column == "reason":
+        return _dense_rank(result.reason_texts)[result.reason_codes[request, rule]]
+    return _dense_rank(index.verdicts[column])[request]
+
+
+def _frame(index: Findings, positions: np.ndarray) -> pd.DataFrame:
+    """The findings at `positions` as a table with `index.columns`."""
+    request, rule = np.divmod(positions, index.rules)
+    result, cases, verdicts = index.result, index.result.cases, index.verdicts
+    data: dict[str, object] = {
+        name: cases[name].iloc[request].reset_index(drop=True)
+        for name in REQUEST_COLUMNS
+        if name != "decision"
+    }
+    data["rule_id"] = pd.Categorical.from_codes(rule, categories=result.rule_ids)
+    data["status"] = pd.Categorical.from_codes(
+        result.status_codes[request, rule], categories=[s.value for s in STATUSES]
+    )
+    data["reason"] = pd.Series(result.reason_texts[result.reason_codes[request, rule]], dtype="str")
+    for name in ("verdict", "decision", "control_exception", "decision_code_check"):
+        data[name] = verdicts[name].iloc[request].reset_index(drop=True)
+    if index.review_codes is not None:
+        shown = index.review_labels[index.review_codes[request, rule].astype(np.int64) + 1]
+        data[REVIEW_COLUMN] = pd.Series(shown, dtype="str")
+    return pd.DataFrame(data, columns=list(index.columns))
 
 
 def _among(codes: np.ndarray, wanted: list[int]) -> np.ndarray:

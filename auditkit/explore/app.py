@@ -63,6 +63,46 @@ PHASES = {
 }
 
 
+def findings_index(result: AuditResult, board: ReviewBoard | None) -> Findings:
+    """The findings of `result`, with their review states when a register is open; shared by
+    the queue, the findings and the drill-down."""
+    index = Findings(result)
+    if board is not None:
+        index.set_review(board.codes, board.labels)
+    return index
+
+
+def period_choice(result: AuditResult) -> widgets.Dropdown:
+    """Every month (the default) or one of the months the requests were made in."""
+    found = months(result.cases["requested_at"])
+    choices = [ALL_PERIODS, *[(m, m) for m in found]]
+    return dropdown("Period (requested_at, UTC)", choices, "", "ak-period", "360px")
+
+
+def header_text(result: AuditResult, scoped: AuditResult, period: str | None, source: str) -> str:
+    """The line above the tabs: the requests shown (`scoped`: those of `period`, of all in
+    `result`), where they come from, and their verdicts."""
+    h = scoped.verdict_counts()  # not `headline`: its exception counts wait for the overview
+    where = f" from {source}" if source else ""
+    moment = (
+        "each judged at its requested_at"
+        if result.params.at_requested
+        else "judged against that snapshot"
+    )
+    made = ""
+    if period is not None:
+        n = population(result.cases["requested_at"], Period(period), result.params)
+        made = (
+            f" made in {period} (the population of its report; of {count(n.read)} read, "
+            f"{count(n.before_period)} before it and {count(n.after_period)} after)"
+        )
+    return message(
+        f"{count(sum(h.values()))} requests{made}{where}, as of {result.params.as_of.isoformat()}, "
+        f"{moment}: {count(h['eligible'])} eligible, {count(h['ineligible'])} ineligible, "
+        f"{count(h['unknown'])} unknown"
+    )
+
+
 class Explorer:
     """The explorer of one evaluation; `widget` is what a notebook displays."""
 
@@ -89,18 +129,10 @@ class Explorer:
         self.export_dir = Path(export_dir) if export_dir else config.export_dir()
         self.style = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>")
         self.header = html_box("ak-header")
-        self.period = dropdown(
-            "Period (requested_at, UTC)",
-            [ALL_PERIODS, *[(m, m) for m in months(self.result.cases["requested_at"])]],
-            "",
-            "ak-period",
-            "360px",
-        )
+        self.period = period_choice(self.result)
         # With a register, the evaluation's findings are recorded there and can be reviewed.
         self.board = ReviewBoard(register, self.result, reviewer) if register is not None else None
-        self.index = Findings(self.result)
-        if self.board is not None:
-            self.index.set_review(self.board.codes, self.board.labels)
+        self.index = findings_index(self.result, self.board)
         self.queue = QueueTab(self.index, self.open_request, self.board, self.review_changed)
         self.overview: OverviewTab | None = None
         self.overview_box = widgets.VBox([html_box("ak-overview-wait", busy_markup(OVERVIEW_WAIT))])
@@ -128,48 +160,17 @@ class Explorer:
             scenarios,
             reviewer,
         )
-        self.link_message = widgets.HTML()
-        self.link_message.add_class("ak-link-message")
+        self.link_message = html_box("ak-link-message")
+        pages = [self.queue.widget, self.overview_box, self.findings.widget, self.drill.widget]
         self.tabs = widgets.Tab(
-            children=[
-                self.queue.widget,
-                self.overview_box,
-                self.findings.widget,
-                self.drill.widget,
-                self.member.widget,
-                self.whatif.widget,
-            ],
-            titles=list(TAB_TITLES),
+            children=[*pages, self.member.widget, self.whatif.widget], titles=list(TAB_TITLES)
         )
         self.tabs.add_class("ak-tabs")
-        self.widget = widgets.VBox(
-            [self.style, self.header, self.period, self.link_message, self.tabs]
-        )
+        parts = [self.style, self.header, self.period, self.link_message, self.tabs]
+        self.widget = widgets.VBox(parts)
         self.widget.add_class("ak-explorer")
-        self.header.value = self._header(self.result, None)
+        self.header.value = header_text(self.result, self.result, None, self.source)
         self.period.observe(lambda _: self.set_period(self.period.value or None), names="value")
-
-    def _header(self, scoped: AuditResult, period: str | None) -> str:
-        h = scoped.verdict_counts()  # not `headline`: its exception counts wait for the overview
-        h["requests"], h["as_of"] = sum(h.values()), scoped.params.as_of.isoformat()
-        where = f" from {self.source}" if self.source else ""
-        moment = (
-            "each judged at its requested_at"
-            if self.params.at_requested
-            else "judged against that snapshot"
-        )
-        made = ""
-        if period is not None:
-            n = population(self.result.cases["requested_at"], Period(period), self.params)
-            made = (
-                f" made in {period} (the population of its report; of {count(n.read)} read, "
-                f"{count(n.before_period)} before it and {count(n.after_period)} after)"
-            )
-        return message(
-            f"{count(h['requests'])} requests{made}{where}, as of {h['as_of']}, {moment}: "
-            f"{count(h['eligible'])} eligible, {count(h['ineligible'])} ineligible, "
-            f"{count(h['unknown'])} unknown"
-        )
 
     def scoped(self) -> AuditResult:
         """The evaluation of the chosen period's requests (all of them when none is chosen)."""
@@ -185,7 +186,7 @@ class Explorer:
     def set_period(self, period: str | None) -> None:
         """Keep the requests made in `period` (YYYY-MM, UTC) in the header, queue, overview and
         findings, as the report of that month counts them; None: every request."""
-        self.header.value = self._header(self.scoped(), period)
+        self.header.value = header_text(self.result, self.scoped(), period, self.source)
         self.finish()
         self.queue.set_period(period)
         self.findings.set_period(period)

@@ -23,7 +23,7 @@ from auditkit.analysis.findings import Findings
 from auditkit.analysis.review_queue import CONCLUDED_STATES, BulkPlan, plan_bulk
 from auditkit.errors import AuditkitError, ParameterError
 from auditkit.explore.controls import busy, button, guarded, html_box
-from auditkit.explore.review import ReviewPanel
+from auditkit.explore.review import ReviewBoard, ReviewPanel
 from auditkit.render.format import count
 from auditkit.render.html import message
 from auditkit.review.changes import StateChange, check_change
@@ -77,6 +77,7 @@ class BulkBar:
     ) -> None:
         self.panel, self.board, self.index = panel, panel.board, index
         self.selection, self.changed = selection, changed
+        self.rule_ids = index.result.rule_ids
         self.set_all = button("Set all in selection", "ak-bulk-set-all", "warning")
         self.include = widgets.Checkbox(
             value=False,
@@ -124,7 +125,7 @@ class BulkBar:
             self.drop()
             skipped = f"; {count(plan.skipped)} already concluded skipped" if plan.skipped else ""
             raise ParameterError(f"no finding in the selection to set{skipped}")
-        self._checked(self.board.keys(plan.positions[:1]), state, note, expires)
+        checked(self.board.keys(plan.positions[:1]), state, note, expires, self.rule_ids)
         self.asked = Asked(state, note, expires, self.include.value, plan)
         self.question.value = message(question(self.asked))
         self.message.value = ""
@@ -148,7 +149,8 @@ class BulkBar:
             with busy(self.message, words, self.set_all, self.include):
                 plan = self.plan(asked.include_concluded)
                 keys = self.board.keys(plan.positions)
-                written = self._write(self._checked(keys, asked.state, asked.note, asked.expires))
+                changes = checked(keys, asked.state, asked.note, asked.expires, self.rule_ids)
+                written = self._write(changes)
         finally:  # what was written shows, even when the register refused a later batch
             self.board.reload()
             self.changed()
@@ -160,38 +162,46 @@ class BulkBar:
         self.message.value = message(said)
         return written
 
-    def _checked(self, keys: list[tuple[str, str]], state: str, note: str, expires: str):
-        """Each change checked before any is written (the first flaw refuses them all)."""
-        changes: list[StateChange] = []
-        for request_id, rule_id in keys:
-            change, flaws = check_change(
-                request_id, rule_id, state, note, expires, self.index.result.rule_ids
-            )
-            if change is None:
-                raise ParameterError(flaws[0].sentence())
-            changes.append(change)
-        return changes
-
     def _write(self, changes: list[StateChange]) -> Written:
         """Write the changes in batches, moving the progress bar."""
         self.progress.max, self.progress.value = max(1, len(changes)), 0
         self.progress.layout.display = ""
-        written = Written(0, 0)
         try:
-            for start in range(0, len(changes), BATCH):
-                batch = changes[start : start + BATCH]
-                applied = self.board.register.apply(
-                    batch, self.board.reviewer, ReviewVia.EXPLORER, skip_unchanged=True
-                )
-                written = Written(
-                    written.set + applied.appended, written.unchanged + applied.unchanged
-                )
-                self.progress.value = start + len(batch)
-                self.progress.description = f"{count(start + len(batch))}/{count(len(changes))}"
-        except AuditkitError as error:
-            raise ParameterError(
-                f"{count(written.set)} finding(s) were set before the register refused: {error}"
-            ) from error
+            return write_batches(self.board, changes, self.progress)
         finally:
             self.progress.layout.display = "none"
-        return written
+
+
+def checked(
+    keys: list[tuple[str, str]], state: str, note: str, expires: str, rule_ids: list[str]
+) -> list[StateChange]:
+    """Each change checked before any is written (the first flaw refuses them all)."""
+    changes: list[StateChange] = []
+    for request_id, rule_id in keys:
+        change, flaws = check_change(request_id, rule_id, state, note, expires, rule_ids)
+        if change is None:
+            raise ParameterError(flaws[0].sentence())
+        changes.append(change)
+    return changes
+
+
+def write_batches(
+    board: ReviewBoard, changes: list[StateChange], progress: widgets.IntProgress
+) -> Written:
+    """Apply `changes` BATCH at a time as the board's reviewer (one transaction each),
+    skipping changes that hold already; `progress` counts the changes done."""
+    written = Written(0, 0)
+    try:
+        for start in range(0, len(changes), BATCH):
+            batch = changes[start : start + BATCH]
+            applied = board.register.apply(
+                batch, board.reviewer, ReviewVia.EXPLORER, skip_unchanged=True
+            )
+            written = Written(written.set + applied.appended, written.unchanged + applied.unchanged)
+            progress.value = start + len(batch)
+            progress.description = f"{count(start + len(batch))}/{count(len(changes))}"
+    except AuditkitError as error:
+        raise ParameterError(
+            f"{count(written.set)} finding(s) were set before the register refused: {error}"
+        ) from error
+    return written

@@ -55,7 +55,7 @@ class QueueTab(Pages):
         self.index = index
         self.open_request = open_request
         super().__init__(
-            self.queue_frame,
+            lambda positions: queue_frame(self.queue, positions),
             page_size,
             "ak-queue",
             "ak-queue",
@@ -70,26 +70,12 @@ class QueueTab(Pages):
             "300px",
         )
         self.summary = html_box("ak-queue-summary")
-        self.look_into = Pages(
-            self.requests_frame, 10, "ak-look", "ak-look-into", "", what="request(s)"
-        )
-        self.look_heading = html_box("ak-look-heading")
-        self.look_box = widgets.VBox(
-            [self.look_heading, self.look_into.table, self.look_into.paging()]
-        )
-        self.review = (
-            ReviewPanel(board, review_changed or self.refresh, css="ak-review-queue")
-            if board is not None
-            else None
-        )
+        self.look_into = LookInto(index, open_request)
+        self.look_heading, self.look_box = self.look_into.heading, self.look_into.widget
+        changed = review_changed or self.refresh
+        self.review = ReviewPanel(board, changed, css="ak-review-queue") if board else None
         self.bulk = (
-            BulkBar(
-                self.review,
-                index,
-                lambda: self.selection,
-                review_changed or self.refresh,
-                "ak-bulk-queue",
-            )
+            BulkBar(self.review, index, lambda: self.selection, changed, "ak-bulk-queue")
             if self.review is not None
             else None
         )
@@ -114,14 +100,9 @@ class QueueTab(Pages):
 
     def _wire(self) -> None:
         self.wire_paging()
-        self.look_into.wire_paging()
         for control in (self.priority_filter, self.page_size):
             control.observe(lambda _: guarded(self._first_page, self.page_label)(), names="value")
-        self.look_into.page_size.observe(lambda _: self.look_into.go_to(0), names="value")
         self.table.on_row_click(lambda row: guarded(lambda: self._open_row(row), self.page_label)())
-        self.look_into.table.on_row_click(
-            lambda row: guarded(lambda: self._open_request_row(row), self.page_label)()
-        )
 
     def current_filter(self) -> FindingsFilter:
         return FindingsFilter(period=self.period)
@@ -154,34 +135,12 @@ class QueueTab(Pages):
         self.look_into.show_page()
 
     def _say(self, everything: np.ndarray) -> None:
-        counts = self.queue.counts(everything)
-        scope = f" of requests made in {self.period}" if self.period else ""
-        unreviewed = "" if self.index.review_codes is not None else " (no review register: none is)"
-        findings = ", ".join(f"{count(n)} {label}(s)" for label, n in counts.items())
-        self.summary.value = heading("Needs a conclusion", 4) + message(
-            f"Findings{scope} not concluded yet{unreviewed}: {findings}."
-        )
         looked = len(self.look_into.selection)
-        self.look_heading.value = message(
-            f"{count(looked)} control exception(s) or unsupported refusal(s){scope} have no "
-            "failing rule to conclude on (the request was eligible): open each to look into it."
+        reviewed = self.index.review_codes is not None
+        self.summary.value, self.look_heading.value = summary(
+            self.queue.counts(everything), looked, self.period, reviewed
         )
         self.look_box.layout.display = "" if looked else "none"
-
-    def queue_frame(self, positions: np.ndarray) -> pd.DataFrame:
-        """The queue's rows at `positions`: priority and money at stake first."""
-        frame = self.queue.frame(positions)
-        cents = frame.pop(AT_STAKE_COLUMN)
-        frame.insert(1, AT_STAKE, [money(c) if c else "" for c in cents.to_numpy()])
-        return frame
-
-    def requests_frame(self, rows: np.ndarray) -> pd.DataFrame:
-        verdicts = self.index.verdicts
-        frame = verdicts.iloc[rows].reset_index(drop=True)
-        frame["decision_code"] = (
-            self.index.result.cases["decision_code"].iloc[rows].reset_index(drop=True)
-        )
-        return frame[list(LOOK_INTO_COLUMNS)]
 
     def _offer_page(self) -> None:
         if self.review is not None:
@@ -193,7 +152,60 @@ class QueueTab(Pages):
             request = int(positions[row]) // self.index.rules
             self.open_request(str(self.index.result.cases["request_id"].iloc[request]))
 
-    def _open_request_row(self, row: int) -> None:
-        rows = self.look_into.page_positions()
+
+class LookInto(Pages):
+    """Requests that are control exceptions or unsupported refusals with no finding: a page of
+    them at a time; a click opens one's drill-down."""
+
+    def __init__(self, index: Findings, open_request: Callable[[str], None]) -> None:
+        super().__init__(
+            lambda rows: requests_frame(index, rows),
+            10,
+            "ak-look",
+            "ak-look-into",
+            "",
+            what="request(s)",
+        )
+        self.index, self.open_request = index, open_request
+        self.heading = html_box("ak-look-heading")
+        self.widget = widgets.VBox([self.heading, self.table, self.paging()])
+        self.wire_paging()
+        self.page_size.observe(lambda _: self.go_to(0), names="value")
+        self.table.on_row_click(lambda row: guarded(lambda: self._open(row), self.page_label)())
+
+    def _open(self, row: int) -> None:
+        rows = self.page_positions()
         if 0 <= row < len(rows):
             self.open_request(str(self.index.result.cases["request_id"].iloc[int(rows[row])]))
+
+
+def summary(
+    counts: dict[str, int], looked: int, period: str | None, reviewed: bool
+) -> tuple[str, str]:
+    """What the queue holds, and the line above the requests to look into (as markup)."""
+    scope = f" of requests made in {period}" if period else ""
+    unreviewed = "" if reviewed else " (no review register: none is)"
+    findings = ", ".join(f"{count(n)} {label}(s)" for label, n in counts.items())
+    head = heading("Needs a conclusion", 4) + message(
+        f"Findings{scope} not concluded yet{unreviewed}: {findings}."
+    )
+    look = message(
+        f"{count(looked)} control exception(s) or unsupported refusal(s){scope} have no "
+        "failing rule to conclude on (the request was eligible): open each to look into it."
+    )
+    return head, look
+
+
+def queue_frame(queue: ReviewQueue, positions: np.ndarray) -> pd.DataFrame:
+    """The queue's rows at `positions`: priority and money at stake first."""
+    frame = queue.frame(positions)
+    cents = frame.pop(AT_STAKE_COLUMN)
+    frame.insert(1, AT_STAKE, [money(c) if c else "" for c in cents.to_numpy()])
+    return frame
+
+
+def requests_frame(index: Findings, rows: np.ndarray) -> pd.DataFrame:
+    """The requests at `rows` with what made them exceptions (LOOK_INTO_COLUMNS)."""
+    frame = index.verdicts.iloc[rows].reset_index(drop=True)
+    frame["decision_code"] = index.result.cases["decision_code"].iloc[rows].reset_index(drop=True)
+    return frame[list(LOOK_INTO_COLUMNS)]
