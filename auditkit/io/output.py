@@ -168,14 +168,21 @@ def output_folder(location: str, fmt: str) -> Iterator[OutputFolder]:
             if fs.exists(remote):
                 fs.rm(remote, recursive=True)
         return
-    local = staging_folder(folder / HOME / VERSIONS, STAGING)
-    handle = os.open(local, os.O_RDONLY)
+    local: Path | None = None
+    handle: int | None = None
     try:
+        # A signal held while the folder is made is raised inside `try`, so the folder
+        # it made is removed: a stop can never leave a staging folder nobody owns.
+        with uninterrupted():
+            local = staging_folder(folder / HOME / VERSIONS, STAGING)
+            handle = os.open(local, os.O_RDONLY)
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield OutputFolder(str(location), fmt, str(local))
     finally:
-        shutil.rmtree(local, ignore_errors=True)
-        os.close(handle)
+        if local is not None:
+            shutil.rmtree(local, ignore_errors=True)
+        if handle is not None:
+            os.close(handle)
 
 
 def _publish_local(out: Path, staging: Path) -> None:
