@@ -133,19 +133,12 @@ def add_catalogue_options(parser: argparse.ArgumentParser) -> None:
 
 
 def catalogue_of(args: argparse.Namespace):
-    """The rule catalogue of the run: POB, with the --decision-codes map when one is given."""
-    from auditkit.rules.pob import POB
+    """The rule catalogue of the run, chosen here once: the default catalogue, with the
+    --decision-codes map when one is given."""
+    from auditkit.rules.catalogues import choose_catalogue, read_decision_codes
 
     path = getattr(args, "decision_codes", None)
-    if path is None:
-        return POB
-    try:
-        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ParameterError(
-            f"--decision-codes {path}: cannot read a JSON object ({error})"
-        ) from None
-    return POB.with_decision_codes(mapping)
+    return choose_catalogue(decision_codes=None if path is None else read_decision_codes(path))
 
 
 def params_of(args: argparse.Namespace) -> Params:
