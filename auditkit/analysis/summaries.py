@@ -25,6 +25,7 @@ def failures_by_rule(result: AuditResult) -> pd.DataFrame:
     """Per rule: title, citation and how many requests pass, fail, are n/a or error, most failures first."""
     counts = result.rule_counts()
     counts.insert(1, "citation", [rule.citation for rule in result.rules])
+    counts["reading"] = [text.reading for text in result.rule_texts]
     return counts.sort_values(["fail", "error"], ascending=False, kind="stable")
 
 

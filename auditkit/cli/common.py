@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditkit.errors import ParameterError
 from auditkit.params import Params, parse_date, read_params_file
 from auditkit.review import DEFAULT_DB
 from auditkit.vocab import Engine, Moment, values

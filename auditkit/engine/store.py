@@ -23,6 +23,7 @@ from auditkit.io.manifest import describe_inputs
 from auditkit.io.tables import Tables
 from auditkit.io.write import write_frame
 from auditkit.params import Params
+from auditkit.rules.catalogues import record
 from auditkit.rules.model import Catalogue
 from auditkit.vocab import Status, values
 
@@ -33,7 +34,10 @@ CASES = "cases.parquet"
 
 def describe(tables: Tables, result: AuditResult) -> dict[str, object]:
     """The manifest facts of one evaluation: inputs read, and the params and catalogue that ran."""
-    return describe_inputs(tables, result.params, result.catalogue.fingerprint(), result.rule_ids)
+    catalogue = result.catalogue
+    return describe_inputs(
+        tables, result.params, catalogue.fingerprint(), result.rule_ids
+    ) | record(catalogue)
 
 
 def save(result: AuditResult, folder: Path, verdicts: pd.DataFrame | None = None) -> list[Path]:

@@ -47,6 +47,7 @@ from auditkit.report.store import (
 )
 from auditkit.report.workpaper import WORKPAPER, write_workpaper
 from auditkit.review.register import Register
+from auditkit.rules.catalogues import record
 from auditkit.rules.model import Catalogue
 from auditkit.rules.pob import POB
 from auditkit.vocab import RunStatus
@@ -164,7 +165,7 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
         **describe_inputs(tables, plan.params, catalogue.fingerprint(), catalogue.rule_ids),
         **describe_environment(),
         "period": plan.period,
-        "decision_codes": {code: list(rules) for code, rules in catalogue.decision_codes},
+        **record(catalogue),
         "tolerable_rate": plan.tolerable_rate,
         "status": RunStatus.RUNNING,
         "started_at": started_at,

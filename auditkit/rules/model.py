@@ -145,15 +145,15 @@ class Feature:
 
     `compute(tables, params, requests)` returns the case columns named in `columns`.
     What a distributed engine needs to know to bring the right rows to each
-    partition of the requests: `role`, for an account's state looked up by the
+    partition of the requests: `roles`, for the accounts' states looked up by the
     request's `<role>_uin`; `totals`, for a per-member aggregate (snapshot form).
     """
 
     name: str
-    reads: Reads
+    reads: tuple[Reads, ...]
     columns: tuple[str, ...]
     compute: Callable[[Tables, Params, pd.DataFrame], Computed]
-    role: str | None = None
+    roles: tuple[str, ...] = ()
     totals: MemberTotals | None = None
 
 
@@ -192,7 +192,7 @@ class Catalogue:
         ids = self.rule_ids
         if len(set(ids)) != len(ids):
             raise ValueError(f"catalogue {self.name}: rule ids repeat: {ids}")
-        provided = {feature.reads for feature in self.features} | {Reads.REQUEST}
+        provided = {read for feature in self.features for read in feature.reads} | {Reads.REQUEST}
         columns = {c for feature in self.features for c in feature.columns} | set(REQUEST_FIELDS)
         for rule in self.rules:
             unread = sorted(set(rule.reads) - provided)

@@ -29,7 +29,7 @@ from auditkit.rules.checks import (
     one_of,
     request,
 )
-from auditkit.rules.features import ADMIN_STATE, MEMBER_STATE, OPEN_ORDERS, USABLE_VOUCHERS
+from auditkit.rules.features import ACCOUNT_STATES, OPEN_ORDERS, USABLE_VOUCHERS
 from auditkit.rules.model import Catalogue, Rule, Scope, SourceDocument
 from auditkit.rules.phrasing import MONEY, QUOTED
 from auditkit.vocab import AccountSource, Action, ChannelRole, IdentityType, PaymentMode, Reads
@@ -341,6 +341,6 @@ POB = Catalogue(
     name="pay-on-behalf",
     source=SOURCE,
     rules=RULES,
-    features=(MEMBER_STATE, ADMIN_STATE, OPEN_ORDERS, USABLE_VOUCHERS),
+    features=(ACCOUNT_STATES, OPEN_ORDERS, USABLE_VOUCHERS),
     decision_codes=DECISION_CODES,
 )

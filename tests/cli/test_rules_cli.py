@@ -46,7 +46,7 @@ def test_rules_show_each_reading_in_its_rule(capsys: pytest.CaptureFixture[str])
     existed_client = next(line for line in stdout.splitlines() if "ExistedClient" in line)
     assert existed_client.split() == [
         "UnsupportedOperation.ExistedClient",
-        *"POB-J03, POB-J04, POB-J05".split(),
+        *["POB-J03,", "POB-J04,", "POB-J05"],
     ]
 
 

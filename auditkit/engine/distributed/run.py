@@ -14,6 +14,7 @@ from auditkit.engine.distributed.sources import TableFiles, plan, sha256_of
 from auditkit.errors import InputError, ParameterError
 from auditkit.io.manifest import MANIFEST_VERSION, library_versions
 from auditkit.params import Params
+from auditkit.rules.catalogues import record
 from auditkit.rules.model import Catalogue
 from auditkit.version import __version__
 from auditkit.vocab import STATUSES, ControlException, Verdict
@@ -145,8 +146,7 @@ def describe(
         "auditkit_version": __version__,
         "params": run.params.to_dict(),
         "params_sha256": run.params.fingerprint(),
-        "rule_catalogue_sha256": run.catalogue.fingerprint(),
-        "rule_ids": run.catalogue.rule_ids,
+        **record(run.catalogue),
         "inputs": inputs,
         "libraries": versions,
         "engine": {"name": "dask", "workers": workers, "partitions": run.partitions},
