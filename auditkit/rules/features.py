@@ -164,7 +164,7 @@ def _cases(requests: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "case": np.arange(len(requests), dtype=np.int64),
-            "uin": requests["member_uin"].astype("str").to_numpy(),
+            "uin": requests["member_uin"].astype("str").array,  # Arrow text, no Python strings
             "at": request_moments(requests),
         }
     )
