@@ -25,6 +25,7 @@ _PUBLIC = {
     "Params": "auditkit.params",
     "Catalogue": "auditkit.rules.model",
     "POB": "auditkit.rules.pob",
+    "choose_catalogue": "auditkit.rules.catalogues",
     "RULES": "auditkit.rules.pob",
     "Status": "auditkit.vocab",
     "Verdict": "auditkit.vocab",
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from auditkit.errors import AuditkitError, InputError, ParameterError
     from auditkit.io.tables import Tables, load_tables, tables_from_frames
     from auditkit.params import Params
+    from auditkit.rules.catalogues import choose_catalogue
     from auditkit.rules.model import Catalogue
     from auditkit.rules.pob import POB, RULES
     from auditkit.vocab import Status, Verdict
@@ -66,6 +68,7 @@ __all__ = [
     "Tables",
     "Verdict",
     "__version__",
+    "choose_catalogue",
     "evaluate",
     "load_tables",
     "run_check",

@@ -89,6 +89,18 @@ def flag(name: str, value: object) -> bool:
     raise ParameterError(f"{name} must be true or false (a JSON boolean); got {json_kind(value)}")
 
 
+def described(
+    label: str,
+    control: str,
+    words: tuple[tuple[object, str], ...] = (),
+    choices: tuple[tuple[object, str], ...] = (),
+) -> dict[str, object]:
+    """A parameter's field metadata: how a report names it (`label`), how a control names it
+    (`control`), the word each value puts in a rule text (`words`) and what each value
+    means in a control (`choices`)."""
+    return {"label": label, "control": control, "words": words, "choices": choices}
+
+
 @dataclass(frozen=True)
 class Params:
     """Parameters of one evaluation, with the contract's defaults.
@@ -99,12 +111,47 @@ class Params:
     requested_at (contract v1.1 section 4).
     """
 
-    as_of: dt.date = field(default_factory=today_utc)
-    verified_internal_types: frozenset[int] = DEFAULT_VERIFIED_INTERNAL_TYPES
-    open_order_statuses: frozenset[str] = DEFAULT_OPEN_ORDER_STATUSES
-    j10_require_both: bool = False
-    q03_tiers: frozenset[str] = DEFAULT_Q03_TIERS
-    at: Moment = Moment.SNAPSHOT
+    as_of: dt.date = field(
+        default_factory=today_utc,
+        metadata=described("Date of the data (as_of)", "as_of"),
+    )
+    verified_internal_types: frozenset[int] = field(
+        default=DEFAULT_VERIFIED_INTERNAL_TYPES,
+        metadata=described(
+            "Internal account types whose balances are checked", "Verified internal types"
+        ),
+    )
+    open_order_statuses: frozenset[str] = field(
+        default=DEFAULT_OPEN_ORDER_STATUSES,
+        metadata=described("Order statuses that block a switch", "Open order statuses"),
+    )
+    j10_require_both: bool = field(
+        default=False,
+        metadata=described(
+            "POB-J10 needs no overdue amount and a non-negative balance",
+            "J10 admin needs",
+            # The word joining J10's two conditions, in its title, reasons and controls.
+            words=((False, "or"), (True, "and")),
+            choices=((False, "document"), (True, "strict")),
+        ),
+    )
+    q03_tiers: frozenset[str] = field(
+        default=DEFAULT_Q03_TIERS,
+        metadata=described(
+            "Customer tiers that need a bound credit card when quitting", "Q03 tiers"
+        ),
+    )
+    at: Moment = field(
+        default=Moment.SNAPSHOT,
+        metadata=described(
+            "Moment judged",
+            "Judge requests",
+            choices=(
+                (Moment.SNAPSHOT.value, "against the snapshot at as_of"),
+                (Moment.REQUESTED.value, "each at its requested_at (needs history)"),
+            ),
+        ),
+    )
 
     def __post_init__(self) -> None:
         # Every value is checked for its exact type, never coerced: bool("false") is True,
@@ -166,6 +213,38 @@ class Params:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def _metadata(name: str) -> dataclasses.Field:
+    for found in dataclasses.fields(Params):
+        if found.name == name:
+            return found
+    raise KeyError(f"{name!r} is not a parameter; parameters are {parameter_names()}")
+
+
+def parameter_names() -> list[str]:
+    """The parameters, in declaration order (the order of `Params.to_dict`)."""
+    return [f.name for f in dataclasses.fields(Params)]
+
+
+def parameter_label(name: str) -> str:
+    """How a report names a parameter: 'Order statuses that block a switch'."""
+    return str(_metadata(name).metadata["label"])
+
+
+def control_label(name: str) -> str:
+    """How an explorer control names a parameter: 'Open order statuses'."""
+    return str(_metadata(name).metadata["control"])
+
+
+def parameter_word(name: str, value: object) -> str:
+    """The word a value of the parameter puts into a rule text: j10_require_both -> 'or'/'and'."""
+    return dict(_metadata(name).metadata["words"])[value]
+
+
+def parameter_choices(name: str) -> tuple[tuple[object, str], ...]:
+    """(value, what it means) for each value a control offers."""
+    return tuple(_metadata(name).metadata["choices"])
 
 
 def read_params_file(source: Path | str | None) -> dict[str, object]:

@@ -32,7 +32,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import auditkit.demo as demo
-    from auditkit import Params, evaluate, load_tables
+    from auditkit import POB, Params, evaluate, load_tables
     from auditkit.review.changes import StateChange
     from auditkit.review.register import Register
     from auditkit.review.states import finding_keys, state_codes, with_review_state
@@ -43,7 +43,7 @@ def main() -> int:
         tables = timed(f"load {args.data}", lambda: load_tables(args.data))
     else:
         tables = timed(f"generate {args.requests} requests", lambda: demo.tables(args.requests))
-    result = timed("evaluate", lambda: evaluate(tables, Params(as_of=demo.DEFAULT_AS_OF)))
+    result = timed("evaluate", lambda: evaluate(tables, Params(as_of=demo.DEFAULT_AS_OF), POB))
     keys = finding_keys(result)
     print(f"{len(result.cases)} requests, {len(keys)} findings")
 

@@ -22,6 +22,7 @@ from auditkit.analysis.whatif import (
 )
 from auditkit.engine.evaluate import evaluate
 from auditkit.params import Params
+from auditkit.rules.pob import POB
 
 TARGET_SECONDS = 1.0
 
@@ -35,7 +36,7 @@ def main() -> int:
     start = time.perf_counter()
     tables = demo.tables(requests=args.requests)
     params = Params(as_of=demo.DEFAULT_AS_OF)
-    baseline = evaluate(tables, params)
+    baseline = evaluate(tables, params, POB)
     print(
         f"built {args.requests} requests and the baseline in {time.perf_counter() - start:.1f}s "
         f"(not timed below)"

@@ -20,7 +20,7 @@ from auditkit.io.arrow import is_in
 from auditkit.io.arrow import positions as lookup
 from auditkit.io.tables import Tables
 from auditkit.params import Params
-from auditkit.rules.features import open_order_mask, usable_voucher_mask
+from auditkit.rules.features import is_open_order, usable_at_snapshot
 from auditkit.vocab import OrderStatus, VoucherAction, VoucherStatus, values
 
 Uins = frozenset[str] | None
@@ -107,14 +107,13 @@ class SettleOpenOrders:
     def apply(self, tables: Tables, params: Params) -> Tables:
         orders, events = tables.orders, tables.order_events
         frames: dict[str, pd.DataFrame | None] = {}
-        hit = open_order_mask(tables, params) & _in_scope(orders["uin"], self.uins)
+        hit = is_open_order(orders, params) & _in_scope(orders["uin"], self.uins)
         if hit.any():
             status = _set_category(orders["status"], hit, OrderStatus.COMPLETED)
             frames["orders"] = orders.assign(status=status)
         if events is not None:
             owner = pd.Series(_owners(events, "order_id", orders, "uin"), dtype="str")
-            blocking = events["status"].isin(sorted(params.open_order_statuses)).to_numpy(bool)
-            hit = blocking & _in_scope(owner, self.uins)
+            hit = is_open_order(events, params) & _in_scope(owner, self.uins)
             if hit.any():
                 status = _set_category(events["status"], hit, OrderStatus.COMPLETED)
                 frames["order_events"] = events.assign(status=status)
@@ -193,7 +192,7 @@ class ClearVouchers:
 
     def apply(self, tables: Tables, params: Params) -> Tables:
         vouchers, events = tables.vouchers, tables.voucher_events
-        hit = usable_voucher_mask(tables, params) & _in_scope(vouchers["uin"], self.uins)
+        hit = usable_at_snapshot(vouchers, params) & _in_scope(vouchers["uin"], self.uins)
         frames = {"vouchers": self._clear(vouchers, hit)}
         if events is not None:
             owner = pd.Series(_owners(events, "voucher_id", vouchers, "uin"), dtype="str")

@@ -26,6 +26,7 @@ def failures_by_rule(result: AuditResult, counts: pd.DataFrame | None = None) ->
     first (from `counts`, `result.rule_counts()`, when already counted)."""
     counts = (result.rule_counts() if counts is None else counts).copy()
     counts.insert(1, "citation", [rule.citation for rule in result.rules])
+    counts["reading"] = [text.reading for text in result.rule_texts]
     return counts.sort_values(["fail", "error"], ascending=False, kind="stable")
 
 

@@ -12,13 +12,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from auditkit.cli import core, explore, report, review, sample
+from auditkit.cli import core, explore, report, review, rules, sample
 from auditkit.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED
 from auditkit.errors import AuditkitError, InputError, ParameterError
 from auditkit.interrupts import Stopped, stop_on_signals
 from auditkit.version import __version__
 
-GROUPS = (core, explore, report, review, sample)
+GROUPS = (core, rules, explore, report, review, sample)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditkit.dates import parse_date
-from auditkit.json_input import read_json_file
 from auditkit.params import Params, read_params_file
 from auditkit.review import DEFAULT_DB
 from auditkit.vocab import Engine, Moment, values
@@ -130,13 +129,12 @@ def add_catalogue_options(parser: argparse.ArgumentParser) -> None:
 
 
 def catalogue_of(args: argparse.Namespace):
-    """The rule catalogue of the run: POB, with the --decision-codes map when one is given."""
-    from auditkit.rules.pob import POB
+    """The rule catalogue of the run, chosen here once: the default catalogue, with the
+    --decision-codes map when one is given."""
+    from auditkit.rules.catalogues import choose_catalogue, read_decision_codes
 
     path = getattr(args, "decision_codes", None)
-    if path is None:
-        return POB
-    return POB.with_decision_codes(read_json_file(path, f"--decision-codes {path}"))
+    return choose_catalogue(decision_codes=None if path is None else read_decision_codes(path))
 
 
 def params_of(args: argparse.Namespace) -> Params:

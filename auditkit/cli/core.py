@@ -1,4 +1,4 @@
-"""`auditkit check`, `auditkit rules` and `auditkit demo`."""
+"""`auditkit check` and `auditkit demo`."""
 
 from __future__ import annotations
 
@@ -62,20 +62,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_rules(args: argparse.Namespace) -> int:
-    from auditkit.params import Params
-    from auditkit.rules.pob import POB
-
-    catalogue = POB.describe(Params())
-    print(f"Rule catalogue (source: {POB.source.cite()})\n")
-    for row in catalogue.to_dict("records"):  # 13 rules, not data rows
-        print(f"{row['rule_id']}  {row['title']}")
-        print(f"    applies to: {row['applies_to']}")
-        print(f"    reads:      {row['reads']}")
-        print(f"    source:     {row['citation']}\n")
-    return EXIT_OK
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     import auditkit.demo as demo
 
@@ -123,9 +109,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_db_option(check, records=True)
     add_engine_options(check)
     check.set_defaults(run=cmd_check)
-
-    rules = sub.add_parser("rules", help="print the rule catalogue")
-    rules.set_defaults(run=cmd_rules)
 
     demo = sub.add_parser("demo", help="write a deterministic synthetic data set")
     demo.add_argument("--out", required=True, type=Path)

@@ -3,25 +3,27 @@
 1. the request's own action and payment mode (the rule's scope) -> not_applicable;
 2. an account the rule reads is missing -> error;
 3. the rule's account condition (`applies`) does not hold -> not_applicable;
-4. `passes` -> pass, else fail.
+4. the rule's check holds -> pass, else fail.
 
 Status and reason come from one "cause" code per row, so they cannot drift
-apart. Reasons are stored as codes into a small array of distinct sentences:
-fixed sentences for the not-applicable and pass causes, and sentences rendered
-for the failing and error rows only.
+apart. A rule's reasons are its fixed sentences (not applicable, pass) and one
+sentence per failing or error row, built by Arrow from the rule's templates
+(`auditkit.rules.phrasing`); the engine dedupes all rules' sentences at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.params import Params
-from auditkit.rules.model import Rule, one_of
-from auditkit.rules.phrasing import timestamp
+from auditkit.rules.checks import UINS, one_of, truth
+from auditkit.rules.model import Rule
+from auditkit.rules.phrasing import STAMP, Columns, Value, parts, sentence_rows
 from auditkit.vocab import STATUS_CODE, Action, PaymentMode, Reads, Role, Status, values
 
 # Why a row got its status; the reason text is chosen from the same code.
@@ -41,46 +43,78 @@ CAUSE_STATUS = np.array(
     dtype=np.int8,
 )
 
+# Which account a rule could not read: at the snapshot, or at requested_at ({when}).
+MISSING = {
+    False: (
+        "member {member} is not in accounts",
+        "admin {admin} is not in accounts",
+        "member {member} is not in accounts and admin {admin} is not in accounts",
+    ),
+    True: (
+        "no state of member {member} recorded at or before {when}",
+        "no state of admin {admin} recorded at or before {when}",
+        "no state of member {member} or admin {admin} recorded at or before {when}",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Judgement:
-    """Status codes and reasons of one rule over all requests."""
+    """Status codes and reasons of one rule over all requests.
+
+    `reasons` holds the rule's fixed sentences, then one sentence per failing row,
+    then one per error row (not deduplicated); `reason_of` is each row's position in it.
+    """
 
     cause: np.ndarray
     status: np.ndarray
-    reason_codes: np.ndarray
-    reasons: np.ndarray
+    reason_of: np.ndarray
+    reasons: pa.Array
 
 
-def _mask(values_: object, length: int) -> np.ndarray:
-    if values_ is None:
-        return np.zeros(length, dtype=bool)
-    series = pd.Series(values_) if not isinstance(values_, pd.Series) else values_
-    return series.fillna(False).to_numpy(dtype=bool)
+class Cases:
+    """The case frame of one evaluation and what every rule's judgement shares: the scope
+    masks, the accounts found, and the columns as sentence text (converted once)."""
+
+    def __init__(self, frame: pd.DataFrame, params: Params) -> None:
+        self.frame = frame
+        self.params = params
+        self.text = Columns(frame)
+        self._among: dict[tuple[str, frozenset[str]], np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def among(self, column: str, choices: frozenset[str]) -> np.ndarray:
+        """Per case, whether the request's column is among `choices` (cached)."""
+        key = (column, choices)
+        if key not in self._among:
+            self._among[key] = one_of(self.frame[column], sorted(choices))
+        return self._among[key]
+
+    def missing(self, rule: Rule) -> dict[Role, np.ndarray]:
+        """Per role the rule reads, the cases whose account of that role is missing."""
+        return {
+            role: ~self.found(role)
+            if Reads(role.value) in rule.reads
+            else np.zeros(len(self), bool)
+            for role in Role
+        }
+
+    def found(self, role: Role) -> np.ndarray:
+        """Per case, whether the account of `role` (or its state at requested_at) was found."""
+        return self.frame[f"{role}_found"].to_numpy(dtype=bool)
 
 
-def missing_accounts(rule: Rule, cases: pd.DataFrame) -> dict[Role, np.ndarray]:
-    """Per role the rule reads, the requests whose account of that role is missing."""
-    n = len(cases)
-    return {
-        role: ~cases[f"{role}_found"].to_numpy(dtype=bool)
-        if Reads(role.value) in rule.reads
-        else np.zeros(n, bool)
-        for role in Role
-    }
-
-
-def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
+def judge(rule: Rule, cases: Cases) -> Judgement:
     """Status and reason of `rule` for every case."""
-    n = len(cases)
-    action = cases["action"]
-    mode = cases["payment_mode"]
-    wrong_action = ~one_of(action, sorted(rule.scope.actions))
-    wrong_mode = ~one_of(mode, sorted(rule.scope.payment_modes))
-    missing = missing_accounts(rule, cases)
-    any_missing = np.logical_or.reduce(list(missing.values()))
-    outside = ~_mask(rule.applies(cases, params), n) if rule.applies else np.zeros(n, bool)
-    holds = _mask(rule.passes(cases, params), n)
+    n, params, frame = len(cases), cases.params, cases.frame
+    wrong_action = ~cases.among("action", rule.scope.actions)
+    wrong_mode = ~cases.among("payment_mode", rule.scope.payment_modes)
+    missing = cases.missing(rule)
+    any_missing = missing[Role.MEMBER] | missing[Role.ADMIN]
+    outside = ~truth(rule.applies(frame, params)) if rule.applies else np.zeros(n, bool)
+    holds = rule.check.holds(frame, params)
     cause = np.select(
         [wrong_action, wrong_mode, any_missing, outside, holds],
         [NA_ACTION, NA_MODE, ERROR, NA_ACCOUNT, PASS],
@@ -90,16 +124,18 @@ def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
     # Fixed sentences first: one per request value outside the scope, then the rule's own.
     texts = rule.text(params)
     fixed: list[str] = []
-    codes = np.full(n, -1, dtype=np.int32)
+    reason_of = np.full(n, -1, dtype=np.int32)
     for value in values(Action):
         if Action(value) not in rule.scope.actions:
-            codes[(cause == NA_ACTION) & (action == value).to_numpy(dtype=bool)] = len(fixed)
+            hit = (cause == NA_ACTION) & cases.among("action", frozenset({value}))
+            reason_of[hit] = len(fixed)
             fixed.append(
                 f"applies to {rule.scope.action_words()} requests only; this request is a {value}"
             )
     for value in values(PaymentMode):
         if PaymentMode(value) not in rule.scope.payment_modes:
-            codes[(cause == NA_MODE) & (mode == value).to_numpy(dtype=bool)] = len(fixed)
+            hit = (cause == NA_MODE) & cases.among("payment_mode", frozenset({value}))
+            reason_of[hit] = len(fixed)
             fixed.append(
                 f"applies to {rule.scope.mode_words()} requests only; payment_mode is {value}"
             )
@@ -107,66 +143,72 @@ def judge(rule: Rule, cases: pd.DataFrame, params: Params) -> Judgement:
         (NA_ACCOUNT, texts.not_applicable_reason),
         (PASS, texts.pass_reason),
     ):
-        codes[cause == selected] = len(fixed)
+        reason_of[cause == selected] = len(fixed)
         fixed.append(sentence)
 
-    reasons = [np.asarray(fixed, dtype=object)]
-    for selected, render in ((cause == FAIL, rule.fail_reason), (cause == ERROR, _error_reason)):
-        if not selected.any():
+    reasons = [pa.array(fixed, type=pa.large_string())]
+    failing, erring = np.flatnonzero(cause == FAIL), np.flatnonzero(cause == ERROR)
+    for rows, sentences in (
+        (failing, lambda: fail_sentences(rule, cases, failing)),
+        (erring, lambda: error_sentences(cases, missing, erring)),
+    ):
+        if len(rows):
+            start = sum(len(chunk) for chunk in reasons)
+            reason_of[rows] = start + np.arange(len(rows), dtype=np.int32)
+            reasons.append(sentences().fill_null(f"{rule.id} does not hold"))
+    return Judgement(cause, CAUSE_STATUS[cause], reason_of, pa.concat_arrays(reasons))
+
+
+def fail_sentences(rule: Rule, cases: Cases, rows: np.ndarray) -> pa.Array:
+    """The failing rows' sentences, in row order: each row is explained by the first of the
+    check's explanations whose rows hold it (the last one takes the rest)."""
+    explanations = rule.check.explained(cases.frame, cases.params, rule.fail_reason)
+    left = np.ones(len(rows), dtype=bool)
+    pieces, order = [], []
+    for i, (where, template, slots) in enumerate(explanations):
+        last = i == len(explanations) - 1
+        taken = left if last or where is None else left & where[rows]
+        if not taken.any():
             continue
-        subset = Selected(cases, selected)
-        if render is _error_reason:
-            text = _error_reason(subset, {r: m[selected] for r, m in missing.items()}, params)
-        else:
-            text = render(subset, params)
-        text = text.fillna(f"{rule.id} does not hold").astype("str")
-        local_codes, uniques = pd.factorize(text)
-        codes[selected] = local_codes + sum(len(chunk) for chunk in reasons)
-        reasons.append(np.asarray(uniques, dtype=object))
-    return Judgement(cause, CAUSE_STATUS[cause], codes, np.concatenate(reasons))
+        left = left & ~taken
+        pieces.append(sentence_rows(parts(template, slots, cases.params), cases.text, rows[taken]))
+        order.append(np.flatnonzero(taken))
+    if len(pieces) == 1:
+        return pieces[0]
+    positions = np.concatenate(order)
+    return pa.concat_arrays(pieces).take(pa.array(np.argsort(positions, kind="stable")))
 
 
-class Selected(Mapping[str, pd.Series]):
-    """Some rows of the case frame, taken column by column as a sentence asks for them.
-
-    Rendering reads a handful of the case frame's ~40 columns; taking every column
-    for the failing rows cost more than the sentences themselves. Values keep the
-    case frame's index, so they align with each other.
-    """
-
-    def __init__(self, cases: pd.DataFrame, mask: np.ndarray) -> None:
-        self._cases = cases
-        self._rows = np.flatnonzero(mask)
-        self._taken: dict[str, pd.Series] = {}
-
-    def __getitem__(self, name: str) -> pd.Series:
-        if name not in self._taken:
-            self._taken[name] = self._cases[name].take(self._rows)
-        return self._taken[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._cases.columns)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-def _error_reason(subset: Selected, missing: dict[Role, np.ndarray], params: Params) -> pd.Series:
-    """Which account the rule could not read.
+def error_sentences(cases: Cases, missing: dict[Role, np.ndarray], rows: np.ndarray) -> pa.Array:
+    """Which account the rule could not read, for the error rows in row order.
 
     Snapshot: 'member 42 is not in accounts', the admin likewise, or both joined
     by 'and'. At requested_at: 'no state of member 42 recorded at or before <t>'.
     """
-    member, admin = missing[Role.MEMBER], missing[Role.ADMIN]
-    if params.at_requested:
-        when = " recorded at or before " + timestamp(subset["requested_at"])
-        m_text = "no state of member " + subset["member_uin"] + when
-        a_text = "no state of admin " + subset["admin_uin"] + when
-        both = "no state of member " + subset["member_uin"] + " or admin " + subset["admin_uin"]
-        both = both + when
-    else:
-        m_text = "member " + subset["member_uin"] + " is not in accounts"
-        a_text = "admin " + subset["admin_uin"] + " is not in accounts"
-        both = m_text + " and " + a_text
-    out = a_text.where(~member, m_text)
-    return out.where(~(member & admin), both)
+    member, admin = missing[Role.MEMBER][rows], missing[Role.ADMIN][rows]
+    which = np.where(member & admin, 2, np.where(member, 0, 1))
+    slots = UINS | {"when": Value("requested_at", STAMP)}
+    pieces, order = [], []
+    for kind, template in enumerate(MISSING[cases.params.at_requested]):
+        taken = np.flatnonzero(which == kind)
+        if len(taken):
+            sentence = parts(template, slots, cases.params)
+            pieces.append(sentence_rows(sentence, cases.text, rows[taken]))
+            order.append(taken)
+    if len(pieces) == 1:
+        return pieces[0]
+    return pa.concat_arrays(pieces).take(pa.array(np.argsort(np.concatenate(order))))
+
+
+def dedupe(judgements: list[Judgement]) -> tuple[np.ndarray, pa.Array]:
+    """(reason codes: cases x rules, distinct sentences in order of first appearance)."""
+    n = len(judgements[0].reason_of) if judgements else 0
+    codes = np.empty((n, len(judgements)), dtype=np.int32)
+    offset = 0
+    for j, judgement in enumerate(judgements):
+        codes[:, j] = judgement.reason_of + offset
+        offset += len(judgement.reasons)
+    every = [j.reasons for j in judgements] or [pa.array([], type=pa.large_string())]
+    encoded = pc.dictionary_encode(pa.concat_arrays(every))
+    remap = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    return remap[codes], encoded.dictionary

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from auditkit.engine import tabulate
 from auditkit.params import Params
-from auditkit.rules.model import Catalogue, Rule, RuleText
+from auditkit.rules.model import Catalogue, RuleText
 from auditkit.vocab import (
     STATUS_CODE,
     STATUSES,
@@ -41,17 +41,12 @@ class AuditResult:
     reason_texts: np.ndarray
     evidence_rows: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
 
-    @property
-    def rules(self) -> tuple[Rule, ...]:
-        return self.catalogue.rules
-
-    @property
-    def rule_ids(self) -> list[str]:
-        return self.catalogue.rule_ids
+    rules = property(lambda self: self.catalogue.rules, doc="The catalogue's rules.")
+    rule_ids = property(lambda self: self.catalogue.rule_ids, doc="Their ids, in order.")
 
     @property
     def decision_code_map(self) -> dict[str, tuple[str, ...]]:
-        return dict(self.catalogue.decision_code_map())
+        return dict(self.catalogue.decision_codes)
 
     @cached_property
     def rule_texts(self) -> list[RuleText]:
@@ -98,7 +93,7 @@ class AuditResult:
 
     def verdict_counts(self) -> dict[str, int]:
         counts = np.bincount(self.verdict_codes, minlength=len(Verdict))
-        return {verdict.value: int(count) for verdict, count in zip(Verdict, counts, strict=True)}
+        return dict(zip(values(Verdict), map(int, counts), strict=True))
 
     def rule_counts(self) -> pd.DataFrame:
         """Per rule: its title and how many requests got each status."""

@@ -30,15 +30,28 @@ from auditkit.explore.controls import (
 )
 from auditkit.explore.scenarios import ScenarioPanel
 from auditkit.explore.workspace import Workspace
-from auditkit.params import Params
+from auditkit.params import (
+    Params,
+    control_label,
+    parameter_choices,
+    parameter_word,
+)
 from auditkit.render.format import count, date
 from auditkit.render.html import heading, message, table
 from auditkit.review.scenarios import ScenarioStore
-from auditkit.vocab import CustomerTier, Moment, OrderStatus, Verdict, VoucherAction, values
+from auditkit.vocab import CustomerTier, OrderStatus, Verdict, VoucherAction, values
 
 CHANGED_ROWS_SHOWN = 100
 SCOPE_ALL, SCOPE_SELECTION, SCOPE_LISTED = "all", "selection", "listed"
 WIDE = {"description_width": "initial"}
+
+
+def _j10_options() -> list[tuple[str, object]]:
+    """'no overdue OR balance >= 0 (document)', ...: the J10 word of each value, from Params."""
+    return [
+        (f"no overdue {parameter_word('j10_require_both', v).upper()} balance >= 0 ({m})", v)
+        for v, m in parameter_choices("j10_require_both")
+    ]
 
 
 class WhatIfControls:
@@ -49,29 +62,28 @@ class WhatIfControls:
     ) -> None:
         self.selection_uins = selection_uins
         self.as_of = widgets.Text(
-            description="as_of", placeholder="YYYY-MM-DD", layout=widgets.Layout(width="220px")
+            description=control_label("as_of"),
+            placeholder="YYYY-MM-DD",
+            layout=widgets.Layout(width="220px"),
         )
-        self.verified_types = widgets.Text(description="Verified internal types", style=WIDE)
+        self.verified_types = widgets.Text(
+            description=control_label("verified_internal_types"), style=WIDE
+        )
         self.open_statuses = widgets.SelectMultiple(
-            description="Open order statuses", options=values(OrderStatus), rows=4, style=WIDE
-        )
-        self.j10 = widgets.RadioButtons(
-            description="J10 admin needs",
-            options=[
-                ("no overdue OR balance >= 0 (document)", False),
-                ("no overdue AND balance >= 0 (strict)", True),
-            ],
+            description=control_label("open_order_statuses"),
+            options=values(OrderStatus),
+            rows=4,
             style=WIDE,
         )
+        self.j10 = widgets.RadioButtons(
+            description=control_label("j10_require_both"), options=_j10_options(), style=WIDE
+        )
         self.q03_tiers = widgets.SelectMultiple(
-            description="Q03 tiers", options=values(CustomerTier), rows=3, style=WIDE
+            description=control_label("q03_tiers"), options=values(CustomerTier), rows=3, style=WIDE
         )
         self.at = widgets.RadioButtons(
-            description="Judge requests",
-            options=[
-                ("against the snapshot at as_of", Moment.SNAPSHOT.value),
-                ("each at its requested_at (needs history)", Moment.REQUESTED.value),
-            ],
+            description=control_label("at"),
+            options=[(meaning, value) for value, meaning in parameter_choices("at")],
             style=WIDE,
         )
         self.settle = widgets.Checkbox(description="Settle open orders")

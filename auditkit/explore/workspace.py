@@ -37,7 +37,7 @@ class TablesWorkspace:
 
     def __init__(self, tables: Tables, params: Params | None = None, source: str = "") -> None:
         self.tables = tables
-        self.result = evaluate(tables, params)
+        self.result = evaluate(tables, params or Params(), POB)
         self.source = source
         self.rows_of: RowsOf = table_rows(tables)
         # Outcomes of saved scenarios are matched to the baseline they were computed on.

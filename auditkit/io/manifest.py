@@ -16,6 +16,7 @@ from typing import Protocol
 
 from auditkit.io.tables import Tables
 from auditkit.params import Params
+from auditkit.rules.catalogues import record
 from auditkit.version import __version__
 
 MANIFEST_VERSION = 1
@@ -77,6 +78,7 @@ def installed_version(name: str) -> str | None:
 class RunCatalogue(Protocol):
     """What a manifest records of the rule catalogue a run used (`rules.model.Catalogue`)."""
 
+    name: str
     decision_codes: tuple[tuple[str, tuple[str, ...]], ...]
 
     @property
@@ -104,9 +106,7 @@ def describe_run(
         "auditkit_version": __version__,
         "params": params.to_dict(),
         "params_sha256": params.fingerprint(),
-        "rule_catalogue_sha256": catalogue.fingerprint(),
-        "rule_ids": catalogue.rule_ids,
-        "decision_codes": {code: list(rules) for code, rules in catalogue.decision_codes},
+        **record(catalogue),
         "inputs": input_files(inputs) if isinstance(inputs, Tables) else inputs,
         "libraries": versions,
         **facts,

@@ -16,11 +16,11 @@ import pandas as pd
 from auditkit.analysis.population import Population
 from auditkit.engine import run_folder
 from auditkit.engine.result import AuditResult
-from auditkit.errors import ReportError
+from auditkit.errors import ParameterError, ReportError
 from auditkit.params import Params
 from auditkit.report.review import ReviewSnapshot, load_snapshot
 from auditkit.report.store import MANIFEST, read_verdicts
-from auditkit.rules.pob import POB
+from auditkit.rules.catalogues import from_record
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,12 @@ def load_report(run_dir: str | Path, previous_dir: str | Path = "") -> ReportDat
         manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ReportError(f"{run_dir} holds no readable {MANIFEST} ({error})") from None
-    codes = manifest.get("decision_codes")
-    catalogue = POB
-    if codes is not None:  # the map the run used, e.g. from --decision-codes
-        catalogue = POB.replace(decision_codes=tuple((c, tuple(r)) for c, r in codes.items()))
-    if manifest.get("rule_catalogue_sha256") != catalogue.fingerprint():
+    try:  # the catalogue the run chose and recorded, e.g. with its --decision-codes map
+        catalogue = from_record(manifest)
+    except ParameterError:
         raise ReportError(
             f"the run in {run_dir} was judged with another rule catalogue than this auditkit's"
-        )
+        ) from None
     params = Params.from_dict(dict(manifest["params"]))
     result = run_folder.load(run_dir, params, catalogue)
     parameters = manifest.get("parameters") or {}

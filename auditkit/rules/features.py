@@ -17,13 +17,19 @@ so they never depend on row order or on how the rows were partitioned.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.contract import ACCOUNT_FIELDS
 from auditkit.io.arrow import positions as lookup
+from auditkit.io.arrow import text_array
 from auditkit.io.tables import Tables
 from auditkit.params import Params
+from auditkit.rules.checks import one_of
 from auditkit.rules.model import Columns, Computed, Feature, MemberTotals
 from auditkit.rules.timeline import covering, moments, spans, state_at
 from auditkit.vocab import Reads, Role, VoucherStatus
@@ -65,23 +71,32 @@ def account_columns(role: Role) -> tuple[str, ...]:
     )
 
 
-def account_state(role: Role) -> Feature:
-    """The attributes of the request's member or admin account: in `accounts` (snapshot),
-    or the `account_history` row in force at requested_at."""
+def account_positions(tables: Tables, params: Params, requests: pd.DataFrame) -> np.ndarray:
+    """Per request, the row of its member's and its admin's account state (-1: none), as a
+    (2, requests) array: looked up once for both roles, against `accounts` (snapshot) or
+    the `account_history` row in force at requested_at."""
+    n = len(requests)
+    keys = pd.Series(
+        pa.chunked_array([text_array(requests["member_uin"]), text_array(requests["admin_uin"])]),
+        dtype=pd.ArrowDtype(pa.large_string()),
+    )
+    if params.at_requested:
+        history = tables.account_history
+        at = request_moments(requests)
+        both = state_at(
+            keys, np.concatenate([at, at]), history["uin"], moments(history["valid_from"])
+        )
+    else:
+        both = lookup(keys, tables.accounts["uin"])
+    return both.reshape(2, n)
 
-    def compute(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
-        uins = requests[f"{role}_uin"]
-        if params.at_requested:
-            history = tables.account_history
-            positions = state_at(
-                uins, request_moments(requests), history["uin"], moments(history["valid_from"])
-            )
-            source = history
-        else:
-            source = tables.accounts
-            positions = lookup(uins, source["uin"])
+
+def _account_states(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
+    source = tables.account_history if params.at_requested else tables.accounts
+    columns: Columns = {}
+    for role, positions in zip(Role, account_positions(tables, params, requests), strict=True):
         found = positions >= 0
-        columns: Columns = {f"{role}_found": found}
+        columns[f"{role}_found"] = found
         for name in ACCOUNT_FIELDS:
             if name != "uin":
                 columns[f"{role}_{name}"] = take(source[name], positions, found)
@@ -90,15 +105,7 @@ def account_state(role: Role) -> Feature:
         else:
             valid_from = pd.array(np.full(len(requests), np.datetime64("NaT", "us")))
         columns[f"{role}_valid_from"] = valid_from
-        return Computed(columns)
-
-    return Feature(
-        name=f"{role}_state",
-        reads=Reads(role.value),
-        columns=account_columns(role),
-        compute=compute,
-        role=role.value,
-    )
+    return Computed(columns)
 
 
 # ---- per-member aggregates ---------------------------------------------------------
@@ -157,7 +164,7 @@ def _cases(requests: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "case": np.arange(len(requests), dtype=np.int64),
-            "uin": requests["member_uin"].astype("str").to_numpy(),
+            "uin": requests["member_uin"].astype("str").array,  # Arrow text, no Python strings
             "at": request_moments(requests),
         }
     )
@@ -166,19 +173,28 @@ def _cases(requests: pd.DataFrame) -> pd.DataFrame:
 # ---- orders ------------------------------------------------------------------------
 
 
-def open_order_rows(orders: pd.DataFrame, params: Params) -> np.ndarray:
-    """Per row of an orders frame: is its status (in the snapshot) in the blocking set."""
-    return orders["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
+def is_open_order(rows: pd.DataFrame, params: Params) -> np.ndarray:
+    """The fact "an order is open": its status is in the blocking set. `rows` are orders
+    (the snapshot, or a Dask piece of it) or order events (the status each event leaves)."""
+    return one_of(rows["status"], sorted(params.open_order_statuses))
 
 
-def open_order_mask(tables: Tables, params: Params) -> np.ndarray:
-    """Per order: is its status (in the snapshot) in the blocking set."""
-    return open_order_rows(tables.orders, params)
+def parents(child_ids: pd.Series, parent_ids: pd.Series) -> np.ndarray:
+    """Position in `parent_ids` (unique) of each child's id, -1 where absent.
 
-
-def open_orders(tables: Tables, params: Params) -> pd.DataFrame:
-    """Orders whose status is in the blocking set."""
-    return tables.orders[open_order_mask(tables, params)]
+    The children's distinct ids are hashed and the parents probed against them: the
+    events that can hold a request are few next to all the orders, and hashing six
+    million order ids cost more than the rest of the span join.
+    """
+    child = text_array(child_ids).dictionary_encode()
+    parent = pa.array(parent_ids.astype("str"), type=pa.large_string(), from_pandas=True)
+    where = pc.index_in(parent, value_set=child.dictionary).fill_null(-1)
+    found = where.to_numpy(zero_copy_only=False).astype(np.int64)
+    position = np.full(len(child.dictionary) + 1, -1, dtype=np.int64)  # last: a null child id
+    hit = np.flatnonzero(found >= 0)
+    position[found[hit]] = hit
+    indices = child.indices.fill_null(len(child.dictionary))
+    return position[indices.to_numpy(zero_copy_only=False).astype(np.int64)]
 
 
 def _window(requests: pd.DataFrame) -> tuple[int, int]:
@@ -194,9 +210,8 @@ def open_order_spans(tables: Tables, params: Params, requests: pd.DataFrame) -> 
     at = moments(events["at"])
     _, end = spans(events["order_id"], at)
     first, last = _window(requests)
-    blocking = events["status"].isin(sorted(params.open_order_statuses)).to_numpy(dtype=bool)
-    rows = np.flatnonzero(blocking & (end > first) & (at <= last))
-    position = lookup(events["order_id"].iloc[rows], orders["order_id"])
+    rows = np.flatnonzero(is_open_order(events, params) & (end > first) & (at <= last))
+    position = parents(events["order_id"].iloc[rows], orders["order_id"])
     rows, position = rows[position >= 0], position[position >= 0]
     return pd.DataFrame(
         {
@@ -232,7 +247,7 @@ def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFra
         rows = _open_order_rows(tables, pairs)
         count, cents, example = per_case(rows, "order_id", "amount_cents", len(requests))
     else:
-        rows = open_orders(tables, params)
+        rows = tables.orders[is_open_order(tables.orders, params)]
         count, cents, example = per_member(rows, "order_id", "amount_cents", requests["member_uin"])
     columns = {"open_orders": count, "open_order_cents": cents, "first_open_order": example.array}
     return Computed(columns, rows)
@@ -241,24 +256,26 @@ def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFra
 # ---- vouchers ----------------------------------------------------------------------
 
 
-def usable_voucher_rows(v: pd.DataFrame, params: Params) -> np.ndarray:
-    """Per row of a vouchers frame: sub-customer, valid, money left, not expired at as_of."""
+def is_usable_voucher(rows: Mapping[str, object], params: Params, at: object) -> np.ndarray:
+    """The fact "a voucher is usable at `at`" (int64 microseconds, one moment or one per row):
+    a sub-customer voucher, valid, with money left, not expired. `rows` are vouchers (the
+    snapshot, or a Dask piece of it), or voucher events with their voucher's columns."""
     return (
-        v["subcustomer_voucher"].to_numpy(dtype=bool)
-        & (v["status"] == VoucherStatus.VALID).to_numpy()
-        & (v["remaining_amount_cents"].to_numpy() > 0)
-        & (v["expires_at"].isna() | (v["expires_at"] > params.as_of_timestamp)).to_numpy()
+        np.asarray(rows["subcustomer_voucher"], dtype=bool)
+        & one_of(pd.Series(rows["status"]), (VoucherStatus.VALID,))
+        & (np.asarray(rows["remaining_amount_cents"]) > 0)
+        & (moments(rows["expires_at"]) > at)  # no expiry is NEVER
     )
 
 
-def usable_voucher_mask(tables: Tables, params: Params) -> np.ndarray:
-    """Per voucher: sub-customer, valid, money left and not expired at the snapshot moment."""
-    return usable_voucher_rows(tables.vouchers, params)
+def snapshot_moment(params: Params) -> int:
+    """The snapshot moment (as_of, 00:00 UTC) as int64 microseconds."""
+    return int(moments(pd.Series([params.as_of_timestamp]))[0])
 
 
-def usable_vouchers(tables: Tables, params: Params) -> pd.DataFrame:
-    """Sub-customer vouchers that are valid, have money left and have not expired at as_of."""
-    return tables.vouchers[usable_voucher_mask(tables, params)]
+def usable_at_snapshot(vouchers: pd.DataFrame, params: Params) -> np.ndarray:
+    """Per voucher (or row of a Dask piece): usable at the snapshot moment."""
+    return is_usable_voucher(vouchers, params, snapshot_moment(params))
 
 
 def usable_voucher_spans(tables: Tables, params: Params, requests: pd.DataFrame) -> pd.DataFrame:
@@ -269,16 +286,19 @@ def usable_voucher_spans(tables: Tables, params: Params, requests: pd.DataFrame)
     _, next_at = spans(events["voucher_id"], at)
     position = lookup(events["voucher_id"], vouchers["voucher_id"])
     safe = np.maximum(position, 0)
-    end = np.minimum(next_at, moments(vouchers["expires_at"])[safe])  # no expiry is NEVER
+    expires = vouchers["expires_at"].to_numpy()[safe]
+    state = {  # the state each event leaves, with its voucher's own columns
+        "subcustomer_voucher": vouchers["subcustomer_voucher"].to_numpy(dtype=bool)[safe],
+        "status": events["status"],
+        "remaining_amount_cents": events["remaining_amount_cents"].to_numpy(),
+        "expires_at": expires,
+    }
+    # Usable from the event's own moment on (so not expired by then) until the next event
+    # or the expiry, whichever comes first.
+    end = np.minimum(next_at, moments(expires))
     first, last = _window(requests)
-    rows = np.flatnonzero(
-        (position >= 0)
-        & vouchers["subcustomer_voucher"].to_numpy(dtype=bool)[safe]
-        & (events["status"] == VoucherStatus.VALID).to_numpy(dtype=bool)
-        & (events["remaining_amount_cents"].to_numpy() > 0)
-        & (end > first)
-        & (at <= last)
-    )
+    usable = is_usable_voucher(state, params, at)
+    rows = np.flatnonzero((position >= 0) & usable & (end > first) & (at <= last))
     return pd.DataFrame(
         {
             "uin": vouchers["uin"].take(position[rows]).reset_index(drop=True),
@@ -314,7 +334,7 @@ def _usable_vouchers_of_members(tables: Tables, params: Params, requests: pd.Dat
             rows, "voucher_id", "remaining_amount_cents", len(requests)
         )
     else:
-        rows = usable_vouchers(tables, params)
+        rows = tables.vouchers[usable_at_snapshot(tables.vouchers, params)]
         count, cents, example = per_member(
             rows, "voucher_id", "remaining_amount_cents", requests["member_uin"]
         )
@@ -326,31 +346,36 @@ def _usable_vouchers_of_members(tables: Tables, params: Params, requests: pd.Dat
     return Computed(columns, rows)
 
 
-MEMBER_STATE = account_state(Role.MEMBER)
-ADMIN_STATE = account_state(Role.ADMIN)
+ACCOUNT_STATES = Feature(
+    name="account_states",
+    reads=(Reads.MEMBER, Reads.ADMIN),
+    columns=(*account_columns(Role.MEMBER), *account_columns(Role.ADMIN)),
+    compute=_account_states,
+    roles=tuple(role.value for role in Role),
+)
 OPEN_ORDERS = Feature(
     name="open_orders",
-    reads=Reads.ORDERS,
+    reads=(Reads.ORDERS,),
     columns=("open_orders", "open_order_cents", "first_open_order"),
     compute=_open_orders_of_members,
     totals=MemberTotals(
         "orders",
         "order_id",
         "amount_cents",
-        open_order_rows,
+        is_open_order,
         ("order_id", "uin", "status", "amount"),
     ),
 )
 USABLE_VOUCHERS = Feature(
     name="usable_vouchers",
-    reads=Reads.VOUCHERS,
+    reads=(Reads.VOUCHERS,),
     columns=("usable_vouchers", "usable_voucher_cents", "first_usable_voucher"),
     compute=_usable_vouchers_of_members,
     totals=MemberTotals(
         "vouchers",
         "voucher_id",
         "remaining_amount_cents",
-        usable_voucher_rows,
+        usable_at_snapshot,
         ("voucher_id", "uin", "subcustomer_voucher", "status", "remaining_amount", "expires_at"),
     ),
 )

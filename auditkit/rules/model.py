@@ -1,11 +1,12 @@
 """What a rule, a feature and a catalogue are: frozen declarations, nothing executed here.
 
 A rule reads columns of the *case frame* (one row per request, built by
-`auditkit.engine.cases` from the catalogue's features). `applies` and `passes`
-return boolean masks over that frame; `fail_reason` renders the sentences for
-the failing rows only. Titles, applies-to texts and the fixed reasons are
-templates filled from `Params` (see `auditkit.rules.phrasing`), so a sentence
-can never state a threshold the logic does not use.
+`auditkit.engine.cases` from the catalogue's features). `applies` returns a
+boolean mask over that frame; `check` (a check kind, `auditkit.rules.checks`)
+gives the mask of what must hold and the template of the sentence for the
+rows where it does not. Titles, applies-to texts, fixed reasons and readings
+are templates filled from `Params` (see `auditkit.rules.phrasing`), so a
+sentence can never state a threshold the logic does not use.
 """
 
 from __future__ import annotations
@@ -25,26 +26,11 @@ from auditkit.contract import CODE_PATTERN, REQUEST_FIELDS
 from auditkit.errors import ParameterError
 from auditkit.io.tables import Tables
 from auditkit.params import Params
+from auditkit.rules.checks import Check, Mask
 from auditkit.rules.phrasing import render
 from auditkit.vocab import Action, PaymentMode, Reads, values
 
-Mask = Callable[[pd.DataFrame, Params], "pd.Series | np.ndarray"]
-Reason = Callable[[pd.DataFrame, Params], pd.Series]
 Columns = dict[str, object]
-
-
-def one_of(values: pd.Series, choices: object) -> np.ndarray:
-    """Per row, whether the value is among `choices` (null: False), as a boolean array.
-
-    On a categorical it compares the integer codes: pandas' `isin` hashes every row,
-    which cost about 2 s a run over the rules at a million requests.
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        wanted = values.cat.categories.get_indexer(list(choices))  # type: ignore[call-overload]
-        table = np.zeros(len(values.cat.categories) + 1, dtype=bool)  # code -1 (null): last
-        table[wanted[wanted >= 0]] = True
-        return table[values.cat.codes.to_numpy()]
-    return values.isin(list(choices)).to_numpy(dtype=bool, na_value=False)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -80,17 +66,22 @@ class Rule:
     citation: str  # the section of the source document
     scope: Scope
     reads: tuple[Reads, ...]
-    passes: Mask
-    fail_reason: Reason
+    check: Check  # what must hold, and the sentence when it does not
     pass_reason: str  # template
+    fail_reason: str = ""  # template naming the check's slots; '' for the check's own
     applies: Mask | None = None
     applies_when: str = ""  # template: the account condition, when there is one
     not_applicable_reason: str = ""  # template: why `applies` is False
+    # How the catalogue reads the document where it can be read two ways (template).
+    reading: str = ""
     # The money a failing row puts at stake, in cents, and what that money is.
     exposure: Callable[[pd.DataFrame], pd.Series] | None = None
     exposure_kind: str = ""
-    # The case-frame columns `passes` compares: what a drill-down marks when the rule fails.
-    compares: tuple[str, ...] = ()
+
+    @property
+    def compares(self) -> tuple[str, ...]:
+        """The case-frame columns the check compares: what a drill-down marks when it fails."""
+        return self.check.compares
 
     def text(self, params: Params) -> RuleText:
         """The rule's sentences with the parameters of a run filled in."""
@@ -104,6 +95,7 @@ class Rule:
             not_applicable_reason=render(
                 self.not_applicable_reason or "rule does not apply to this account", params
             ),
+            reading=render(self.reading, params),
         )
 
 
@@ -115,6 +107,7 @@ class RuleText:
     applies_to: str
     pass_reason: str
     not_applicable_reason: str
+    reading: str  # '' when the document reads one way only
 
 
 @dataclass(frozen=True)
@@ -152,15 +145,15 @@ class Feature:
 
     `compute(tables, params, requests)` returns the case columns named in `columns`.
     What a distributed engine needs to know to bring the right rows to each
-    partition of the requests: `role`, for an account's state looked up by the
+    partition of the requests: `roles`, for the accounts' states looked up by the
     request's `<role>_uin`; `totals`, for a per-member aggregate (snapshot form).
     """
 
     name: str
-    reads: Reads
+    reads: tuple[Reads, ...]
     columns: tuple[str, ...]
     compute: Callable[[Tables, Params, pd.DataFrame], Computed]
-    role: str | None = None
+    roles: tuple[str, ...] = ()
     totals: MemberTotals | None = None
 
 
@@ -199,7 +192,7 @@ class Catalogue:
         ids = self.rule_ids
         if len(set(ids)) != len(ids):
             raise ValueError(f"catalogue {self.name}: rule ids repeat: {ids}")
-        provided = {feature.reads for feature in self.features} | {Reads.REQUEST}
+        provided = {read for feature in self.features for read in feature.reads} | {Reads.REQUEST}
         columns = {c for feature in self.features for c in feature.columns} | set(REQUEST_FIELDS)
         for rule in self.rules:
             unread = sorted(set(rule.reads) - provided)
@@ -253,7 +246,8 @@ class Catalogue:
         return dataclasses.replace(self, **changes)
 
     def describe(self, params: Params) -> pd.DataFrame:
-        """The catalogue as a table for `params`: rule_id, title, applies_to, reads, citation."""
+        """The catalogue as a table for `params`: rule_id, title, applies_to, reads, citation,
+        and the reading taken where the document can be read two ways."""
         texts = [rule.text(params) for rule in self.rules]
         return pd.DataFrame(
             {
@@ -262,6 +256,7 @@ class Catalogue:
                 "applies_to": [t.applies_to for t in texts],
                 "reads": [", ".join(rule.reads) for rule in self.rules],
                 "citation": [rule.citation for rule in self.rules],
+                "reading": [t.reading for t in texts],
             }
         )
 
@@ -282,8 +277,11 @@ class Catalogue:
                     "scope": rule.scope.describe(),
                     "reads": list(rule.reads),
                     "applies_when": rule.applies_when,
+                    "check": rule.check.describe(),
+                    "fail_reason": rule.fail_reason or rule.check.template,
                     "pass_reason": rule.pass_reason,
                     "not_applicable_reason": rule.not_applicable_reason,
+                    "reading": rule.reading,
                     "exposure": rule.exposure_kind,
                 }
                 for rule in self.rules

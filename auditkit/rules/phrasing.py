@@ -1,18 +1,28 @@
-"""Sentences: observed values as text, and rule texts filled from the run's parameters.
+"""Sentences: rule texts filled from the run's parameters, and reasons built from observed values.
 
 A rule's title or fixed reason is a template such as
 "Admin has no overdue payment {j10_connective} a non-negative balance";
 `render` fills it from `words(params)`, the same values the masks read.
+
+A reason names the values a rule observed in the failing rows. Its template
+("{subject} {is} {value}{at}, must be >= {bound}") is parsed once into
+literal text and `Value`s (a case column and how it reads); `sentence_rows`
+then builds the sentences of many rows at once with Arrow's string kernels,
+so a failing row costs no Python string work.
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from auditkit.money import format_cents
-from auditkit.params import Params
+from auditkit.params import Params, parameter_word
 from auditkit.vocab import CustomerTier, values
 
 TIER_NAMES = {CustomerTier.KEY: "key", CustomerTier.MID: "mid", CustomerTier.LONG_TAIL: "long-tail"}
@@ -26,7 +36,7 @@ def words(params: Params) -> dict[str, str]:
             str(t) for t in sorted(params.verified_internal_types)
         ),
         "open_order_statuses": " or ".join(sorted(params.open_order_statuses)),
-        "j10_connective": "and" if params.j10_require_both else "or",
+        "j10_connective": parameter_word("j10_require_both", params.j10_require_both),
         "q03_tiers": ", ".join(tiers),
         "q03_tier_names": joined([TIER_NAMES[CustomerTier(t)] for t in tiers]),
     }
@@ -50,22 +60,145 @@ def render(template: str, params: Params, capitalize: bool = False) -> str:
     return text[:1].upper() + text[1:] if capitalize else text
 
 
-# ---- observed values in a reason sentence (vectorized over failing rows) -------------
+# ---- reasons: templates of literal text and observed values ---------------------------
+
+# How an observed value reads in a sentence.
+PLAIN = "plain"  # as it is (identifiers); a null leaves the sentence unsaid
+TEXT = "text"  # as text, a null as 'empty'
+QUOTED = "quoted"  # in single quotes, a null as 'empty'
+MONEY = "money"  # cents as a decimal with two places
+STAMP = "timestamp"  # ISO 8601 to the second, or to the microsecond when it has a fraction
+
+# The verbs a reason puts in the past when each request is judged at its requested_at.
+TENSES = {
+    "is": ("is", "was"),
+    "has": ("has", "had"),
+    "holds": ("holds", "held"),
+    "differs": ("differs", "differed"),
+}
+MOMENT = "at"  # ' at <requested_at>' when judging at requested_at, else nothing
 
 
-def text(series: pd.Series) -> pd.Series:
-    """Values as text for a sentence; nulls become 'empty'."""
-    return series.astype("str").fillna("empty")
+@dataclass(frozen=True)
+class Value:
+    """An observed value in a sentence: a case column and how it reads."""
+
+    column: str
+    form: str = TEXT
 
 
-def quoted(series: pd.Series) -> pd.Series:
-    """Values in single quotes; nulls become 'empty'."""
-    return ("'" + series.astype("str") + "'").fillna("empty")
+Part = str | Value
+Slots = Mapping[str, "tuple[Part, ...] | Part"]
 
 
-def money(series: pd.Series) -> pd.Series:
-    """Cents as a decimal with two places."""
-    return format_cents(series)
+def parts(template: str, slots: Slots, params: Params) -> tuple[Part, ...]:
+    """A reason template as literal text and values, for one run's parameters.
+
+    A placeholder is a slot the check provides, a tense verb ({is}, {has}, ...),
+    {at}, a parameter word (see `words`), or a case column ({member_customer_tier},
+    read as text).
+    """
+    out: list[Part] = []
+    named = words(params)
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            out.append(literal)
+        if name is None:
+            continue
+        if name in slots:
+            filled = slots[name]
+            out.extend(filled if isinstance(filled, tuple) else (filled,))
+        elif name in TENSES:
+            out.append(TENSES[name][1 if params.at_requested else 0])
+        elif name == MOMENT:
+            out.extend((" at ", Value("requested_at", STAMP)) if params.at_requested else ())
+        elif name in named:
+            out.append(named[name])
+        else:
+            out.append(Value(name, TEXT))
+    return tuple(out)
+
+
+class Columns:
+    """The case frame's columns as Arrow arrays, converted once per evaluation and shared by
+    every rule's sentences."""
+
+    def __init__(self, cases: pd.DataFrame) -> None:
+        self.cases = cases
+        self._arrays: dict[tuple[str, str], pa.Array] = {}
+
+    def formatted(self, value: Value) -> pa.Array:
+        """The column as it reads in a sentence, for every case."""
+        key = (value.column, value.form)
+        if key not in self._arrays:
+            self._arrays[key] = formatted(self.cases[value.column], value.form)
+        return self._arrays[key]
+
+
+def sentence_rows(template: tuple[Part, ...], columns: Columns, rows: np.ndarray) -> pa.Array:
+    """The sentence of each case in `rows` (positions), built by Arrow; null where a PLAIN or
+    MONEY value is null."""
+    if not template:
+        return pa.array([""] * len(rows), type=pa.large_string())
+    taken = pa.array(rows, type=pa.int64())
+    if all(isinstance(part, str) for part in template):
+        return pa.array(["".join(template)] * len(rows), type=pa.large_string())  # type: ignore[arg-type]
+    pieces = [
+        _literal(part) if isinstance(part, str) else columns.formatted(part).take(taken)
+        for part in template
+    ]
+    return pc.binary_join_element_wise(*pieces, _literal(""))
+
+
+def _literal(text: str) -> pa.Scalar:
+    return pa.scalar(text, type=pa.large_string())
+
+
+def formatted(series: pd.Series, form: str) -> pa.Array:
+    """A column's values as the text a sentence shows (large_string, one per row)."""
+    if form == MONEY:
+        return _money(series)
+    if form == STAMP:
+        return _stamps(series)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        labels = [str(c) for c in series.cat.categories]
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        if form == QUOTED:
+            labels = [f"'{label}'" for label in labels]
+        dictionary = pa.array([*labels, None if form == PLAIN else "empty"], type=pa.large_string())
+        return dictionary.take(pa.array(np.where(codes < 0, len(labels), codes)))
+    array = pa.array(series.astype("str").array, type=pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if form == QUOTED:
+        array = pc.binary_join_element_wise(_literal("'"), array, _literal("'"), _literal(""))
+    return array if form == PLAIN else array.fill_null("empty")
+
+
+def _money(series: pd.Series) -> pa.Array:
+    """Cents as '-12.50' (null stays null)."""
+    missing = series.isna().to_numpy()
+    cents = series.to_numpy(dtype=np.int64, na_value=0)
+    absolute = np.abs(cents)
+    units = pa.array(absolute // 100).cast(pa.large_string())
+    fraction = pc.utf8_lpad(pa.array(absolute % 100).cast(pa.large_string()), 2, "0")
+    sign = pa.array(np.where(cents < 0, "-", ""), type=pa.large_string())
+    text = pc.binary_join_element_wise(sign, units, _literal("."), fraction, _literal(""))
+    return pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), text)
+
+
+def _stamps(series: pd.Series) -> pa.Array:
+    """Moments as in `timestamp`, by Arrow."""
+    stamps = pd.Series(series).astype("datetime64[us]")
+    missing = stamps.isna().to_numpy()
+    micros = stamps.to_numpy().view(np.int64)
+    fraction = np.where(missing, 0, micros % 1_000_000)
+    seconds = pa.array(micros - fraction, type=pa.timestamp("us"), mask=missing)
+    text = pc.strftime(seconds.cast(pa.timestamp("s")), format="%Y-%m-%dT%H:%M:%S")
+    text = text.cast(pa.large_string())
+    digits = pc.utf8_lpad(pa.array(fraction).cast(pa.large_string()), 6, "0")
+    with_fraction = pc.binary_join_element_wise(text, _literal("."), digits, _literal(""))
+    return pc.if_else(pa.array(fraction != 0), with_fraction, text)
 
 
 def timestamp(series: pd.Series) -> pd.Series:
@@ -74,21 +207,3 @@ def timestamp(series: pd.Series) -> pd.Series:
     text_ = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")
     fraction = stamps.dt.microsecond
     return text_.where(fraction == 0, text_ + "." + fraction.astype("str").str.zfill(6))
-
-
-def tense(params: Params, present: str, past: str) -> str:
-    """The verb of a reason: what the snapshot shows, or what held at requested_at."""
-    return past if params.at_requested else present
-
-
-def moment(frame: pd.DataFrame, params: Params) -> pd.Series | str:
-    """' at <requested_at>' when judging each request at its own moment, else ''."""
-    return " at " + timestamp(frame["requested_at"]) if params.at_requested else ""
-
-
-def pick(choices: list[tuple[pd.Series, pd.Series]], default: pd.Series) -> pd.Series:
-    """First matching sentence per row, like numpy.select for strings."""
-    result = default.copy()
-    for condition, sentence in reversed(choices):
-        result = result.mask(condition.to_numpy(dtype=bool, na_value=False), sentence)
-    return result

@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from auditkit.params import Params
-from auditkit.rules.features import ADMIN_STATE, MEMBER_STATE, OPEN_ORDERS, USABLE_VOUCHERS
-from auditkit.rules.model import Catalogue, Mask, Reason, Rule, Scope, SourceDocument, one_of
-from auditkit.rules.phrasing import moment, money, pick, quoted, tense, text
+from auditkit.rules.checks import (
+    AllOf,
+    AtLeast,
+    Either,
+    EmptyOrSame,
+    Equal,
+    IsTrue,
+    NoneHeld,
+    NotIn,
+    Same,
+    admin,
+    member,
+    one_of,
+    request,
+)
+from auditkit.rules.features import ACCOUNT_STATES, OPEN_ORDERS, USABLE_VOUCHERS
+from auditkit.rules.model import Catalogue, Rule, Scope, SourceDocument
+from auditkit.rules.phrasing import MONEY, QUOTED
 from auditkit.vocab import AccountSource, Action, ChannelRole, IdentityType, PaymentMode, Reads
 
 SOURCE = SourceDocument(
@@ -42,129 +58,55 @@ SUBCUSTOMER = ChannelRole.DISTRIBUTOR_SUBCUSTOMER
 NOT_SUBCUSTOMER = "member is not a distributor sub-customer"
 
 
-# ---- masks and sentences shared by several rules -----------------------------------
+# ---- account conditions ---------------------------------------------------------------
 
 
-def verified(frame: pd.DataFrame, role: str, params: Params) -> pd.Series:
+def verified(frame: pd.DataFrame, role: str, params: Params) -> np.ndarray:
     """External accounts, or internal ones whose type is in the verified set."""
+    source = frame[f"{role}_account_source"]
     internal_verified = frame[f"{role}_internal_type"].isin(sorted(params.verified_internal_types))
-    return (frame[f"{role}_account_source"] == AccountSource.EXTERNAL) | (
-        (frame[f"{role}_account_source"] == AccountSource.INTERNAL) & internal_verified
-    )
+    external = one_of(source, (AccountSource.EXTERNAL,))
+    internal = one_of(source, (AccountSource.INTERNAL,))
+    return external | (internal & internal_verified.to_numpy(dtype=bool, na_value=False))
 
 
-def is_subcustomer(f: pd.DataFrame, p: Params) -> pd.Series:
-    return f["member_channel_role"] == SUBCUSTOMER
+def is_subcustomer(f: pd.DataFrame, p: Params) -> np.ndarray:
+    return one_of(f["member_channel_role"], (SUBCUSTOMER,))
 
 
-def _balance_reason(role: str) -> Reason:
-    return lambda f, p: (
-        f"{role} "
-        + f[f"{role}_uin"]
-        + f" available_balance {tense(p, 'is', 'was')} "
-        + money(f[f"{role}_available_balance_cents"])
-        + moment(f, p)
-        + ", must be >= 0.00"
-    )
+def either_is_subcustomer(f: pd.DataFrame, p: Params) -> np.ndarray:
+    """Distribution mode, entered from either side (contract v1.2)."""
+    return is_subcustomer(f, p) | one_of(f["admin_channel_role"], (SUBCUSTOMER,))
 
 
-def _open_orders_reason(f: pd.DataFrame, p: Params) -> pd.Series:
-    statuses = " or ".join(sorted(p.open_order_statuses))
-    return (
-        "member "
-        + f["member_uin"]
-        + f" {tense(p, 'has', 'had')} "
-        + f["open_orders"].astype("str")
-        + f" open order(s) ({statuses}) totalling "
-        + money(f["open_order_cents"])
-        + moment(f, p)
-        + ", e.g. "
-        + f["first_open_order"]
-        + "; settle or cancel them first"
-    )
-
-
-def _not_in(role: str, roles: tuple[ChannelRole, ...]) -> Mask:
-    return lambda f, p: ~one_of(f[f"{role}_channel_role"], roles)
-
-
-def _same_enterprise(f: pd.DataFrame, p: Params) -> pd.Series:
-    return (
-        (f["member_identity_type"] == ENTERPRISE)
-        & (f["admin_identity_type"] == ENTERPRISE)
-        & f["member_enterprise_id"].notna()
-        & (f["member_enterprise_id"] == f["admin_enterprise_id"])
-    )
-
-
-def _same_enterprise_reason(f: pd.DataFrame, p: Params) -> pd.Series:
-    def not_enterprise(role: str) -> pd.Series:
-        other = "admin" if role == "member" else "member"
-        return (
-            f"{role} "
-            + f[f"{role}_uin"]
-            + f" identity_type {tense(p, 'is', 'was')} "
-            + text(f[f"{role}_identity_type"])
-            + moment(f, p)
-            + f", must be enterprise (verified) like the {other}"
-        )
-
-    differ = (
-        "member "
-        + f["member_uin"]
-        + " enterprise_id "
-        + quoted(f["member_enterprise_id"])
-        + f" {tense(p, 'differs', 'differed')} from admin "
-        + f["admin_uin"]
-        + " enterprise_id "
-        + quoted(f["admin_enterprise_id"])
-        + moment(f, p)
-    )
-    return pick(
-        [
-            (f["member_identity_type"] != ENTERPRISE, not_enterprise("member")),
-            (f["admin_identity_type"] != ENTERPRISE, not_enterprise("admin")),
-        ],
-        differ,
-    )
-
-
-def _j10_passes(f: pd.DataFrame, p: Params) -> pd.Series:
-    no_overdue = f["admin_overdue_amount_cents"] == 0
-    balance_ok = f["admin_available_balance_cents"] >= 0
-    return (no_overdue & balance_ok) if p.j10_require_both else (no_overdue | balance_ok)
-
-
-def _j10_reason(f: pd.DataFrame, p: Params) -> pd.Series:
-    need = "and" if p.j10_require_both else "or"
-    verb = tense(p, "is", "was")
-    return (
-        "admin "
-        + f["admin_uin"]
-        + f" overdue_amount {verb} "
-        + money(f["admin_overdue_amount_cents"])
-        + f" and available_balance {verb} "
-        + money(f["admin_available_balance_cents"])
-        + moment(f, p)
-        + f"; needs overdue_amount 0.00 {need} available_balance >= 0.00"
-    )
-
-
-def _q03_applies(f: pd.DataFrame, p: Params) -> pd.Series:
-    return (
-        one_of(f["member_customer_tier"], sorted(p.q03_tiers))
-        & ~f["member_channel_manager_followup"]
-    )
-
-
-UNVERIFIED_TYPE = (
-    "member is an internal account of a type outside the verified set; its balance is not checked"
-)
+def _q03_applies(f: pd.DataFrame, p: Params) -> np.ndarray:
+    followed = f["member_channel_manager_followup"].to_numpy(dtype=bool, na_value=True)
+    return one_of(f["member_customer_tier"], sorted(p.q03_tiers)) & ~followed
 
 
 def _shortfall(column: str):
     """How far a balance is below zero, in cents (0 when it is not)."""
     return lambda f: (-f[column].astype("Int64").fillna(0)).clip(lower=0)
+
+
+UNVERIFIED_TYPE = (
+    "member is an internal account of a type outside the verified set; its balance is not checked"
+)
+# Readings where the document can be read two ways (contract v1.2 section 8).
+AS_PAYER = "The admin is read as the payer: the document lets only the admin account pay."
+OPEN_ORDER_READING = (
+    "Open orders of every order_type count: the document names orders to be paid, renewed or "
+    "refunded and the statuses to be paid or processing, and an upgrade awaiting payment is an "
+    "order to be paid. Open means a status among {open_order_statuses}."
+)
+SUBCUSTOMER_ONLY = (
+    "Stays the member's own when only the admin is a distributor sub-customer (contract v1.2)."
+)
+
+MEMBER_BALANCE = AtLeast(member("available_balance", MONEY), 0)
+OPEN_ORDER_CHECK = NoneHeld(
+    "open_orders", "open_order_cents", "first_open_order", "settle or cancel them first"
+)
 
 
 def member_balance_rule(rule_id: str, scope: Scope, title: str, section: str) -> Rule:
@@ -178,10 +120,8 @@ def member_balance_rule(rule_id: str, scope: Scope, title: str, section: str) ->
         applies=lambda f, p: verified(f, "member", p),
         applies_when="member is of a verified type",
         not_applicable_reason=UNVERIFIED_TYPE,
-        passes=lambda f, p: f["member_available_balance_cents"] >= 0,
-        compares=("member_available_balance_cents",),
-        fail_reason=_balance_reason("member"),
-        pass_reason="member available_balance is >= 0.00",
+        check=MEMBER_BALANCE,
+        pass_reason=MEMBER_BALANCE.passed(),
         exposure=_shortfall("member_available_balance_cents"),
         exposure_kind="member's negative balance",
     )
@@ -195,12 +135,25 @@ def open_orders_rule(rule_id: str, scope: Scope, title: str, section: str) -> Ru
         citation=f"{section}, member account, order verification",
         scope=scope,
         reads=(Reads.ORDERS,),
-        passes=lambda f, p: f["open_orders"] == 0,
-        compares=("open_orders", "open_order_cents"),
-        fail_reason=_open_orders_reason,
+        check=OPEN_ORDER_CHECK,
+        fail_reason="member {member} {has} {count} open order(s) ({open_order_statuses}) "
+        "totalling {cents}{at}, e.g. {example}; {why}",
         pass_reason="member has no open orders",
+        reading=OPEN_ORDER_READING,
         exposure=lambda f: f["open_order_cents"],
         exposure_kind="open orders",
+    )
+
+
+def _same_enterprise() -> AllOf:
+    """Both enterprise-verified, with the same enterprise_id; the first unmet condition says why."""
+    return AllOf(
+        (
+            Equal(member("identity_type"), ENTERPRISE, "(verified) like the admin"),
+            Equal(admin("identity_type"), ENTERPRISE, "(verified) like the member"),
+            Same(member("enterprise_id", QUOTED), admin("enterprise_id", QUOTED)),
+        ),
+        ("", "", "{subject} {value} {differs} from {other_subject} {other}{at}"),
     )
 
 
@@ -213,11 +166,7 @@ RULES: tuple[Rule, ...] = (
         citation=f"{ENABLE}, member account, account verification, item 1",
         scope=JOIN_POB,
         reads=(Reads.MEMBER, Reads.ADMIN),
-        passes=_same_enterprise,
-        compares=tuple(
-            f"{r}_{c}" for r in ("member", "admin") for c in ("identity_type", "enterprise_id")
-        ),
-        fail_reason=_same_enterprise_reason,
+        check=_same_enterprise(),
         pass_reason="member and admin are verified as the same enterprise",
     ),
     Rule(
@@ -226,15 +175,10 @@ RULES: tuple[Rule, ...] = (
         citation=f"{ENABLE}, member account, account verification, item 2",
         scope=JOIN_POB,
         reads=(Reads.MEMBER,),
-        passes=_not_in("member", AGENT_ROLES),
-        compares=("member_channel_role",),
-        fail_reason=lambda f, p: (
-            "member "
-            + f["member_uin"]
-            + f" channel_role {tense(p, 'is', 'was')} "
-            + text(f["member_channel_role"])
-            + moment(f, p)
-            + "; agents and their customers cannot use pay-on-behalf"
+        check=NotIn(
+            member("channel_role"),
+            AGENT_ROLES,
+            "agents and their customers cannot use pay-on-behalf",
         ),
         pass_reason="member is neither an agent nor an agent's customer",
     ),
@@ -247,16 +191,12 @@ RULES: tuple[Rule, ...] = (
         applies=is_subcustomer,
         applies_when="member is a distributor_subcustomer",
         not_applicable_reason=NOT_SUBCUSTOMER,
-        passes=lambda f, p: f["payment_mode"] == PaymentMode.PAY_ON_BEHALF,
-        compares=("payment_mode",),
-        fail_reason=lambda f, p: (
-            "member "
-            + f["member_uin"]
-            + " is a distributor_subcustomer but payment_mode is "
-            + text(f["payment_mode"])
-            + "; sub-customers may only join with pay_on_behalf"
-        ),
+        check=Equal(request("payment_mode"), PaymentMode.PAY_ON_BEHALF),
+        fail_reason="member {member} is a distributor_subcustomer but payment_mode is {value}; "
+        "sub-customers may only join with {expected}",
         pass_reason="distributor sub-customer joins with pay_on_behalf",
+        reading="Judges every join of a distributor sub-customer, self-pay joins included: "
+        "sub-customers may join in pay-on-behalf mode only, so a self-pay join is what it refuses.",
     ),
     Rule(
         id="POB-J04",
@@ -264,24 +204,19 @@ RULES: tuple[Rule, ...] = (
         citation=f"{ENABLE}, member account, distribution mode, item 1",
         scope=JOIN_POB,
         reads=(Reads.MEMBER, Reads.ADMIN),
-        applies=is_subcustomer,
-        applies_when="member is a distributor_subcustomer",
-        not_applicable_reason=NOT_SUBCUSTOMER,
-        passes=lambda f, p: f["admin_distributor_id"] == f["member_distributor_id"],
-        compares=("member_distributor_id", "admin_distributor_id"),
-        fail_reason=lambda f, p: (
-            "admin "
-            + f["admin_uin"]
-            + f" distributor_id {tense(p, 'is', 'was')} "
-            + quoted(f["admin_distributor_id"])
-            + " but member "
-            + f["member_uin"]
-            + f" distributor_id {tense(p, 'is', 'was')} "
-            + quoted(f["member_distributor_id"])
-            + moment(f, p)
-            + "; they must be the same distributor"
+        applies=either_is_subcustomer,
+        applies_when="member or admin is a distributor_subcustomer",
+        not_applicable_reason="neither member nor admin is a distributor sub-customer",
+        check=Same(
+            admin("distributor_id", QUOTED),
+            member("distributor_id", QUOTED),
+            "they must be the same distributor",
         ),
         pass_reason="admin and member belong to the same distributor",
+        reading="Distribution mode is entered from either side (contract v1.2): the rule applies "
+        "when the member or the admin is a distributor_subcustomer, as the platform's "
+        "MemberIsNotClient refusal shows; a direct member with no distributor_id joining a "
+        "sub-customer admin fails.",
     ),
     Rule(
         id="POB-J05",
@@ -292,22 +227,16 @@ RULES: tuple[Rule, ...] = (
         applies=is_subcustomer,
         applies_when="member is a distributor_subcustomer",
         not_applicable_reason=NOT_SUBCUSTOMER,
-        passes=lambda f, p: f["usable_vouchers"] == 0,
-        compares=("usable_vouchers", "usable_voucher_cents"),
-        fail_reason=lambda f, p: (
-            "member "
-            + f["member_uin"]
-            + f" {tense(p, 'holds', 'held')} "
-            + f["usable_vouchers"].astype("str")
-            + " usable sub-customer voucher(s) with "
-            + money(f["usable_voucher_cents"])
-            + " remaining"
-            + moment(f, p)
-            + ", e.g. "
-            + f["first_usable_voucher"]
-            + "; they must be used up or invalidated first"
+        check=NoneHeld(
+            "usable_vouchers",
+            "usable_voucher_cents",
+            "first_usable_voucher",
+            "they must be used up or invalidated first",
         ),
+        fail_reason="member {member} {holds} {count} usable sub-customer voucher(s) with {cents} "
+        "remaining{at}, e.g. {example}; {why}",
         pass_reason="member holds no usable sub-customer voucher",
+        reading=SUBCUSTOMER_ONLY,
         exposure=lambda f: f["usable_voucher_cents"],
         exposure_kind="unused sub-customer vouchers",
     ),
@@ -319,16 +248,10 @@ RULES: tuple[Rule, ...] = (
         citation=f"{ENABLE}, admin account",
         scope=JOIN_POB,
         reads=(Reads.REQUEST,),
-        passes=lambda f, p: f["payer_uin"].isna() | (f["payer_uin"] == f["admin_uin"]),
-        compares=("payer_uin",),
-        fail_reason=lambda f, p: (
-            "payer_uin is "
-            + f["payer_uin"]
-            + " but only the admin "
-            + f["admin_uin"]
-            + " may be the payer"
-        ),
+        check=EmptyOrSame(request("payer_uin", "plain"), request("admin_uin")),
+        fail_reason="payer_uin is {value} but only the admin {other} may be the payer",
         pass_reason="the admin is the payer",
+        reading=AS_PAYER + " An empty payer_uin means the admin pays.",
     ),
     Rule(
         id="POB-J09",
@@ -336,17 +259,15 @@ RULES: tuple[Rule, ...] = (
         citation=f"{ENABLE}, admin account",
         scope=JOIN_POB,
         reads=(Reads.ADMIN,),
-        passes=_not_in("admin", PAYER_FORBIDDEN_ROLES),
-        compares=("admin_channel_role",),
-        fail_reason=lambda f, p: (
-            "admin "
-            + f["admin_uin"]
-            + f" channel_role {tense(p, 'is', 'was')} "
-            + text(f["admin_channel_role"])
-            + moment(f, p)
-            + "; agents, resellers and their customers cannot be the payer"
+        check=NotIn(
+            admin("channel_role"),
+            PAYER_FORBIDDEN_ROLES,
+            "agents, resellers and their customers cannot be the payer",
         ),
         pass_reason="admin is neither an agent, a reseller nor a customer of either",
+        reading=AS_PAYER + " reseller_customer and distributor_subcustomer are kept apart: the "
+        "English page says 'reseller' and 'distributor' for one Chinese word, but this rule would "
+        "contradict POB-J04 if they were one role, so a distributor sub-customer admin may pay.",
     ),
     Rule(
         id="POB-J10",
@@ -357,10 +278,18 @@ RULES: tuple[Rule, ...] = (
         applies=lambda f, p: verified(f, "admin", p),
         applies_when="admin is of a verified type",
         not_applicable_reason="admin is an internal account of a type outside the verified set; not checked",
-        passes=_j10_passes,
-        compares=("admin_overdue_amount_cents", "admin_available_balance_cents"),
-        fail_reason=_j10_reason,
+        check=Either(
+            Equal(admin("overdue_amount", MONEY), 0),
+            AtLeast(admin("available_balance", MONEY), 0),
+            both="j10_require_both",
+        ),
+        fail_reason="admin {admin} overdue_amount {is} {first_value} and available_balance {is} "
+        "{second_value}{at}; needs overdue_amount {first_expected} {j10_connective} "
+        "available_balance >= {second_bound}",
         pass_reason="admin has no overdue payment {j10_connective} a non-negative balance, as required",
+        reading=AS_PAYER + " The document's 'or' is read as written: no overdue payment or a "
+        "non-negative balance suffices, unless j10_require_both asks for both (this run: "
+        "{j10_connective}).",
         exposure=lambda f: (
             _shortfall("admin_available_balance_cents")(f)
             + f["admin_overdue_amount_cents"].astype("Int64").fillna(0)
@@ -380,29 +309,22 @@ RULES: tuple[Rule, ...] = (
         applies=_q03_applies,
         applies_when="member tier is in the card tiers ({q03_tiers}) and no channel manager follows it up",
         not_applicable_reason="member is outside the card tiers or followed up by a channel manager",
-        passes=lambda f, p: f["member_credit_card_bound"],
-        compares=("member_credit_card_bound",),
-        fail_reason=lambda f, p: (
-            "member "
-            + f["member_uin"]
-            + " (customer_tier "
-            + text(f["member_customer_tier"])
-            + f", no channel manager follow-up) {tense(p, 'has', 'had')} no credit card bound"
-            + moment(f, p)
-        ),
+        check=IsTrue(member("credit_card_bound")),
+        fail_reason="member {member} (customer_tier {member_customer_tier}, no channel manager "
+        "follow-up) {has} no credit card bound{at}",
         pass_reason="member has a bound credit card",
     ),
 )
 
 # Error codes of Tencent Cloud's Organization API (version 2021-03-31) that refuse a
-# switch, and the rules each stands for (contract v1.1 §6; the mapping is our reading).
+# switch, and the rules each stands for (contract v1.2 §6; the mapping is our reading).
 DECISION_CODES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("FailedOperation.AuthInfoEmpty", ("POB-J01",)),
     ("FailedOperation.AuthNotEnterprise", ("POB-J01",)),
     ("FailedOperation.AuthInfoNotSame", ("POB-J01",)),
     ("UnsupportedOperation.MemberIsAgent", ("POB-J02",)),
     ("UnsupportedOperation.ExistedAgent", ("POB-J02", "POB-J09")),
-    ("UnsupportedOperation.ExistedClient", ("POB-J02", "POB-J09")),
+    ("UnsupportedOperation.ExistedClient", ("POB-J03", "POB-J04", "POB-J05")),  # v1.2
     ("UnsupportedOperation.AgentNotSame", ("POB-J04",)),
     ("UnsupportedOperation.MemberIsNotClient", ("POB-J04",)),
     ("UnsupportedOperation.MemberHasVoucher", ("POB-J05",)),
@@ -419,6 +341,6 @@ POB = Catalogue(
     name="pay-on-behalf",
     source=SOURCE,
     rules=RULES,
-    features=(MEMBER_STATE, ADMIN_STATE, OPEN_ORDERS, USABLE_VOUCHERS),
+    features=(ACCOUNT_STATES, OPEN_ORDERS, USABLE_VOUCHERS),
     decision_codes=DECISION_CODES,
 )

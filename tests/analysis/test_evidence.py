@@ -23,7 +23,7 @@ def test_failing_rules_mark_what_they_compared():
         orders=[order("O1", "1", status="to_be_paid")],
         requests=[request("R1", "1", "2", payer_uin="7")],
     )
-    found = evidence(evaluate(tables, PARAMS), "R1")
+    found = evidence(evaluate(tables, PARAMS, POB), "R1")
     assert found.failing("open_orders") == ("POB-J07",)
     assert found.failing("member_available_balance_cents") == ("POB-J06",)
     accounts = found.accounts.set_index("attribute")["failed"]

@@ -7,6 +7,7 @@ from conftest import PARAMS, account, build_tables, request
 
 from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.engine.evaluate import evaluate
+from auditkit.rules.pob import POB
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def findings() -> Findings:
             request("req-b7", "100", "2"),
         ],
     )
-    return Findings(evaluate(tables, PARAMS))
+    return Findings(evaluate(tables, PARAMS, POB))
 
 
 def ids(findings: Findings, text: str) -> list[str]:

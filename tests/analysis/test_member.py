@@ -60,7 +60,7 @@ def tables() -> Tables:
 
 
 def test_member_view_at_each_requested_at(tables: Tables):
-    view = member_view(evaluate(tables, AT), "1", table_rows(tables))
+    view = member_view(evaluate(tables, AT, POB), "1", table_rows(tables))
     assert view.judged_at_request
     assert view.requests[["request_id", "role"]].values.tolist() == [
         ["R1", "member"],
@@ -81,21 +81,21 @@ def test_member_view_at_each_requested_at(tables: Tables):
 
 
 def test_an_admin_sees_the_requests_it_administers(tables: Tables):
-    view = member_view(evaluate(tables, PARAMS), "2", table_rows(tables))
+    view = member_view(evaluate(tables, PARAMS, POB), "2", table_rows(tables))
     assert view.requests["role"].tolist() == ["admin"] * 3
     assert view.states.empty and view.orders.empty
 
 
 def test_an_unknown_uin_is_a_key_error(tables: Tables):
     with pytest.raises(KeyError, match="'42' made no request"):
-        member_view(evaluate(tables, PARAMS), "42", table_rows(tables))
+        member_view(evaluate(tables, PARAMS, POB), "42", table_rows(tables))
 
 
 def test_the_cache_gives_the_same_view(tables: Tables, tmp_path):
     write_data_dir(tmp_path / "data", world())
     run = EvaluationCache(tmp_path / "cache").open(tmp_path / "data", AT, POB)
     cached = member_view(run.result, "1", run.rows_of)
-    direct = member_view(evaluate(tables, AT), "1", table_rows(tables))
+    direct = member_view(evaluate(tables, AT, POB), "1", table_rows(tables))
     for name in ("requests", "states", "history", "orders", "vouchers"):
         pd.testing.assert_frame_equal(
             getattr(cached, name), getattr(direct, name), check_dtype=False

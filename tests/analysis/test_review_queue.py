@@ -20,6 +20,7 @@ from auditkit.review.states import (
     UNREVIEWED,
     state_codes,
 )
+from auditkit.rules.pob import POB
 from auditkit.vocab import ReviewState
 
 ERRORS = [("R6", f"POB-J{i:02d}") for i in range(1, 7)]  # member 9 is not in accounts
@@ -60,7 +61,7 @@ def result():
             request("R6", "9", "2"),
         ],
     )
-    return evaluate(tables, PARAMS)
+    return evaluate(tables, PARAMS, POB)
 
 
 def keyed(index: Findings, positions: np.ndarray) -> list[tuple[str, str]]:
@@ -150,7 +151,9 @@ def test_without_a_register_no_finding_is_concluded(result):
 
 
 def test_money_at_stake_of_findings_equals_the_exposure_matrix():
-    result = evaluate(demo.tables(requests=400), Params(as_of=demo.DEFAULT_AS_OF, at="requested"))
+    result = evaluate(
+        demo.tables(requests=400), Params(as_of=demo.DEFAULT_AS_OF, at="requested"), POB
+    )
     matrix = exposure_matrix(result)
     request, rule = np.nonzero(np.ones_like(matrix, dtype=bool))
     assert np.array_equal(exposure_at(result, request, rule), matrix[request, rule])

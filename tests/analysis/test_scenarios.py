@@ -22,6 +22,7 @@ from auditkit.analysis.whatif import (
 )
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError
+from auditkit.rules.pob import POB
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,7 @@ def test_outcomes_compare_side_by_side():
         orders=[order("O1", "1", status="to_be_paid")],
         requests=[request("R1", "1", "2"), request("R2", "1", "2", action="quit")],
     )
-    baseline = evaluate(tables, PARAMS)
+    baseline = evaluate(tables, PARAMS, POB)
     settle = Scenario("settle", PARAMS, (SettleOpenOrders(),))
     strict = Scenario("strict", PARAMS.replace(j10_require_both=True))
     saved = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from auditkit import Params, evaluate, tables_from_frames
+from auditkit import POB, Params, evaluate, tables_from_frames
 from auditkit.analysis.summaries import segment_of
 from auditkit.io.tables import Tables
 
@@ -70,7 +70,7 @@ def tables() -> Tables:
 
 
 def test_segments_tell_external_accounts_from_missing_ones():
-    result = evaluate(tables(), Params(as_of="2026-11-01"))
+    result = evaluate(tables(), Params(as_of="2026-11-01"), POB)
     assert segment_of(result, "internal_type").tolist() == [
         "external",
         "4",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import PARAMS, account, build_tables, order, request, voucher
 
-from auditkit import evaluate
+from auditkit import POB, evaluate
 from auditkit.analysis.whatif import (
     BindCard,
     ClearVouchers,
@@ -72,7 +72,7 @@ def tables():
 
 @pytest.fixture(scope="module")
 def baseline(tables):
-    return evaluate(tables, PARAMS)
+    return evaluate(tables, PARAMS, POB)
 
 
 def test_baseline_is_what_the_scenarios_assume(baseline):
@@ -300,7 +300,7 @@ def test_edits_describe_their_scope():
 
 
 def test_diff_refuses_results_of_other_requests(tables, baseline):
-    other = evaluate(tables.replace(requests=tables.requests.iloc[::-1]), PARAMS)
+    other = evaluate(tables.replace(requests=tables.requests.iloc[::-1]), PARAMS, POB)
     with pytest.raises(ParameterError, match="different requests"):
         diff(baseline, other)
 

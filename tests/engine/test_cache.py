@@ -50,7 +50,7 @@ def test_judged_once_then_read_back_identical(data_dir: Path, tmp_path: Path, at
     assert phases == ["hash"] and again.folder == first.folder
 
     tables = load_tables(data_dir, require_history=params.at_requested)
-    direct = evaluate(tables, params)
+    direct = evaluate(tables, params, POB)
     cached = again.result
     assert np.array_equal(np.asarray(cached.status_codes), direct.status_codes)
     assert list(cached.reason_texts[np.asarray(cached.reason_codes).ravel()]) == list(
@@ -80,7 +80,7 @@ def test_tables_come_back_typed_and_judge_the_same(data_dir: Path, tmp_path: Pat
             tables[name].sort_values(KEYS[name]).reset_index(drop=True),
         )
     pd.testing.assert_frame_equal(back.requests, tables.requests)  # requests keep their order
-    assert np.array_equal(evaluate(back, params).status_codes, run.result.status_codes)
+    assert np.array_equal(evaluate(back, params, POB).status_codes, run.result.status_codes)
 
 
 def test_rows_of_one_member(data_dir: Path, tmp_path: Path):

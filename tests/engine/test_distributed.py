@@ -110,7 +110,7 @@ def test_dask_matches_pandas_on_demo_data(
     run, manifest = check_on_dask(
         client, str(data), str(tmp_path / "out"), "parquet", run_params, POB
     )
-    result = evaluate(load_tables(data), run_params)
+    result = evaluate(load_tables(data), run_params, POB)
     assert_same_as_pandas(tmp_path / "out", result)
     assert run.verdict_counts == result.verdict_counts()
     assert run.exception_counts == result.exception_counts()
@@ -135,7 +135,7 @@ def test_dask_matches_pandas_on_random_tables(client, tmp_path_factory, world) -
     folder = tmp_path_factory.mktemp("world")
     data = write_pieces(folder / "data", raw_arrow(frames), 3)
     check_on_dask(client, str(data), str(folder / "out"), "parquet", params, POB)
-    assert_same_as_pandas(folder / "out", evaluate(tables_from_frames(frames), params))
+    assert_same_as_pandas(folder / "out", evaluate(tables_from_frames(frames), params, POB))
 
 
 def test_dask_writes_csv_parts(client, tmp_path: Path) -> None:
@@ -147,7 +147,9 @@ def test_dask_writes_csv_parts(client, tmp_path: Path) -> None:
     )
     data = write_pieces(tmp_path / "data", raw_arrow(frames), 1)
     check_on_dask(client, str(data), str(tmp_path / "out"), "csv", Params(as_of=AS_OF), POB)
-    assert_same_as_pandas(tmp_path / "out", evaluate(tables_from_frames(frames)), "csv")
+    assert_same_as_pandas(
+        tmp_path / "out", evaluate(tables_from_frames(frames), Params(), POB), "csv"
+    )
 
 
 @pytest.mark.parametrize("one_task_rows", [16_000_000, 0], ids=["one task", "shuffle"])

@@ -17,7 +17,7 @@ from auditkit.io.manifest import describe_run
 
 @pytest.mark.parametrize("requests", [1, 500])
 def test_arrow_results_equal_pandas_results(requests: int) -> None:
-    result = evaluate(demo.tables(requests), PARAMS)
+    result = evaluate(demo.tables(requests), PARAMS, POB)
     expected = result.results.astype("str")
     actual = result.results_table().to_pandas().astype("str")
     pd.testing.assert_frame_equal(actual, expected)
@@ -33,7 +33,7 @@ def without_q03():
 def test_arrow_results_of_no_requests_keep_their_text_schema() -> None:
     tables = build_tables(requests=[request("R1")])
     empty = tables.replace(requests=tables.requests.iloc[0:0])
-    table = evaluate(empty, PARAMS).results_table()
+    table = evaluate(empty, PARAMS, POB).results_table()
     assert table.num_rows == 0
     assert all(str(field.type.value_type) == "large_string" for field in table.schema)
 
@@ -46,7 +46,7 @@ def test_the_example_open_order_is_the_smallest_id_whatever_the_row_order() -> N
     reasons = set()
     for rows in (orders, orders[::-1]):
         tables = build_tables([account("1"), account("2")], orders=rows, requests=[request()])
-        statuses = evaluate(tables, PARAMS).results.astype("str")
+        statuses = evaluate(tables, PARAMS, POB).results.astype("str")
         reasons.add(statuses.loc[statuses["rule_id"] == "POB-J07", "reason"].item())
     assert reasons == {
         "member 1 has 2 open order(s) (processing or to_be_paid) totalling 20.00, e.g. O2; "
@@ -68,7 +68,7 @@ def test_shuffled_input_rows_give_the_same_results() -> None:
         return frame.sort_values(["request_id", "rule_id"]).reset_index(drop=True)
 
     pd.testing.assert_frame_equal(
-        by_request(evaluate(tables, PARAMS)), by_request(evaluate(shuffled, PARAMS))
+        by_request(evaluate(tables, PARAMS, POB)), by_request(evaluate(shuffled, PARAMS, POB))
     )
 
 
@@ -76,19 +76,20 @@ def test_shuffled_input_rows_give_the_same_results() -> None:
 
 
 def test_a_saved_run_reads_back_as_the_same_evaluation(tmp_path) -> None:
-    result = evaluate(demo.tables(300), PARAMS)
+    result = evaluate(demo.tables(300), PARAMS, POB)
     run_folder.save(result, tmp_path)
     loaded = run_folder.load(tmp_path, PARAMS, POB)
     assert np.array_equal(loaded.status_codes, result.status_codes)
     assert np.array_equal(
-        loaded.reason_texts[loaded.reason_codes], result.reason_texts[result.reason_codes]
+        np.asarray(loaded.reason_texts[loaded.reason_codes.ravel()], dtype=object),
+        np.asarray(result.reason_texts[result.reason_codes.ravel()], dtype=object),
     )
     pd.testing.assert_frame_equal(loaded.verdicts.astype("str"), result.verdicts.astype("str"))
     assert loaded.rule_counts().equals(result.rule_counts())
 
 
 def test_a_saved_run_of_another_catalogue_is_refused(tmp_path) -> None:
-    result = evaluate(demo.tables(20), PARAMS)
+    result = evaluate(demo.tables(20), PARAMS, POB)
     run_folder.save(result, tmp_path)
     shorter = without_q03()
     with pytest.raises(AuditkitError, match="rows"):

@@ -14,7 +14,7 @@ from conftest import frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditkit import Params, evaluate, tables_from_frames
+from auditkit import POB, Params, evaluate, tables_from_frames
 
 # ---- the reference, straight from the contract ---------------------------------------
 
@@ -82,14 +82,14 @@ class Request:
     decision_code: str | None = None
 
 
-# Contract v1.1 section 6: the default map of the platform's error codes to rules.
+# Contract v1.2 section 6: the default map of the platform's error codes to rules.
 DECISION_CODES = {
     "FailedOperation.AuthInfoEmpty": ["POB-J01"],
     "FailedOperation.AuthNotEnterprise": ["POB-J01"],
     "FailedOperation.AuthInfoNotSame": ["POB-J01"],
     "UnsupportedOperation.MemberIsAgent": ["POB-J02"],
     "UnsupportedOperation.ExistedAgent": ["POB-J02", "POB-J09"],
-    "UnsupportedOperation.ExistedClient": ["POB-J02", "POB-J09"],
+    "UnsupportedOperation.ExistedClient": ["POB-J03", "POB-J04", "POB-J05"],
     "UnsupportedOperation.AgentNotSame": ["POB-J04"],
     "UnsupportedOperation.MemberIsNotClient": ["POB-J04"],
     "UnsupportedOperation.MemberHasVoucher": ["POB-J05"],
@@ -170,10 +170,13 @@ def reference_status(
         o for o in orders if o.uin == req.member_uin and o.status in params.open_order_statuses
     ]
     subcustomer = member is not None and member.role == "distributor_subcustomer"
+    admin_subcustomer = admin is not None and admin.role == "distributor_subcustomer"
 
     applies = True
-    if rule_id in ("POB-J03", "POB-J04", "POB-J05"):
+    if rule_id in ("POB-J03", "POB-J05"):
         applies = subcustomer
+    elif rule_id == "POB-J04":  # v1.2: distribution mode is entered from either side
+        applies = subcustomer or admin_subcustomer
     elif rule_id in ("POB-J06", "POB-Q01"):
         applies = is_verified(member, params)
     elif rule_id == "POB-J10":
@@ -460,7 +463,7 @@ def test_engine_matches_reference(world: tuple[list, list, list, list, Params]) 
             "requests": frame("requests", [row for _, row in requests]),
         }
     )
-    result = evaluate(tables, params)
+    result = evaluate(tables, params, POB)
 
     by_uin = {a.uin: a for a, _ in accounts}
     order_values = [o for o, _ in orders]

@@ -28,7 +28,7 @@ from test_reference import (
     reference_verdict,
 )
 
-from auditkit import Params, evaluate, tables_from_frames
+from auditkit import POB, Params, evaluate, tables_from_frames
 from auditkit.vocab import Moment
 
 MOMENTS = [
@@ -194,7 +194,7 @@ def test_engine_at_requested_at_matches_reference(data: st.DataObject) -> None:
             "voucher_events": frame("voucher_events", voucher_events),
         }
     )
-    result = evaluate(tables, params)
+    result = evaluate(tables, params, POB)
 
     expected = {}
     for r, t, _ in requests:

@@ -19,7 +19,7 @@ import pytest
 from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
 
 import auditkit.demo as demo
-from auditkit import evaluate, load_tables
+from auditkit import POB, evaluate, load_tables
 from auditkit.analysis.whatif import SettleOpenOrders, whatif
 from auditkit.params import Params
 from auditkit.vocab import STATUS_CODE, Status
@@ -50,7 +50,7 @@ def _data_set(folder: Path) -> Expected:
     """A 200-request demo set whose first two members failing RULE have markup as enterprise_id."""
     raw = demo.generate(requests=200)
     demo.write(raw, folder)
-    result = evaluate(load_tables(folder), PARAMS)
+    result = evaluate(load_tables(folder), PARAMS, POB)
     j = result.rule_ids.index(RULE)
     failing = (result.status_codes[:, j] == STATUS_CODE[Status.FAIL]) & result.cases[
         "member_found"
@@ -64,7 +64,7 @@ def _data_set(folder: Path) -> Expected:
     demo.write(raw, folder)
 
     tables = load_tables(folder)
-    result = evaluate(tables, PARAMS)
+    result = evaluate(tables, PARAMS, POB)
     codes = result.status_codes[:, j]
     hit = (codes == STATUS_CODE[Status.FAIL]) | (codes == STATUS_CODE[Status.ERROR])
     first = int(hit.argmax())

@@ -27,7 +27,7 @@ from serving import (
 )
 
 import auditkit.demo as demo
-from auditkit import evaluate, load_tables
+from auditkit import POB, evaluate, load_tables
 from auditkit.params import Params
 from auditkit.vocab import STATUS_CODE, VERDICT_CODE, Status, Verdict
 
@@ -49,7 +49,7 @@ class Expected:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected, Path]]:
     work = tmp_path_factory.mktemp("explorer")
     demo.write(demo.generate(requests=300), work / "data")
-    result = evaluate(load_tables(work / "data", require_history=True), PARAMS)
+    result = evaluate(load_tables(work / "data", require_history=True), PARAMS, POB)
     cases, verdicts = result.cases, result.verdict_codes
     ineligible = verdicts == VERDICT_CODE[Verdict.INELIGIBLE]
     eligible_members = cases["member_uin"][verdicts == VERDICT_CODE[Verdict.ELIGIBLE]]

@@ -24,6 +24,7 @@ from auditkit.analysis.review_queue import ReviewQueue
 from auditkit.params import Params
 from auditkit.review.changes import StateChange
 from auditkit.review.register import Register
+from auditkit.rules.pob import POB
 from auditkit.vocab import ReviewState, ReviewVia
 
 AS_OF = dt.date(2026, 12, 1)
@@ -47,7 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expe
     work = tmp_path_factory.mktemp("explore-queue")
     demo.write(demo.generate(requests=600, as_of=AS_OF, request_months=2), work / "data")
     tables = load_tables(work / "data", require_history=True)
-    result = evaluate(tables, PARAMS)
+    result = evaluate(tables, PARAMS, POB)
     queue = ReviewQueue(Findings(result))
     frame = queue.frame(queue.select(FindingsFilter())[:5])
     month, population = in_period(tables, Period(PERIOD), PARAMS)
@@ -60,7 +61,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expe
                 strict=True,
             )
         ),
-        month_exceptions=evaluate(month, PARAMS).exception_counts(),
+        month_exceptions=evaluate(month, PARAMS, POB).exception_counts(),
         month_requests=population.in_period,
     )
     db = work / "review.db"

@@ -15,7 +15,7 @@ import pytest
 from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
 
 import auditkit.demo as demo
-from auditkit import evaluate
+from auditkit import POB, evaluate
 from auditkit.params import Params
 from auditkit.review.register import Register
 from auditkit.review.states import finding_keys
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, tuple[str, str]]]:
     work = tmp_path_factory.mktemp("explore-review")
     demo.write(demo.generate(requests=200), work / "data")
-    result = evaluate(demo.tables(requests=200), PARAMS)
+    result = evaluate(demo.tables(requests=200), PARAMS, POB)
     keys = finding_keys(result)
     first = tuple(keys[keys["rule_id"] == RULE].iloc[0])
     db = work / "review.db"

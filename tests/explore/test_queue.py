@@ -20,6 +20,7 @@ from auditkit.analysis.summaries import run_summary
 from auditkit.explore.app import DRILL_TAB, QUEUE_TAB, Explorer
 from auditkit.params import Params
 from auditkit.review.register import Register
+from auditkit.rules.pob import POB
 from auditkit.vocab import STATUS_CODE, Status
 
 AS_OF = dt.date(2026, 12, 1)
@@ -46,7 +47,7 @@ def grid_counts(grid, key: str = "requests") -> dict[str, int]:
 @pytest.mark.parametrize("period", MONTHS)
 def test_the_counts_of_a_period_are_its_reports_counts(explorer, tables, period):
     scoped, population = in_period(tables, Period(period), PARAMS)
-    report = evaluate(scoped, PARAMS)
+    report = evaluate(scoped, PARAMS, POB)
     summary = run_summary(report)
     explorer.period.value = period
     try:

@@ -24,7 +24,7 @@ from conftest import (
     write_data_dir,
 )
 
-from auditkit import InputError, Params, evaluate, load_tables, tables_from_frames
+from auditkit import POB, InputError, Params, evaluate, load_tables, tables_from_frames
 from auditkit.errors import MAX_LISTED_PROBLEMS
 from auditkit.io import fast, read
 
@@ -60,7 +60,7 @@ def test_a_quoted_newline_in_the_first_header_name_keeps_uins_as_text(tmp_path: 
     tables = load_tables(write_data_dir(tmp_path / "data", frames))
     assert tables.accounts["uin"].tolist() == ["0100", "2"]
     assert tables.accounts["note\nsecond line"].tolist() == ["a", "b"]
-    result = evaluate(tables, Params(as_of="2026-11-01"))
+    result = evaluate(tables, Params(as_of="2026-11-01"), POB)
     assert result.verdicts["verdict"].tolist() == ["eligible"]
 
 

@@ -136,7 +136,7 @@ def test_conclusion_and_scope_numbers_equal_the_engines(demo_run):
     data, run = demo_run
     params = Params(as_of="2026-11-01")
     scoped, _ = in_period(load_tables(data), Period("2026-10"), params)
-    result = evaluate(scoped, params)
+    result = evaluate(scoped, params, POB)
     expected = headline(result)
     decided = int(result.verdicts["decision"].notna().sum())
     exceptions = expected["approved_but_ineligible"] + expected["rejected_but_eligible"]

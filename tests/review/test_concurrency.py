@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 import auditkit.demo as demo
-from auditkit import Params, evaluate
+from auditkit import POB, Params, evaluate
 from auditkit.review import schema
 from auditkit.review.register import Register
 from auditkit.review.states import finding_keys
@@ -58,7 +58,7 @@ print(json.dumps(outcomes))
 
 @pytest.mark.slow
 def test_four_processes_setting_50_states_each_lose_nothing(register_db, tmp_path: Path):
-    result = evaluate(demo.tables(requests=200), Params(as_of=demo.DEFAULT_AS_OF))
+    result = evaluate(demo.tables(requests=200), Params(as_of=demo.DEFAULT_AS_OF), POB)
     with Register.open(register_db) as register:
         register.record_run(result, "check")
     keys = finding_keys(result).head(CHANGES).values.tolist()

@@ -43,6 +43,7 @@ def result():
             ],
         ),
         PARAMS,
+        POB,
     )
 
 
@@ -205,6 +206,7 @@ def test_a_state_carries_over_to_a_later_run_of_the_same_finding(register, resul
             requests=[request("R2", "3", "2"), request("R5", "3", "2")],
         ),
         PARAMS.replace(as_of="2026-12-01"),
+        POB,
     )
     recorded = register.record_run(later, "report", "2026-11")
     assert recorded.new == 1  # R5's failure

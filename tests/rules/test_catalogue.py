@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from conftest import PARAMS, account, build_tables, request
 
 from auditkit import POB, evaluate
+from auditkit.engine.cache import cache_key
+from auditkit.errors import ParameterError
+from auditkit.rules.catalogues import choose_catalogue, from_record, record
 from auditkit.rules.model import Catalogue, Scope
 from auditkit.rules.phrasing import placeholders, words
 from auditkit.vocab import Action, CustomerTier, PaymentMode
@@ -110,3 +114,79 @@ def test_a_rule_scope_is_data_the_engine_reads() -> None:
     rows = result.results.astype("str")
     assert rows["status"].tolist() == ["fail", "not_applicable"]
     assert rows["reason"].tolist()[1] == "applies to quit requests only; this request is a join"
+
+
+# ---- contract v1.2: the decision-code map and the catalogue chosen at the edge ----------
+
+
+@pytest.mark.parametrize(
+    ("member", "admin_", "code", "check"),
+    [
+        # ExistedClient stands for the distribution rules J03/J04/J05 (v1.2), not J02/J09.
+        ({}, {"channel_role": "distributor_subcustomer", "distributor_id": "D1"},
+         "UnsupportedOperation.ExistedClient", "supported"),
+        ({"channel_role": "agent"}, {}, "UnsupportedOperation.ExistedClient", "unsupported"),
+        ({}, {"channel_role": "reseller"}, "UnsupportedOperation.ExistedClient", "unsupported"),
+        ({"channel_role": "agent"}, {}, "UnsupportedOperation.ExistedAgent", "supported"),
+        # MemberIsNotClient: a direct member refused under a sub-customer admin (J04, v1.2).
+        ({}, {"channel_role": "distributor_subcustomer", "distributor_id": "D1"},
+         "UnsupportedOperation.MemberIsNotClient", "supported"),
+        ({}, {}, "UnsupportedOperation.MemberIsNotClient", "unsupported"),
+    ],
+)  # fmt: skip
+def test_decision_code_check_follows_the_v12_map(
+    member: dict, admin_: dict, code: str, check: str
+) -> None:
+    tables = build_tables(
+        [account("1", **member), account("2", **admin_)],
+        requests=[request(decision="rejected", decision_code=code)],
+    )
+    assert evaluate(tables, PARAMS, POB).verdicts["decision_code_check"].iloc[0] == check
+
+
+def test_existed_client_maps_to_the_distribution_rules() -> None:
+    assert POB.decision_code_map()["UnsupportedOperation.ExistedClient"] == (
+        "POB-J03",
+        "POB-J04",
+        "POB-J05",
+    )
+
+
+def test_a_catalogue_is_chosen_by_name_and_recorded_with_its_map() -> None:
+    custom = choose_catalogue("pay-on-behalf", {"Custom.Code": ["POB-J07"]})
+    assert custom.decision_code_map() == {"Custom.Code": ("POB-J07",)}
+    recorded = record(custom)
+    assert recorded["rule_catalogue"] == "pay-on-behalf"
+    assert recorded["decision_codes"] == {"Custom.Code": ["POB-J07"]}
+    again = from_record(json.loads(json.dumps(recorded)))
+    assert again.fingerprint() == custom.fingerprint() != POB.fingerprint()
+    assert from_record(record(POB)).fingerprint() == POB.fingerprint()
+    with pytest.raises(ParameterError, match="unknown"):
+        choose_catalogue("no-such-catalogue")
+    with pytest.raises(ParameterError, match="another version"):
+        from_record({**record(POB), "rule_catalogue_sha256": "0" * 64})
+
+
+def test_the_cache_key_follows_the_catalogue_chosen() -> None:
+    digests = {"accounts": "a" * 64}
+    custom = choose_catalogue(decision_codes={"Custom.Code": ["POB-J07"]})
+    assert cache_key(digests, PARAMS, POB) != cache_key(digests, PARAMS, custom)
+    assert cache_key(digests, PARAMS, POB) == cache_key(digests, PARAMS, choose_catalogue())
+
+
+def test_the_fingerprint_covers_what_the_checks_compare() -> None:
+    j09 = POB.rule("POB-J09")
+    narrower = dataclasses.replace(
+        j09, check=dataclasses.replace(j09.check, forbidden=j09.check.forbidden[:2])
+    )
+    changed = POB.replace(rules=tuple(narrower if r.id == "POB-J09" else r for r in POB.rules))
+    assert changed.fingerprint() != POB.fingerprint()
+
+
+def test_every_rule_reading_is_rendered_from_params() -> None:
+    texts = {r.id: r.text(PARAMS.replace(j10_require_both=True)) for r in POB.rules}
+    assert texts["POB-J10"].reading.endswith("(this run: and).")
+    assert "member or the admin is a distributor_subcustomer" in texts["POB-J04"].reading
+    described = POB.describe(PARAMS).set_index("rule_id")["reading"]
+    assert described["POB-J09"].startswith("The admin is read as the payer")
+    assert described["POB-J01"] == ""

@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 from conftest import PARAMS, account, build_tables, order, request, voucher
 
-from auditkit import RULES, Params, Tables, evaluate
+from auditkit import POB, RULES, Params, Tables, evaluate
 from auditkit.vocab import Action, PaymentMode
 
 SUB = {"channel_role": "distributor_subcustomer", "distributor_id": "D1"}
 QUIT = {"action": "quit"}
 SELF_PAY = {"payment_mode": "self_pay"}
 NOT_SUB = "member is not a distributor sub-customer"
+NEITHER_SUB = "neither member nor admin is a distributor sub-customer"
 UNVERIFIED = (
     "member is an internal account of a type outside the verified set; its balance is not checked"
 )
@@ -52,7 +53,7 @@ def tables_for(
 
 
 def outcome(rule_id: str, tables: Tables, params: Params = PARAMS) -> tuple[str, str]:
-    results = evaluate(tables, params).results
+    results = evaluate(tables, params, POB).results
     row = results[(results["rule_id"] == rule_id).to_numpy()]
     assert len(row) == 1
     return str(row["status"].iloc[0]), str(row["reason"].iloc[0])
@@ -183,8 +184,37 @@ RULE_CASES = [
         "same distributor",
         member=SUB,
     ),
-    case("POB-J04", "not_applicable", NOT_SUB),
-    case("POB-J04", "not_applicable", NOT_SUB, member={"distributor_id": "D1"}),
+    case("POB-J04", "not_applicable", NEITHER_SUB),
+    case("POB-J04", "not_applicable", NEITHER_SUB, member={"distributor_id": "D1"}),
+    # Contract v1.2: distribution mode is entered from either side. A direct member with no
+    # distributor joining an admin that is a sub-customer of D1 fails (MemberIsNotClient).
+    case(
+        "POB-J04",
+        "fail",
+        "admin 2 distributor_id is 'D1' but member 1 distributor_id is empty; they must be the "
+        "same distributor",
+        admin=SUB,
+    ),
+    case(
+        "POB-J04",
+        "fail",
+        "admin 2 distributor_id is 'D1' but member 1 distributor_id is 'D2'; they must be the "
+        "same distributor",
+        admin=SUB,
+        member={"distributor_id": "D2"},
+    ),
+    case(
+        "POB-J04",
+        "pass",
+        "admin and member belong to the same distributor",
+        admin=SUB,
+        member={"distributor_id": "D1"},
+    ),
+    case("POB-J04", "error", MEMBER_MISSING, admin=SUB, missing=("member",)),
+    case("POB-J04", "not_applicable", NOT_POB, admin=SUB, req=SELF_PAY),
+    # J03 and J05 stay the member's own: a sub-customer admin does not make them apply.
+    case("POB-J03", "not_applicable", NOT_SUB, admin=SUB, req=SELF_PAY),
+    case("POB-J05", "not_applicable", NOT_SUB, admin=SUB, vouchers=(voucher(),)),
     case("POB-J04", "error", MEMBER_MISSING, missing=("member",)),
     case("POB-J04", "error", ADMIN_MISSING, member=SUB, missing=("admin",)),
     # Missing admin is an error before the member's account condition is looked at.
@@ -630,7 +660,7 @@ def test_missing_account_errors_exactly_the_rules_reading_it(
     missing: tuple[str, ...], erroring: set[str], reason: str | None
 ) -> None:
     tables = tables_for(member=SUB, admin={"distributor_id": "D1"}, missing=missing)
-    results = evaluate(tables, PARAMS).results
+    results = evaluate(tables, PARAMS, POB).results
     errors = results[(results["status"] == "error").to_numpy()]
     assert set(errors["rule_id"].astype(str)) == erroring
     if reason:
@@ -645,7 +675,7 @@ def test_missing_account_errors_exactly_the_rules_reading_it(
 
 def test_quit_rules_error_on_missing_member() -> None:
     tables = tables_for(req={**QUIT}, member={"customer_tier": "mid"}, missing=("member",))
-    statuses = evaluate(tables, PARAMS).status_matrix().iloc[0]
+    statuses = evaluate(tables, PARAMS, POB).status_matrix().iloc[0]
     assert statuses[["POB-Q01", "POB-Q02", "POB-Q03"]].tolist() == ["error", "pass", "error"]
 
 
@@ -695,7 +725,7 @@ def test_every_request_gets_one_row_per_rule_in_catalogue_order() -> None:
         [account("1"), account("2")],
         requests=[request("R1"), request("R2", action="quit"), request("R3", member_uin="9")],
     )
-    results = evaluate(tables, PARAMS).results
+    results = evaluate(tables, PARAMS, POB).results
     assert len(results) == 3 * 13
     assert results["request_id"].astype(str).tolist() == [
         r for r in ("R1", "R2", "R3") for _ in range(13)
@@ -709,7 +739,7 @@ def test_status_and_reason_come_from_one_judgement() -> None:
         [account("1", available_balance="-1.00"), account("2")],
         requests=[request("R1"), request("R2", member_uin="3"), request("R3", action="quit")],
     )
-    result = evaluate(tables, PARAMS)
+    result = evaluate(tables, PARAMS, POB)
     matrix = result.status_matrix()
     assert matrix.loc["R1", "POB-J06"] == "fail"
     assert matrix.loc["R2", "POB-J06"] == "error"
@@ -758,7 +788,7 @@ MEMBER_AGENT = {"channel_role": "agent"}
     ],
 )
 def test_verdict(given: dict, verdict: str, failed: str, errors: str) -> None:
-    row = evaluate(tables_for(**given), PARAMS).verdicts.iloc[0]
+    row = evaluate(tables_for(**given), PARAMS, POB).verdicts.iloc[0]
     assert (row["verdict"], row["failed_rules"], row["error_rules"]) == (verdict, failed, errors)
 
 
@@ -778,13 +808,13 @@ def test_verdict(given: dict, verdict: str, failed: str, errors: str) -> None:
 )
 def test_control_exception(given: dict, decision: str | None, exception: str) -> None:
     tables = tables_for(req={"decision": decision}, **given)
-    row = evaluate(tables, PARAMS).verdicts.iloc[0]
+    row = evaluate(tables, PARAMS, POB).verdicts.iloc[0]
     assert row["control_exception"] == exception
     assert (None if pd.isna(row["decision"]) else row["decision"]) == decision
 
 
 def test_verdicts_columns_follow_the_contract() -> None:
-    verdicts = evaluate(tables_for(), PARAMS).verdicts
+    verdicts = evaluate(tables_for(), PARAMS, POB).verdicts
     assert list(verdicts.columns) == [
         "request_id",
         "member_uin",
@@ -801,7 +831,7 @@ def test_verdicts_columns_follow_the_contract() -> None:
 
 
 def test_no_requests_give_empty_results() -> None:
-    result = evaluate(build_tables([account("1")]), PARAMS)
+    result = evaluate(build_tables([account("1")]), PARAMS, POB)
     assert len(result.results) == 0
     assert len(result.verdicts) == 0
     assert list(result.results.columns) == [
@@ -816,7 +846,7 @@ def test_no_requests_give_empty_results() -> None:
 
 
 def test_empty_accounts_make_every_reading_rule_an_error() -> None:
-    result = evaluate(build_tables(requests=[request()]), PARAMS)
+    result = evaluate(build_tables(requests=[request()]), PARAMS, POB)
     row = result.verdicts.iloc[0]
     assert row["verdict"] == "unknown"
     assert row["error_rules"] == "POB-J01;POB-J02;POB-J03;POB-J04;POB-J05;POB-J06;POB-J09;POB-J10"

@@ -23,7 +23,7 @@ from conftest import (
     voucher_event,
 )
 
-from auditkit import Params, Tables, evaluate
+from auditkit import POB, Params, Tables, evaluate
 from auditkit.analysis.evidence import evidence
 from auditkit.vocab import Moment
 
@@ -60,7 +60,7 @@ def world(
 
 
 def outcome(rule_id: str, tables: Tables, params: Params = AT) -> tuple[str, str]:
-    results = evaluate(tables, params).results
+    results = evaluate(tables, params, POB).results
     row = results[(results["rule_id"] == rule_id).to_numpy()]
     return str(row["status"].iloc[0]), str(row["reason"].iloc[0])
 
@@ -262,8 +262,8 @@ def test_snapshot_and_moment_of_decision_differ_as_they_should() -> None:
             available_balance_cents=[-1250, tables.accounts["available_balance_cents"].iloc[1]]
         )
     )
-    snapshot = evaluate(tables, PARAMS).status_matrix().iloc[0]
-    requested = evaluate(tables, AT).status_matrix().iloc[0]
+    snapshot = evaluate(tables, PARAMS, POB).status_matrix().iloc[0]
+    requested = evaluate(tables, AT, POB).status_matrix().iloc[0]
     assert (snapshot["POB-J06"], snapshot["POB-J07"]) == ("fail", "pass")
     assert (requested["POB-J06"], requested["POB-J07"]) == ("pass", "fail")
 
@@ -291,7 +291,7 @@ def test_drill_down_shows_the_state_orders_and_vouchers_of_the_moment() -> None:
             voucher_event("V2", "invalidated", "1.00", "2026-01-01"),
         ],
     )
-    result = evaluate(tables, AT)
+    result = evaluate(tables, AT, POB)
     first = evidence(result, "R1")
     assert first.open_orders["order_id"].tolist() == ["O1", "O2"]
     assert first.open_orders["order_status"].tolist() == ["to_be_paid", "processing"]
@@ -308,7 +308,7 @@ def test_drill_down_shows_the_state_orders_and_vouchers_of_the_moment() -> None:
 def test_without_history_judging_at_requested_at_is_an_input_error() -> None:
     tables = build_tables([account("1"), account("2")], requests=[request()])
     with pytest.raises(Exception, match="account_history") as raised:
-        evaluate(tables, AT)
+        evaluate(tables, AT, POB)
     assert "order_events" in str(raised.value) and "voucher_events" in str(raised.value)
 
 
@@ -322,6 +322,6 @@ def test_results_do_not_depend_on_the_order_of_history_rows() -> None:
             for name in ("account_history", "order_events", "voucher_events", "orders")
         }
     )
-    first = evaluate(tables, AT).results.astype("str")
-    second = evaluate(shuffled, AT).results.astype("str")
+    first = evaluate(tables, AT, POB).results.astype("str")
+    second = evaluate(shuffled, AT, POB).results.astype("str")
     assert first.equals(second)

@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditkit.rules.features import parents
 from auditkit.rules.timeline import by_key_then_moment, key_codes
 
 rows = st.lists(st.tuples(st.integers(0, 6), st.integers(-3, 3)), min_size=0, max_size=60)
@@ -35,3 +36,10 @@ def test_key_codes_equal_text_equal_code_sorted_or_not(keys):
         codes = key_codes(pd.Series(order, dtype="str"))
         expected = pd.factorize(pd.Series(order, dtype="object"))[0]
         assert np.array_equal(codes, expected)
+
+
+def test_parents_finds_each_child_in_the_parent_table() -> None:
+    children = pd.Series(["O3", "O1", None, "O9", "O3"], dtype="str")
+    orders = pd.Series(["O1", "O2", "O3"], dtype="str")
+    assert parents(children, orders).tolist() == [2, 0, -1, -1, 2]
+    assert parents(children.iloc[:0], orders).tolist() == []

@@ -103,11 +103,12 @@ def joined_requests(
         shared["accounts"] = delayed(pd.concat)(pieces, ignore_index=True)
     accounts = None if broadcast else _read(files["accounts"], names, nullable=True)
     for feature in catalogue.features:
-        if feature.role is not None and accounts is not None:
-            right = accounts.rename(columns={c: f"{feature.role}:{c}" for c in accounts.columns})
-            requests = requests.merge(
-                right, how="left", left_on=f"{feature.role}_uin", right_on=f"{feature.role}:uin"
-            )
+        if feature.roles and accounts is not None:
+            for role in feature.roles:
+                right = accounts.rename(columns={c: f"{role}:{c}" for c in accounts.columns})
+                requests = requests.merge(
+                    right, how="left", left_on=f"{role}_uin", right_on=f"{role}:uin"
+                )
         elif feature.totals is not None:
             totals = member_totals(files, feature, params, split=not broadcast)
             if broadcast:
@@ -116,7 +117,7 @@ def joined_requests(
                 requests = requests.merge(
                     totals, how="left", left_on="member_uin", right_index=True
                 )
-        elif feature.role is None:
+        elif not feature.roles:
             raise ValueError(f"feature {feature.name} has no form the Dask engine can compute")
     return requests, delayed(dict)(**shared)
 
@@ -144,13 +145,13 @@ def partition_cases(
     shared = shared or {}
     requests = part[list(REQUEST_FIELDS)]
     data: dict[str, object] = {name: requests[name].array for name in REQUEST_FIELDS}
-    roles = [f.role for f in catalogue.features if f.role is not None]
+    roles = [role for f in catalogue.features for role in f.roles]
     accounts = shared["accounts"] if "accounts" in shared else _local_accounts(part, roles)
     local = Tables(
         accounts=accounts, orders=pd.DataFrame(), vouchers=pd.DataFrame(), requests=requests
     )
     for feature in catalogue.features:
-        if feature.role is not None:
+        if feature.roles:
             data |= feature.compute(local, params, requests).columns
             continue
         source = shared.get(feature.name, part)

@@ -19,6 +19,7 @@ LABELS = {
     "title": "What should hold",
     "citation": "Source section",
     "applies_to": "Applies to",
+    "reading": "How the document is read",
     "reads": "Reads",
     "pass": "Passed",
     "fail": "Failed",

@@ -10,6 +10,7 @@ import pandas as pd
 from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.population import Period
 from auditkit.contract import TABLE_NAMES
+from auditkit.params import parameter_label
 from auditkit.render.format import count, moment, money, percent
 from auditkit.render.html import Html, link, paragraph, text
 from auditkit.render.style import running_header
@@ -224,15 +225,6 @@ def scope(report: ReportData) -> Html:
 
 # ---- 3. methodology ------------------------------------------------------------------
 
-PARAMETER_LABELS = {
-    "as_of": "Date of the data (as_of)",
-    "at": "Moment judged",
-    "verified_internal_types": "Internal account types whose balances are checked",
-    "open_order_statuses": "Order statuses that block a switch",
-    "j10_require_both": "POB-J10 needs no overdue amount and a non-negative balance",
-    "q03_tiers": "Customer tiers that need a bound credit card when quitting",
-}
-
 
 def _value(value: object) -> str:
     if isinstance(value, list):
@@ -249,7 +241,7 @@ def methodology(report: ReportData) -> Html:
     values = result.params.to_dict()
     parameters = pd.DataFrame(
         {
-            "Parameter": [PARAMETER_LABELS.get(k, k) for k in values],
+            "Parameter": [parameter_label(k) for k in values],
             "Value": [_value(v) for v in values.values()],
         }
     )
@@ -277,11 +269,18 @@ def methodology(report: ReportData) -> Html:
         "moment it was decided; a later change (an order settled, a balance topped up) can make "
         "a past decision look wrong or right."
     )
+    readings = result.catalogue.describe(result.params)[["rule_id", "reading"]]
+    readings = readings[readings["reading"] != ""]
     return Html(
         section("methodology")
         + paragraph(text_)
         + paragraph(text(judged))
         + shown(parameters, "methodology-parameters")
+        + paragraph(
+            "Where the document can be read two ways, the catalogue takes these readings "
+            "(each is also stated with its rule in Appendix A):"
+        )
+        + shown(readings, "methodology-readings", wide=True)
     )
 
 
