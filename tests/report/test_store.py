@@ -157,12 +157,22 @@ def test_unusable_previous_verdicts_are_parameter_errors(tmp_path: Path, content
         b"",  # empty: pandas raised EmptyDataError, a crash
         bytes(range(256)) * 4,  # binary
         b"request_id,verdict,failed_rules\nR1,eligible,\nR2,eligible,,x,y\n",  # ragged
+        b"request_id,member_uin,verdict,failed_rules\nR1,1,eligible,\nR2,2,eligible\n",  # short
     ],
-    ids=["empty", "binary", "ragged"],
+    ids=["empty", "binary", "ragged", "short"],
 )
 def test_unreadable_previous_verdicts_are_parameter_errors(tmp_path: Path, content: bytes):
     (tmp_path / "verdicts.csv").write_bytes(content)
     with pytest.raises(ParameterError, match=r"previous verdicts in .* cannot be read \("):
+        read_verdicts(tmp_path)
+
+
+def test_a_short_row_is_refused_with_its_line_not_padded(tmp_path: Path):
+    """pandas pads a short row with empty fields: a wrong 'no longer present' count."""
+    (tmp_path / "verdicts.csv").write_text(
+        "request_id,member_uin,verdict,failed_rules\nR1,1,ineligible,POB-J06\nR2,2,eligible\n"
+    )
+    with pytest.raises(ParameterError, match=r"verdicts\.csv line 3 has 3 fields, the header 4"):
         read_verdicts(tmp_path)
 
 
