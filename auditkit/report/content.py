@@ -18,6 +18,7 @@ from auditkit.engine import store as saved
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ReportError
 from auditkit.params import Params
+from auditkit.report.currency import Currency
 from auditkit.report.review import ReviewSnapshot, load_snapshot
 from auditkit.report.store import MANIFEST, read_verdicts
 from auditkit.rules.pob import POB
@@ -46,6 +47,11 @@ class ReportData:
     @property
     def population(self) -> Population:
         return Population.from_dict(dict(self.manifest["population"]))
+
+    @property
+    def currency(self) -> Currency:
+        """The currency every amount is in, and where it came from (see report.currency)."""
+        return Currency.from_manifest(self.manifest)
 
     @property
     def orphans(self) -> dict[str, int]:

@@ -34,6 +34,7 @@ def title_block(report: ReportData) -> Html:
         ("Period", f"{report.period} (requests made in that calendar month, UTC)"),
         ("Judged", judged),
         ("Data as of", params.as_of.isoformat()),
+        ("Currency", report.currency.note),
         ("Data read from", str(report.data_dir)),
         ("Generated at", moment(manifest.get("started_at"))),
         ("Compared with", str(report.previous_dir) if report.previous_dir else "no earlier period"),
@@ -72,6 +73,7 @@ class ConclusionFacts:
     unmapped_codes: int
     unknown: int
     tolerable_rate: float
+    currency: str = ""  # the ISO 4217 code written beside every amount
 
     @property
     def exceptions(self) -> int:
@@ -107,6 +109,7 @@ def conclusion_facts(report: ReportData, tolerable_rate: float | None = None) ->
         unmapped_codes=int((checks == DecisionCodeCheck.UNMAPPED).sum()),
         unknown=int((verdicts["verdict"] == Verdict.UNKNOWN).sum()),
         tolerable_rate=tolerable,
+        currency=report.currency.code,
     )
 
 
@@ -140,10 +143,12 @@ def conclusion_text(f: ConclusionFacts) -> str:
                 "the control did not operate effectively in this period."
             )
     if f.exposure_cents:
-        parts = [f"{money(cents)} in {kind}" for kind, cents in f.exposure_cents.items()]
+        parts = [
+            f"{money(cents, f.currency)} in {kind}" for kind, cents in f.exposure_cents.items()
+        ]
         total = sum(f.exposure_cents.values())
         sentences.append(
-            f"The approved-but-ineligible requests put {money(total)} at stake "
+            f"The approved-but-ineligible requests put {money(total, f.currency)} at stake "
             f"({'; '.join(parts)})."
         )
     if f.unsupported_codes or f.unmapped_codes:

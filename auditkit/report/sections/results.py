@@ -118,7 +118,7 @@ def change(report: ReportData) -> str:
 def control_exceptions(report: ReportData) -> Html:
     """Approved-but-ineligible requests grouped by the rule they fail, largest money first;
     then the rejected-but-eligible ones."""
-    result = report.result
+    result, currency = report.result, report.currency.code
     approved = exception_rows(report, ControlException.APPROVED_BUT_INELIGIBLE)
     rejected = exception_rows(report, ControlException.REJECTED_BUT_ELIGIBLE)
     failing = result.status_codes == STATUS_CODE[Status.FAIL]
@@ -140,12 +140,13 @@ def control_exceptions(report: ReportData) -> Html:
             f"Approved although a rule fails: {count(len(approved))}. Rejected although every "
             f"applicable rule passes: {count(len(rejected))}. Approved exceptions are grouped by the rule they fail (a request failing two rules "
             "is in both groups), the rules with the most money at stake first, and within a rule "
-            "the requests with the most at stake first. Money is in the accounts' currency."
+            f"the requests with the most at stake first. {text(report.currency.note)}"
         ),
         subheading("Approved although ineligible, by rule"),
         shown(
             by_rule.assign(
-                exposure=by_rule["exposure"].map(money), requests=by_rule["requests"].map(count)
+                exposure=by_rule["exposure"].map(lambda cents: money(cents, currency)),
+                requests=by_rule["requests"].map(count),
             ),
             "exceptions-by-rule",
         )
@@ -157,7 +158,7 @@ def control_exceptions(report: ReportData) -> Html:
         order = np.argsort(-at_stake[rows, j], kind="stable")
         rows = rows[order]
         frame = request_list(result, rows, (Status.FAIL,)).assign(
-            exposure=[money(c) for c in at_stake[rows, j]]
+            exposure=[money(c, currency) for c in at_stake[rows, j]]
         )
         rule_id = result.rule_ids[j]
         parts.append(
