@@ -171,3 +171,19 @@ def test_papermill_alone_runs_the_report_notebook_and_shows_what_auditkit_report
     for mine, theirs in zip(alone, made, strict=True):
         assert mine == theirs
     assert "In 2026-11, " in alone[2] and "Generated at" not in "".join(alone)
+
+
+def test_the_report_notebook_declares_what_a_user_knows():
+    """papermill reads every parameter (a comment it cannot parse drops one silently)."""
+    declared = papermill.inspect_notebook(str(ROOT / "notebooks" / "compliance_report.ipynb"))
+    assert list(declared) == [
+        "data_dir",
+        "period",
+        "as_of",
+        "at",
+        "params_json",
+        "previous_dir",
+        "currency",
+        "run_dir",
+    ]
+    assert {name: p["default"] for name, p in declared.items()}["at"] == '"snapshot"'
