@@ -7,12 +7,15 @@ verdicts.csv.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.population import Population
 from auditkit.engine import store as saved
 from auditkit.engine.result import AuditResult
@@ -47,6 +50,11 @@ class ReportData:
     @property
     def population(self) -> Population:
         return Population.from_dict(dict(self.manifest["population"]))
+
+    @functools.cached_property
+    def at_stake(self) -> np.ndarray:
+        """(requests, rules) cents at stake where a rule fails (computed once per report)."""
+        return exposure_matrix(self.result)
 
     @property
     def currency(self) -> Currency:

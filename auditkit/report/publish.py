@@ -143,18 +143,22 @@ class Published:
     kept: str | None = None  # `superseded-*` inside `version`, or None
 
 
-def publish(staging: Path, target: Path, keep_as: str | None = None) -> Published:
+def publish(
+    staging: Path, target: Path, keep_as: str | None = None, shown: Path | None = None
+) -> Published:
     """Make the finished report in `staging` the one `target` shows.
 
     The renames that put it in place run uninterrupted by SIGTERM/SIGINT. Failure
     records (and superseded reports) of the previous version are carried over,
     then that version is removed, or, with `keep_as` or if it was signed off,
-    kept inside the new one (as `keep_as`, or `superseded-<its name>`).
+    kept inside the new one (as `keep_as`, or `superseded-<its name>`). `shown`: the
+    period's folder as the user named it, for the message of a signal held meanwhile.
     """
+    shown = Path(shown or target)
     target = real(target)
     version = _new_version(target.parent, target.name)
     version.parent.mkdir(parents=True, exist_ok=True)
-    with uninterrupted(done=f"the new report was published at {target}"):
+    with uninterrupted(done=f"the new report was published at {shown}"):
         previous = serving(target)
         os.replace(staging, version)
         aside = replace_with_symlink(target, _link_to(version, target))

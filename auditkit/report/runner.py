@@ -277,6 +277,7 @@ def run_report(
             executed = execute_notebook(plan, staging)
             note("export")
             warnings += export(plan, executed, staging, manifest)
+            note("workpaper")
             finish(staging, manifest, judged)
             if register is not None:
                 register.attach_manifest(
@@ -284,9 +285,11 @@ def run_report(
                 )
             note("publish")
             keep = f"{SUPERSEDED_PREFIX}{utc_stamp()}" if replaces_signed else None
-            published = publish(staging, plan.target, keep_as=keep)
+            published = publish(staging, plan.target, keep_as=keep, shown=plan.shown_target)
         except BaseException as error:
             if not staging.exists():  # stopped after the new report was put in place
+                if not getattr(error, "__notes__", None):
+                    error.add_note(f"the new report was published at {plan.shown_target}")
                 raise
             failure = record_failure(plan, staging, manifest, error)
             _refresh_index(plan.root)
@@ -294,7 +297,11 @@ def run_report(
                 raise
             raise failure from error
     shown = plan.shown_target
-    index = write_index(plan.root)
+    try:
+        index = write_index(plan.root)
+    except KeyboardInterrupt as stopped:  # SIGTERM/SIGINT after the report was published
+        stopped.add_note(f"the new report was published at {shown}")
+        raise
     return ReportRun(
         folder=shown,
         html=shown / "report.html",

@@ -256,7 +256,7 @@ def test_a_full_disk_leaves_no_staging_and_says_what_happened(
 
 # ---- stopped at every phase, with the README's relative --out ---------------------------
 
-PHASES = ("load", "evaluate", "run notebook", "export", "publish")
+PHASES = ("load", "evaluate", "run notebook", "export", "workpaper", "publish")
 
 
 def stopped(argv_: list[str], cwd: Path, signum: int, phase: str, delay: float):
@@ -299,7 +299,7 @@ def test_a_run_stopped_at_any_phase_with_a_relative_out_keeps_the_served_report(
             assert line.startswith("auditkit: stopped by SIGTERM; "), line
             kept = re.search(r"the failed run is kept in (\S+)", line)
             if shown == new:
-                assert "the new report was published at" in line, line
+                assert f"the new report was published at reports/{PERIOD}" in line, line
             elif phase != "load":  # stopped before anything was written: nothing to keep
                 assert kept and (tmp_path / kept.group(1)).is_dir(), line
                 assert f"the report of {PERIOD} at reports/{PERIOD} is unchanged" in line

@@ -210,6 +210,13 @@ def test_the_pdf_is_a4_with_page_numbers_and_keeps_every_reason(october):
     squeezed = re.sub(r"\s+", "", text)
     for reason in reasons:
         assert re.sub(r"\s+", "", reason) in squeezed, reason
+    # No column is clipped: every rule id the page shows (table headers and cells included)
+    # is printed at least as often; Appendix B's segment tables hold one column per rule.
+    shown = re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", page[page.index("<body") :])))
+    for rule_id in sorted(set(re.findall(r"POB-[JQ][0-9]{2}", shown))):
+        assert squeezed.count(rule_id) >= shown.count(rule_id), rule_id
+    segments = page[page.index('id="appendix-segments"') : page.index('id="appendix-manifest"')]
+    assert len(set(re.findall(r"<th[^>]*>(POB-[JQ][0-9]{2})</th>", segments))) >= 10
 
 
 def test_cli_sample_and_evaluate(capsys: pytest.CaptureFixture[str], october, tmp_path: Path):

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.population import Period
 from auditkit.contract import TABLE_NAMES
 from auditkit.render.format import count, moment, money, percent
@@ -89,7 +88,7 @@ def conclusion_facts(report: ReportData, tolerable_rate: float | None = None) ->
     verdicts = result.verdicts
     exception = verdicts["control_exception"].astype("str").to_numpy()
     approved_wrong = exception == ControlException.APPROVED_BUT_INELIGIBLE
-    at_stake = exposure_matrix(result)[approved_wrong].sum(axis=0)
+    at_stake = report.at_stake[approved_wrong].sum(axis=0)
     kinds: dict[str, int] = {}
     for rule, cents in zip(result.rules, at_stake, strict=True):
         if rule.exposure_kind and cents:

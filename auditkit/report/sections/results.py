@@ -7,12 +7,18 @@ import pandas as pd
 
 from auditkit.analysis import summaries
 from auditkit.analysis.compare import CHANGE_MEANING, compare_periods
-from auditkit.analysis.exposure import exposure_matrix
 from auditkit.render.charts import failures_chart
 from auditkit.render.format import count, money, percent
 from auditkit.render.html import Html, image, paragraph, text
 from auditkit.report.content import ReportData
-from auditkit.report.sections.common import listed, request_list, section, shown, subheading
+from auditkit.report.sections.common import (
+    MAX_LISTED,
+    listed,
+    request_list,
+    section,
+    shown,
+    subheading,
+)
 from auditkit.report.sections.front import exception_rows
 from auditkit.vocab import STATUS_CODE, Change, ControlException, DecisionCodeCheck, Status
 
@@ -122,7 +128,7 @@ def control_exceptions(report: ReportData) -> Html:
     approved = exception_rows(report, ControlException.APPROVED_BUT_INELIGIBLE)
     rejected = exception_rows(report, ControlException.REJECTED_BUT_ELIGIBLE)
     failing = result.status_codes == STATUS_CODE[Status.FAIL]
-    at_stake = exposure_matrix(result)
+    at_stake = report.at_stake
     by_rule = pd.DataFrame(
         {
             "rule_id": result.rule_ids,
@@ -156,18 +162,22 @@ def control_exceptions(report: ReportData) -> Html:
     for j in pd.Index(result.rule_ids).get_indexer(by_rule["rule_id"]):
         rows = approved[failing[approved, j]]
         order = np.argsort(-at_stake[rows, j], kind="stable")
-        rows = rows[order]
-        frame = request_list(result, rows, (Status.FAIL,)).assign(
-            exposure=[money(c, currency) for c in at_stake[rows, j]]
+        top = rows[order][:MAX_LISTED]  # only the rows shown are built; the files hold all
+        frame = request_list(result, top, (Status.FAIL,)).assign(
+            exposure=[money(c, currency) for c in at_stake[top, j]]
         )
         rule_id = result.rule_ids[j]
         parts.append(
             f"<h4>{text(rule_id)} {text(result.rule_texts[j].title)} ({count(len(rows))})</h4>"
         )
-        parts.append(listed(frame, f"exceptions-{rule_id.lower()}"))
+        parts.append(listed(frame, f"exceptions-{rule_id.lower()}", total=len(rows)))
     parts.append(subheading("Rejected although eligible"))
-    frame = request_list(result, rejected, (Status.ERROR,)).drop(columns="reasons")
-    parts.append(listed(frame, "exceptions-rejected") if len(rejected) else paragraph("None."))
+    frame = request_list(result, rejected[:MAX_LISTED], (Status.ERROR,)).drop(columns="reasons")
+    parts.append(
+        listed(frame, "exceptions-rejected", total=len(rejected))
+        if len(rejected)
+        else paragraph("None.")
+    )
     return Html("".join(parts))
 
 
@@ -206,7 +216,7 @@ def reason_codes(report: ReportData) -> Html:
         0, "rules", [", ".join(mapping.get(code, ())) or "(unmapped)" for code in per_code.index]
     )
     unsupported = np.flatnonzero((checks == DecisionCodeCheck.UNSUPPORTED).to_numpy())
-    frame = request_list(result, unsupported, (Status.FAIL, Status.ERROR))
+    frame = request_list(result, unsupported[:MAX_LISTED], (Status.FAIL, Status.ERROR))
     parts = [
         section("reason-codes"),
         paragraph(
@@ -223,6 +233,8 @@ def reason_codes(report: ReportData) -> Html:
         subheading(
             f"Refusals whose stated reason the data does not show ({count(len(unsupported))})"
         ),
-        listed(frame, "reason-codes-unsupported") if len(unsupported) else paragraph("None."),
+        listed(frame, "reason-codes-unsupported", total=len(unsupported))
+        if len(unsupported)
+        else paragraph("None."),
     ]
     return Html("".join(parts))
