@@ -7,6 +7,11 @@ the demo judged and saved as the report runner saves it.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -18,6 +23,7 @@ from auditkit.dates import iso_seconds, utc_now
 from auditkit.explore.serve import notebook_path
 from auditkit.io.tables import load_tables
 from auditkit.report import runner
+from auditkit.report.settings import ReportSettings, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -37,17 +43,14 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_dir(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo data judged and saved as `auditkit report` saves it for its notebook."""
     folder = tmp_path_factory.mktemp("saved-run")
-    plan = runner.prepare(
-        demo_dir,
-        "2026-11",
-        folder,
-        as_of=demo.DEFAULT_AS_OF.isoformat(),
-        previous=None,
-        params=None,
-        pdf=False,
-        notebook_path=None,
-        kernel_name="python3",
-        cell_timeout=CELL_TIMEOUT,
+    plan = prepare(
+        ReportSettings(
+            demo_dir,
+            "2026-11",
+            folder,
+            as_of=demo.DEFAULT_AS_OF.isoformat(),
+            cell_timeout=CELL_TIMEOUT,
+        )
     )
     tables = load_tables(demo_dir)
     runner.evaluate_and_save(
@@ -104,3 +107,85 @@ def test_notebook_is_committed_without_outputs(notebook: Path):
 def test_explorer_serves_the_repository_notebook():
     """notebooks/ is the single source; there is no second copy to drift."""
     assert notebook_path() == ROOT / "notebooks" / "explorer.ipynb"
+
+
+# ---- the report notebook run by papermill alone, as docs/reports.md shows ----------------
+
+DOCS = ROOT / "docs" / "reports.md"
+VARYING = re.compile(
+    r"<tr><th>Generated at</th><td>[^<]*</td></tr>|<td[^>]*>Started at</td><td[^>]*>[^<]*</td>"
+)
+
+
+def documented_papermill_commands() -> str:
+    """The shell block of docs/reports.md that runs the report notebook with papermill."""
+    blocks = re.findall(r"```sh\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    (block,) = [b for b in blocks if b.startswith("papermill notebooks/compliance_report")]
+    return block
+
+
+def section_outputs(notebook: Path) -> list[str]:
+    """The HTML each code cell of an executed report notebook shows, moments of the run cut."""
+    executed = nbformat.read(notebook, as_version=4)
+    outputs = [
+        output["data"]["text/html"]
+        for cell in executed.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "text/html" in output.get("data", {})
+    ]
+    return [VARYING.sub("", html) for html in outputs]
+
+
+@pytest.mark.slow
+def test_papermill_alone_runs_the_report_notebook_and_shows_what_auditkit_report_shows(
+    tmp_path: Path,
+):
+    """The commands of docs/reports.md, as written, in a folder laid out like a fresh clone
+    after `make report`'s demo step; then `auditkit report` on the same data."""
+    (tmp_path / "notebooks").symlink_to(ROOT / "notebooks", target_is_directory=True)
+    demo.write(
+        demo.generate(requests=240, seed=3, as_of=dt.date(2026, 12, 1), request_months=2),
+        tmp_path / "demo-data",
+    )
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", documented_papermill_commands()],
+        cwd=tmp_path,
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "compliance-2026-11.html").is_file()
+    alone = section_outputs(tmp_path / "compliance-2026-11.ipynb")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        report = runner.run_report(
+            ReportSettings(
+                Path("demo-data"), "2026-11", Path("reports"), as_of="2026-12-01", at="requested"
+            )
+        )
+    made = section_outputs(tmp_path / report.folder / "report.ipynb")
+    assert len(alone) == len(made) > 10
+    for mine, theirs in zip(alone, made, strict=True):
+        assert mine == theirs
+    assert "In 2026-11, " in alone[2] and "Generated at" not in "".join(alone)
+
+
+def test_the_report_notebook_declares_what_a_user_knows():
+    """papermill reads every parameter (a comment it cannot parse drops one silently)."""
+    declared = papermill.inspect_notebook(str(ROOT / "notebooks" / "compliance_report.ipynb"))
+    assert list(declared) == [
+        "data_dir",
+        "period",
+        "as_of",
+        "at",
+        "params_json",
+        "previous_dir",
+        "currency",
+        "run_dir",
+    ]
+    assert {name: p["default"] for name, p in declared.items()}["at"] == '"snapshot"'

@@ -48,6 +48,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     for warning in run.warnings:
         print(f"auditkit: {warning}", file=sys.stderr)
+    if run.superseded:
+        print(f"superseded: the signed report is kept in {run.superseded}/")
     print(f"report: {run.html}")
     print(f"workpaper: {run.folder / 'report.xlsx'}")
     if "sample" in run.manifest:
@@ -60,28 +62,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace, clock: PhaseClock, register: object):
-    from auditkit.report.runner import run_report
+def settings_of(args: argparse.Namespace):
+    """The report's settings from the command line."""
+    from auditkit.report.settings import ReportSettings
 
-    return run_report(
-        args.data,
-        args.period,
-        args.out,
+    return ReportSettings(
+        data_dir=args.data,
+        period=args.period,
+        out=args.out,
         as_of=args.as_of,
         at=args.at,
         previous=args.previous,
-        params=read_params_file(args.params),
+        params=read_params_file(args.params) or {},
         pdf=args.pdf,
         notebook=args.notebook,
         kernel_name=args.kernel,
         cell_timeout=args.cell_timeout,
-        progress=clock,
-        register=register,
         supersede=args.supersede,
         catalogue=catalogue_of(args),
         tolerable_rate=args.tolerable_rate,
         sample=sample_options(args) if args.sample else None,
+        currency=args.currency,
     )
+
+
+def _run(args: argparse.Namespace, clock: PhaseClock, register: object):
+    from auditkit.report.runner import run_report
+
+    return run_report(settings_of(args), register=register, progress=clock)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,6 +147,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "OUT/PERIOD/superseded-<timestamp>/",
     )
     add_catalogue_options(report)
+    report.add_argument(
+        "--currency",
+        help="ISO 4217 code of the data's amounts, e.g. CNY or USD (default: the data's "
+        "currency column if it has one, else CNY, stated as assumed in the report)",
+    )
     report.add_argument(
         "--tolerable-rate",
         type=float,

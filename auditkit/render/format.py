@@ -61,13 +61,15 @@ def minute(stamp: object) -> str:
     return f"{str(stamp)[:16].replace('T', ' ')} UTC" if stamp else ""
 
 
-def money(cents: object) -> str:
-    """Integer cents as an amount with thousands separators: 123456789 -> '1,234,567.89'."""
+def money(cents: object, currency: str = "") -> str:
+    """Integer cents as an amount with thousands separators: 123456789 -> '1,234,567.89', and
+    with `currency` its code beside it: '1,234,567.89 CNY'."""
     if cents is None or pd.isna(cents):
         return MISSING
     cents = int(cents)
     units, rest = divmod(abs(cents), 100)
-    return f"{'-' if cents < 0 else ''}{units:,}.{rest:02d}"
+    amount = f"{'-' if cents < 0 else ''}{units:,}.{rest:02d}"
+    return f"{amount} {currency}" if currency else amount
 
 
 def status_colour(status: object) -> str:

@@ -135,11 +135,11 @@ def table(
     return markup
 
 
-NUMBER_TEXT = r"-?[0-9][0-9,]*(\.[0-9]+)?( %)?|-"
+NUMBER_TEXT = r"-?[0-9][0-9,]*(\.[0-9]+)?( %| [A-Z]{3})?|-"  # a count, share or amount
 
 
 def _numeric(column: pd.Series) -> bool:
-    """Numbers, or text that is a formatted number ('1,234', '12.50', '7.25 %'): right-aligned."""
+    """Numbers, or text that is a formatted number ('1,234', '12.50 CNY', '7.25 %'): right-aligned."""
     if pd.api.types.is_bool_dtype(column.dtype):
         return False
     if pd.api.types.is_numeric_dtype(column.dtype):

@@ -45,7 +45,10 @@ img.ak-chart {{ max-width: 100%; }}
 """
 
 # How the report prints (Chromium, --pdf): A4 with room for the running header and footer,
-# every table inside the page width: long words wrap, wide tables in smaller type.
+# every table inside the page width, wide tables in smaller type and split by the report
+# into parts that fit (report.sections.common.column_parts). A word is never broken inside
+# a header, nor inside a short cell: only the columns that hold long free text or long
+# tokens (reasons, paths, hashes, JSON) may break a word that cannot fit its line.
 # (Landscape named pages are laid out wide but printed on portrait paper by Chromium,
 # which clips them: not used.)
 PRINT_STYLESHEET = f"""
@@ -59,10 +62,18 @@ PRINT_STYLESHEET = f"""
     max-width: none !important; padding: 0 !important; margin: 0 !important; }}
   .jp-OutputPrompt, .jp-InputPrompt {{ display: none !important; }}
   {T} {{ width: 100%; table-layout: auto; font-size: 7.5pt; }}
-  {T} th, {T} td {{ overflow-wrap: anywhere; white-space: normal; }}
-  {T} td.ak-num, {T} td.ak-col-rule, {T} td.ak-col-request, {T} td.ak-col-member,
-  {T} td.ak-col-admin, {T} td.ak-col-action, {T} td.ak-col-verdict,
-  {T} td.ak-col-platformdecision {{ white-space: nowrap; overflow-wrap: normal; }}
+  {T} th, {T} td {{ white-space: normal; overflow-wrap: normal; word-break: normal;
+    hyphens: manual; }}
+  {T} td.ak-col-reasons, {T} td.ak-col-reason, {T} td.ak-col-value, {T} td.ak-col-file,
+  {T} td.ak-col-path, {T} td.ak-col-sha256, {T} td.ak-col-note, {T} td.ak-col-reads,
+  {T} td.ak-col-appliesto, {T} td.ak-col-standsfor, {T} td.ak-col-sha256first16,
+  {T} td.ak-col-platformscode, {T} td.ak-col-failedrules, {T} td.ak-col-rulesnotjudged,
+  {T} td.ak-col-membersenterpriseid, {T} td.ak-col-newly_failing,
+  {T} td.ak-col-resolved_rules, {T} td.ak-col-failed_before, {T} td.ak-col-failed_now {{
+    overflow-wrap: anywhere; }}
+  {T} td.ak-num, {T} td.ak-col-rule, {T} td.ak-col-request,
+  {T} td.ak-col-member, {T} td.ak-col-admin, {T} td.ak-col-action, {T} td.ak-col-verdict,
+  {T} td.ak-col-platformdecision {{ white-space: nowrap; }}
   table.ak-wide {{ font-size: 7pt; }}
   h2, h3, h4 {{ break-after: avoid; }}
   tr, img {{ break-inside: avoid; }}

@@ -7,17 +7,21 @@ verdicts.csv.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.population import Population
 from auditkit.engine import run_folder
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ParameterError, ReportError
 from auditkit.params import Params
+from auditkit.report.currency import Currency
 from auditkit.report.review import ReviewSnapshot, load_snapshot
 from auditkit.report.store import MANIFEST, read_verdicts
 from auditkit.rules.catalogues import from_record
@@ -46,6 +50,16 @@ class ReportData:
     @property
     def population(self) -> Population:
         return Population.from_dict(dict(self.manifest["population"]))
+
+    @functools.cached_property
+    def at_stake(self) -> np.ndarray:
+        """(requests, rules) cents at stake where a rule fails (computed once per report)."""
+        return exposure_matrix(self.result)
+
+    @property
+    def currency(self) -> Currency:
+        """The currency every amount is in, and where it came from (see report.currency)."""
+        return Currency.from_manifest(self.manifest)
 
     @property
     def orphans(self) -> dict[str, int]:

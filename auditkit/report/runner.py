@@ -1,12 +1,14 @@
 """`auditkit report` as a short script of named steps.
 
-prepare (period, parameters, previous period, notebook, kernel) → read the data
-once, hashing exactly the bytes read → evaluate and save the results into a
-staging folder → execute the notebook, which renders from those saved files
-and never reads the data itself → export HTML (and PDF) → publish the folder
-at `<out>/<period>/`, or record the failure and leave the previous report as
-it was. A run holds its period's lock from the evaluation on, and first puts
-right what a killed earlier run left behind (`auditkit.report.publish.recover`).
+prepare (`auditkit.report.settings`: period, parameters, previous period,
+notebook, kernel) → read the data once, hashing exactly the bytes read →
+evaluate and save the results into a staging folder → execute the notebook,
+which renders from those saved files and never reads the data itself → export
+HTML (and PDF) → finish (the workpaper, the manifest's final status and the
+sha256 of every output) → publish the folder at `<out>/<period>/`, or record the
+failure and leave the previous report as it was. A run holds its period's lock
+from the evaluation on, and first puts right what a killed earlier run left
+behind (`auditkit.report.publish.recover`).
 
 With a review register (`--db`), evaluating also records the run's findings
 and saves the register's view of them beside the run (`auditkit.report.review`);
@@ -18,38 +20,49 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from auditkit.analysis.population import Period, in_period
-from auditkit.analysis.sampling import SampleOptions, sample_of
+from auditkit.analysis.sampling import sample_of
 from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.dates import iso_seconds, utc_now
 from auditkit.engine import run_folder
 from auditkit.engine.evaluate import evaluate
-from auditkit.errors import ParameterError, ReportError
+from auditkit.engine.result import AuditResult
+from auditkit.errors import ReportError
 from auditkit.io.fast import load
 from auditkit.io.manifest import describe_environment, describe_run, sha256_file
 from auditkit.io.tables import Tables
 from auditkit.io.write import utc_stamp, write_frame, write_json
-from auditkit.params import Params
 from auditkit.progress import Progress
 from auditkit.report import execute as notebook
+from auditkit.report.currency import currency_of
 from auditkit.report.index import write_index
-from auditkit.report.publish import keep_failure, new_staging, period_lock, publish, recover
-from auditkit.report.review import record_and_snapshot
-from auditkit.report.signoff import refuse_silent_replacement
-from auditkit.report.store import (
-    MANIFEST,
-    SUPERSEDED_PREFIX,
-    check_period,
-    read_verdicts,
-    usable_previous,
+from auditkit.report.publish import (
+    keep_failure,
+    new_staging,
+    period_lock,
+    publish,
+    recover,
+    serving,
 )
+from auditkit.report.review import record_and_snapshot
+from auditkit.report.settings import (
+    ReportPlan,
+    ReportSettings,
+    notebook_parameters,
+    prepare,
+    user_parameters,
+)
+from auditkit.report.signoff import refuse_silent_replacement
+from auditkit.report.store import MANIFEST, SUPERSEDED_PREFIX
 from auditkit.report.workpaper import WORKPAPER, write_workpaper
 from auditkit.review.register import Register
-from auditkit.rules.model import Catalogue
-from auditkit.rules.pob import POB
 from auditkit.vocab import RunStatus
 
 REPORT_TITLE = "Pay-on-behalf compliance report {period}"
@@ -57,34 +70,8 @@ SAMPLE_FILE = "sample.csv"
 
 
 @dataclass(frozen=True)
-class ReportPlan:
-    """Everything decided before any data is read."""
-
-    data_dir: Path
-    period: str
-    out: Path
-    params: Params
-    overrides: dict[str, object]
-    previous_dir: Path | None
-    notebook: Path
-    kernel_name: str
-    kernel_argv: list[str]
-    cell_timeout: int
-    pdf: bool
-    catalogue: Catalogue = POB
-    replaces_signed: bool = False  # the target holds a signed report; --supersede was given
-    tolerable_rate: float = 0.05
-    sample: SampleOptions | None = None
-    warnings: tuple[str, ...] = ()  # earlier periods skipped as unreadable
-
-    @property
-    def target(self) -> Path:
-        return self.out / self.period
-
-
-@dataclass(frozen=True)
 class ReportRun:
-    """Where a finished report was put, and its manifest."""
+    """Where a finished report was put (paths as `--out` named them), and its manifest."""
 
     folder: Path
     html: Path
@@ -92,69 +79,15 @@ class ReportRun:
     manifest: dict[str, object]
     pdf: Path | None = None
     warnings: tuple[str, ...] = field(default=())
+    superseded: Path | None = None  # the signed report this run replaced, kept here
 
 
-def prepare(
-    data_dir: Path,
-    period: str,
-    out: Path,
-    *,
-    as_of: str | None,
-    at: str | None = None,
-    previous: Path | None,
-    params: dict[str, object] | None,
-    pdf: bool,
-    notebook_path: Path | None,
-    kernel_name: str,
-    cell_timeout: int,
-    register: Register | None = None,
-    supersede: bool = False,
-    catalogue: Catalogue = POB,
-    tolerable_rate: float = 0.05,
-    sample: SampleOptions | None = None,
-) -> ReportPlan:
-    """Check every option; input and parameter errors surface here, before anything is written."""
-    if not 0 < tolerable_rate < 1:
-        raise ParameterError(f"the tolerable rate must be between 0 and 1, got {tolerable_rate}")
-    period = check_period(period)
-    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, int) or cell_timeout < 1:
-        # papermill reads 0 or a negative timeout as "no timeout at all".
-        raise ParameterError(
-            f"--cell-timeout must be a whole number of seconds, at least 1; got {cell_timeout!r}"
-        )
-    replaces_signed = refuse_silent_replacement(Path(out) / period, register, supersede)
-    overrides = dict(params or {})
-    if "as_of" in overrides:
-        raise ParameterError("give as_of with --as-of, not in the parameters file")
-    given = {**({} if as_of is None else {"as_of": as_of}), **({"at": at} if at else {})}
-    run_params = Params.from_dict({**overrides, **given})
-    if previous:
-        # Asked for by name: an unreadable one is an error now, not in the notebook.
-        previous_dir, skipped = Path(previous), []
-        read_verdicts(previous_dir)
-    else:
-        previous_dir, skipped = usable_previous(Path(out), period)
-    source = Path(notebook_path) if notebook_path else notebook.find_notebook()
-    if not source.is_file():
-        raise ReportError(f"report notebook {source} does not exist")
-    return ReportPlan(
-        data_dir=Path(data_dir),
-        period=period,
-        out=Path(out),
-        params=run_params,
-        overrides=overrides,
-        previous_dir=previous_dir.absolute() if previous_dir else None,
-        notebook=source,
-        kernel_name=kernel_name,
-        kernel_argv=notebook.check_kernel(kernel_name),
-        cell_timeout=cell_timeout,
-        pdf=pdf,
-        replaces_signed=replaces_signed,
-        catalogue=catalogue,
-        tolerable_rate=tolerable_rate,
-        sample=sample,
-        warnings=tuple(skipped),
-    )
+@dataclass(frozen=True)
+class Judged:
+    """What evaluating the period gave: the result and the sample drawn from it, if any."""
+
+    result: AuditResult
+    sample: pd.DataFrame | None = None
 
 
 def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str, object]:
@@ -164,27 +97,28 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
         **describe_run(plan.params, catalogue, tables),
         **describe_environment(),
         "period": plan.period,
-        "tolerable_rate": plan.tolerable_rate,
+        "tolerable_rate": plan.settings.tolerable_rate,
+        "currency": currency_of(tables, plan.settings.currency).to_dict(),
         "status": RunStatus.RUNNING,
         "started_at": started_at,
-        "parameters": {
-            "data_dir": str(plan.data_dir.absolute()),
-            "period": plan.period,
-            "as_of": plan.params.as_of.isoformat(),
-            "at": plan.params.at.value,
-            "previous_dir": str(plan.previous_dir) if plan.previous_dir else "",
-            "params_json": json.dumps(plan.overrides, sort_keys=True),
-        },
+        "parameters": user_parameters(plan),
         "previous_dir": str(plan.previous_dir) if plan.previous_dir else None,
         "previous_skipped": list(plan.warnings),
-        "notebook": {
-            "source": str(plan.notebook.absolute()),
-            "sha256": sha256_file(plan.notebook),
-            "kernel_name": plan.kernel_name,
-            "kernel_argv": plan.kernel_argv,
-            "cell_timeout_seconds": plan.cell_timeout,
-        },
+        "notebook": describe_notebook(plan),
         "data_quality": {"orphans": orphans(tables)},
+    }
+
+
+def describe_notebook(plan: ReportPlan) -> dict[str, object]:
+    """The notebook and kernel that render the report (none chosen: papermill runs it)."""
+    if plan.notebook is None:
+        return {"source": None, "run_by": "papermill, outside auditkit report"}
+    return {
+        "source": str(plan.notebook.absolute()),
+        "sha256": sha256_file(plan.notebook),
+        "kernel_name": plan.settings.kernel_name,
+        "kernel_argv": plan.kernel_argv,
+        "cell_timeout_seconds": plan.settings.cell_timeout,
     }
 
 
@@ -194,7 +128,7 @@ def evaluate_and_save(
     staging: Path,
     manifest: dict,
     register: Register | None = None,
-) -> None:
+) -> Judged:
     """Judge the period's requests once; save results, verdicts and cases; record the
     population and the summary in the manifest.
 
@@ -209,13 +143,17 @@ def evaluate_and_save(
         manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
     run_folder.save(result, staging, verdicts=verdicts)
     drawn = None
-    if plan.sample is not None:
-        planned, drawn = sample_of(result, plan.sample)
+    if plan.settings.sample is not None:
+        planned, drawn = sample_of(result, plan.settings.sample)
         write_frame(drawn, staging / SAMPLE_FILE)
-        manifest["sample"] = {**plan.sample.to_dict(), **planned.to_dict(), "file": SAMPLE_FILE}
-    write_workpaper(staging / WORKPAPER, result, manifest, drawn)
+        manifest["sample"] = {
+            **plan.settings.sample.to_dict(),
+            **planned.to_dict(),
+            "file": SAMPLE_FILE,
+        }
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)
+    return Judged(result, drawn)
 
 
 def report_id(manifest: dict[str, object]) -> str:
@@ -233,12 +171,12 @@ def report_id(manifest: dict[str, object]) -> str:
 
 def execute_notebook(plan: ReportPlan, staging: Path) -> object:
     """Run the report notebook on the saved run in `staging`; it writes report.ipynb there."""
-    parameters = {
-        "run_dir": str(staging),
-        "previous_dir": str(plan.previous_dir) if plan.previous_dir else "",
-    }
     return notebook.execute(
-        plan.notebook, staging / "report.ipynb", parameters, plan.kernel_name, plan.cell_timeout
+        plan.notebook,
+        staging / "report.ipynb",
+        notebook_parameters(plan, staging),
+        plan.settings.kernel_name,
+        plan.settings.cell_timeout,
     )
 
 
@@ -248,17 +186,19 @@ def export(plan: ReportPlan, executed: object, staging: Path, manifest: dict) ->
     html_path.write_text(
         notebook.export_html(executed, REPORT_TITLE.format(period=plan.period)), "utf-8"
     )
-    if not plan.pdf:
+    if not plan.settings.pdf:
         return []
     problem = notebook.pdf_of(html_path, staging / "report.pdf")
     manifest["pdf"] = problem or "report.pdf"
     return [f"--pdf: {problem}; the report was written without a PDF"] if problem else []
 
 
-def finish(staging: Path, manifest: dict) -> None:
-    """Mark the run succeeded and record the sha256 of every output."""
+def finish(staging: Path, manifest: dict, judged: Judged) -> None:
+    """Mark the run succeeded, write the workpaper (its Manifest sheet shows that final
+    status) and record the sha256 of every output."""
     manifest["status"] = RunStatus.SUCCEEDED
     manifest["finished_at"] = iso_seconds(utc_now())
+    write_workpaper(staging / WORKPAPER, judged.result, manifest, judged.sample)
     manifest["outputs"] = {
         path.name: sha256_file(path)
         for path in sorted(staging.iterdir())
@@ -273,118 +213,111 @@ def record_failure(
     """Keep the failed run under `<period>/failed-<ts>/`; return the error to raise.
 
     A run stopped by a signal gets the same record; its exception carries a note
-    saying where, for the one-line message the command prints.
+    saying what was kept where, for the one-line message the command prints. If
+    the record cannot be kept (the disk is full), the staging folder is removed.
     """
-    failure = notebook.describe_failure(error, plan.cell_timeout)
+    failure = notebook.describe_failure(error, plan.settings.cell_timeout)
     manifest |= {
         "status": RunStatus.FAILED,
         "finished_at": iso_seconds(utc_now()),
         "error": failure,
     }
-    write_json(staging / MANIFEST, manifest)
-    record = keep_failure(staging, plan.target)
-    kept = f"the previous report (if any) is unchanged; the failed run is kept in {record}"
+    shown = plan.shown_target
+    try:
+        write_json(staging / MANIFEST, manifest)
+        record = keep_failure(staging, plan.target)
+    except OSError as cannot:
+        shutil.rmtree(staging, ignore_errors=True)
+        kept = f"the failed run could not be kept ({cannot.strerror or cannot}) and was removed"
+    else:
+        kept = f"the failed run is kept in {shown / record.name}"
+    kept = f"{previous_report(plan)}; {kept}"
     error.add_note(kept)
     return ReportError(
         f"report for {plan.period} failed: {failure['message']}\n{kept[0].upper()}{kept[1:]}"
     )
 
 
+def previous_report(plan: ReportPlan) -> str:
+    """What the period shows after a failed run: the report that was there, or none."""
+    home = serving(plan.target)
+    if home is not None and (home / "report.html").is_file():
+        return f"the report of {plan.period} at {plan.shown_target} is unchanged"
+    return f"there is no earlier report of {plan.period} in {plan.settings.out}"
+
+
 def run_report(
-    data_dir: Path,
-    period: str,
-    out: Path = Path("reports"),
+    settings: ReportSettings,
     *,
-    as_of: str | None = None,
-    at: str | None = None,
-    previous: Path | None = None,
-    params: dict[str, object] | None = None,
-    pdf: bool = False,
-    notebook: Path | None = None,
-    kernel_name: str = notebook.KERNEL_NAME,
-    cell_timeout: int = notebook.CELL_TIMEOUT,
-    progress: Progress | None = None,
     register: Register | None = None,
-    supersede: bool = False,
-    catalogue: Catalogue = POB,
-    tolerable_rate: float = 0.05,
-    sample: SampleOptions | None = None,
+    progress: Progress | None = None,
 ) -> ReportRun:
-    """Make the report of `period` from `data_dir` into `<out>/<period>/` and refresh the index.
+    """Make the report `settings` describe into `<out>/<period>/` and refresh the index.
 
     With an open review `register`, the run's findings are recorded there; a
-    signed-off period is replaced only with `supersede`, keeping the signed version.
+    signed-off period is replaced only with `settings.supersede`, keeping the
+    signed version. `progress` is told the name of each phase as it starts.
     """
     started_at = iso_seconds(utc_now())
     note = progress or (lambda _: None)
-    plan = prepare(
-        data_dir,
-        period,
-        out,
-        as_of=as_of,
-        at=at,
-        previous=previous,
-        params=params,
-        pdf=pdf,
-        notebook_path=notebook,
-        kernel_name=kernel_name,
-        cell_timeout=cell_timeout,
-        register=register,
-        supersede=supersede,
-        catalogue=catalogue,
-        tolerable_rate=tolerable_rate,
-        sample=sample,
-    )
+    plan = prepare(settings, register)
     note("load")
-    tables = load(plan.data_dir, require_history=plan.params.at_requested)
+    tables = load(settings.data_dir, require_history=plan.params.at_requested)
     manifest = describe_plan(plan, tables, started_at)
     warnings: list[str] = list(plan.warnings)
-    with period_lock(plan.out, plan.period, lambda: note("wait for the other run of this period")):
-        recovered = recover(plan.out, plan.period)
+    with period_lock(plan.root, plan.period, lambda: note("wait for the other run of this period")):
+        recovered = recover(plan.root, plan.period)
         if recovered:
             warnings += [f"recovered: {done}" for done in recovered]
-            _refresh_index(plan.out)
+            _refresh_index(plan.root)
         # Signed while this run waited for the lock? Then it is refused now, not replaced.
-        replaces_signed = refuse_silent_replacement(plan.target, register, supersede)
-        staging = new_staging(plan.out, plan.period)
+        replaces_signed = refuse_silent_replacement(plan.target, register, settings.supersede)
+        staging = new_staging(plan.root, plan.period)
         try:
             note("evaluate")
-            evaluate_and_save(plan, tables, staging, manifest, register)
+            judged = evaluate_and_save(plan, tables, staging, manifest, register)
             note("run notebook")
             executed = execute_notebook(plan, staging)
             note("export")
             warnings += export(plan, executed, staging, manifest)
-            finish(staging, manifest)
+            note("workpaper")
+            finish(staging, manifest, judged)
             if register is not None:
                 register.attach_manifest(
                     manifest["review"]["run_id"], sha256_file(staging / MANIFEST)
                 )
             note("publish")
             keep = f"{SUPERSEDED_PREFIX}{utc_stamp()}" if replaces_signed else None
-            publish(staging, plan.target, keep_as=keep)
+            published = publish(staging, plan.target, keep_as=keep, shown=plan.shown_target)
         except BaseException as error:
             if not staging.exists():  # stopped after the new report was put in place
+                if not getattr(error, "__notes__", None):
+                    error.add_note(f"the new report was published at {plan.shown_target}")
                 raise
             failure = record_failure(plan, staging, manifest, error)
-            _refresh_index(plan.out)
+            _refresh_index(plan.root)
             if not isinstance(error, Exception):
                 raise
             raise failure from error
-    pdf_path = plan.target / "report.pdf" if manifest.get("pdf") == "report.pdf" else None
+    shown = plan.shown_target
+    try:
+        index = write_index(plan.root)
+    except KeyboardInterrupt as stopped:  # SIGTERM/SIGINT after the report was published
+        stopped.add_note(f"the new report was published at {shown}")
+        raise
     return ReportRun(
-        folder=plan.target,
-        html=plan.target / "report.html",
-        index=write_index(plan.out),
+        folder=shown,
+        html=shown / "report.html",
+        index=settings.out / index.name,
         manifest=manifest,
-        pdf=pdf_path,
+        pdf=shown / "report.pdf" if manifest.get("pdf") == "report.pdf" else None,
         warnings=tuple(warnings),
+        superseded=shown / published.kept if published.kept else None,
     )
 
 
 def _refresh_index(out: Path) -> None:
     """Rebuild the index after a failure; the run's own error is the one to report."""
-    import sys
-
     try:
         write_index(out)
     except Exception as index_error:

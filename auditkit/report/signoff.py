@@ -17,6 +17,7 @@ from pathlib import Path
 from auditkit.errors import ParameterError
 from auditkit.io.manifest import sha256_file
 from auditkit.io.write import write_json
+from auditkit.report.publish import holding_period_lock
 from auditkit.report.store import (
     MANIFEST,
     SIGNOFFS,
@@ -40,6 +41,7 @@ def signed_manifest(reports: Path, period: str) -> str:
     return sha256_file(folder / MANIFEST)
 
 
+@holding_period_lock
 def sign_off(
     register: Register, reports: Path, period: str, role: SignoffRole, by: str
 ) -> dict[str, object]:

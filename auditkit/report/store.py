@@ -79,7 +79,7 @@ def read_verdicts(folder: Path) -> pd.DataFrame:
     csv_path, parquet_path = folder / "verdicts.csv", folder / "verdicts.parquet"
     try:
         if csv_path.is_file():
-            frame = pd.read_csv(csv_path, dtype="str", keep_default_na=False)
+            frame = _text_csv(csv_path)
         elif parquet_path.is_file():
             frame = pd.read_parquet(parquet_path).astype("str")
         else:
@@ -101,6 +101,47 @@ def read_verdicts(folder: Path) -> pd.DataFrame:
     if frame["request_id"].duplicated().any():
         raise ParameterError(f"previous verdicts in {folder} list a request_id more than once")
     return frame
+
+
+def _text_csv(path: Path) -> pd.DataFrame:
+    """A CSV file with every column as text ("" stays ""); a row with more or fewer fields
+    than the header is refused with its line number (pandas would pad a short one)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    with path.open(encoding="utf-8", newline="") as stream:
+        header = next(csv.reader(stream), None)
+    if not header:
+        raise ValueError("the file is empty")
+    ragged: list[object] = []
+
+    def refuse(row: object) -> str:
+        ragged.append(row)
+        return "error"
+
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(use_threads=False),  # invalid rows get line numbers
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=refuse),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except pa.ArrowInvalid:
+        if not ragged:
+            raise
+        row = ragged[0]
+        raise ValueError(
+            f"verdicts.csv line {row.number} has {row.actual_columns} fields, the header "
+            f"{row.expected_columns}: {row.text[:80]!r}"
+        ) from None
+    return table.to_pandas().astype("str")
 
 
 def failure_records(out: Path) -> list[dict[str, object]]:

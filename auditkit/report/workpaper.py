@@ -1,11 +1,16 @@
-"""report.xlsx: the audit workpaper beside the report page.
+"""report.xlsx: the audit workpaper beside the report page, in typed cells.
 
-Sheets: Summary (the headline numbers and what the run was), one sheet per
-rule with the requests that fail it or could not be judged and why, Control
-exceptions (with money at stake), Sample (when one was drawn), Manifest. Every
-sheet has a frozen header row and filters; every text cell is spreadsheet-safe
-(`io.write.write_workbook`). A rule sheet is capped below Excel's row limit and
-says so; results.parquet holds every row.
+Sheets: Summary (the headline numbers and what the run was), one sheet per rule
+with the requests that fail it or could not be judged and why, Control
+exceptions (with money at stake and the tester's columns), Sample (when one was
+drawn, with the tester's columns), Manifest (the run's manifest, with its final
+status). Numbers, amounts and moments are cells of their type; text is
+spreadsheet-safe (`auditkit.report.workbook` writes them).
+
+Lists are capped so that the workpaper of a million requests is written in
+seconds: a rule sheet holds the `RULE_SHEET_ROWS` requests with the most money
+at stake, the exceptions sheet the `EXCEPTION_ROWS` largest of each kind; each
+capped sheet says so and where every row is (results.parquet, verdicts.csv).
 """
 
 from __future__ import annotations
@@ -17,88 +22,238 @@ import numpy as np
 import pandas as pd
 
 from auditkit.analysis.evidence import reason_lines
-from auditkit.analysis.exposure import exposure_by_request, exposure_matrix
+from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
-from auditkit.io.write import write_workbook
-from auditkit.render.format import money
+from auditkit.report.currency import Currency
+from auditkit.report.workbook import (
+    COUNT,
+    DATE,
+    MOMENT,
+    MONEY,
+    SHARE,
+    TEXT,
+    Column,
+    Fact,
+    Formats,
+    Table,
+    as_cents,
+    choice_rule,
+    date_rule,
+    open_book,
+    write_facts,
+    write_table,
+)
 from auditkit.vocab import STATUS_CODE, ControlException, Status
 
 WORKPAPER = "report.xlsx"
-MAX_ROWS_PER_SHEET = 200_000  # Excel holds 1,048,576; a workpaper past this size is not read
+RULE_SHEET_ROWS = 1_000  # per rule, the most money at stake first; results.parquet has all
+EXCEPTION_ROWS = 10_000  # per kind of exception, likewise; verdicts.csv has all
+# The tester's columns, on the exceptions and sample sheets (the sample file's own names).
+TESTER_COLUMNS = (
+    Column("tickmark", "Tickmark", TEXT, 10),
+    Column("tested_by", "Tested by", TEXT, 14),
+    Column("tested_on", "Date tested", DATE, 12),
+    Column("notes", "Notes", TEXT, 40),
+)
+TESTER_RULES = {"tested_on": date_rule()}
+REQUEST_COLUMNS = (
+    Column("request_id", "Request"),
+    Column("member_uin", "Member"),
+    Column("admin_uin", "Admin"),
+    Column("action", "Action"),
+    Column("requested_at", "Requested at", MOMENT),
+)
 
 
-def summary_sheet(result: AuditResult, manifest: dict[str, object]) -> pd.DataFrame:
+def summary_facts(
+    result: AuditResult, manifest: dict[str, object], by_request: np.ndarray
+) -> list[Fact]:
+    """The headline numbers, each of its type, and what the run was."""
     numbers = headline(result)
-    facts = {
-        "report id": manifest.get("report_id", ""),
-        "period": manifest.get("period", ""),
-        "moment judged": "each request at its requested_at"
-        if result.params.at_requested
-        else f"snapshot as of {result.params.as_of.isoformat()}",
-        "data as of": result.params.as_of.isoformat(),
-        **{str(k).replace("_", " "): v for k, v in numbers.items() if k != "as_of"},
-        "rule sheets": "the requests that fail each rule or could not be judged, the first "
-        f"{MAX_ROWS_PER_SHEET:,} of each rule at most; results.parquet holds every result",
-        "money at stake in approved-but-ineligible requests": money(
-            exposure_by_request(result)[
-                (
-                    result.verdicts["control_exception"] == ControlException.APPROVED_BUT_INELIGIBLE
-                ).to_numpy(dtype=bool)
-            ].sum()
+    currency = Currency.from_manifest(manifest)
+    approved_wrong = (
+        result.verdicts["control_exception"] == ControlException.APPROVED_BUT_INELIGIBLE
+    ).to_numpy(dtype=bool)
+    at_stake = int(by_request[approved_wrong].sum())
+    return [
+        Fact("report id", manifest.get("report_id", "")),
+        Fact("period", manifest.get("period", "")),
+        Fact("run status", str(manifest.get("status", ""))),
+        Fact("moment judged", moment_judged(result)),
+        Fact("data as of", pd.Timestamp(result.params.as_of), DATE),
+        Fact("requests", numbers["requests"], COUNT),
+        *(Fact(k, numbers[k], COUNT) for k in ("eligible", "ineligible", "unknown")),
+        Fact("share eligible", numbers["share_eligible"], SHARE),
+        Fact("approved but ineligible", numbers["approved_but_ineligible"], COUNT),
+        Fact("rejected but eligible", numbers["rejected_but_eligible"], COUNT),
+        Fact("currency", f"{currency.code} ({currency.source})"),
+        Fact("money at stake in approved-but-ineligible requests", at_stake, MONEY),
+        Fact(
+            "rule sheets",
+            f"the requests failing each rule or not judged by it, at most {RULE_SHEET_ROWS:,} "
+            "per rule (the most money at stake first); results.parquet holds every result",
         ),
-    }
-    return pd.DataFrame({"item": list(facts), "value": [str(v) for v in facts.values()]})
+    ]
 
 
-def rule_sheet(result: AuditResult, j: int) -> pd.DataFrame:
-    """The requests rule j fails or cannot judge, with the reason and what is at stake."""
+def moment_judged(result: AuditResult) -> str:
+    if result.params.at_requested:
+        return "each request at its requested_at"
+    return f"snapshot as of {result.params.as_of.isoformat()}"
+
+
+def rule_table(result: AuditResult, j: int, at_stake: np.ndarray) -> Table:
+    """The requests rule j fails or cannot judge, the most money at stake first."""
+    rule_id, title = result.rule_ids[j], result.rule_texts[j].title
     status = result.status_codes[:, j]
-    rows = np.flatnonzero(
+    found = np.flatnonzero(
         (status == STATUS_CODE[Status.FAIL]) | (status == STATUS_CODE[Status.ERROR])
-    )[:MAX_ROWS_PER_SHEET]
-    verdicts = result.verdicts.iloc[rows]
+    )
+    rows = found[np.argsort(-at_stake[found, j], kind="stable")][:RULE_SHEET_ROWS]
+    frame = request_frame(result, rows).assign(
+        status=np.where(status[rows] == STATUS_CODE[Status.FAIL], "fail", "error"),
+        reason=result.reason_texts[result.reason_codes[rows, j]].astype("str"),
+        at_stake=as_cents(at_stake[rows, j]),
+    )
+    shown = f"all {len(found):,}" if len(rows) == len(found) else f"{len(rows):,} of {len(found):,}"
+    return Table(
+        name=rule_id,
+        title=f"{rule_id} {title}",
+        notes=(
+            f"Requests that fail this rule or that it could not judge: {shown}, the most money "
+            "at stake first. results.parquet next to this workpaper holds every request's "
+            f"result (rule_id {rule_id}).",
+        ),
+        columns=(
+            *REQUEST_COLUMNS,
+            Column("status", "Status"),
+            Column("reason", "Reason", width=70),
+            Column("at_stake", "At stake", MONEY),
+            Column("verdict", "Verdict"),
+            Column("decision", "Platform decision"),
+            Column("control_exception", "Control exception"),
+        ),
+        frame=frame,
+        totals=("at_stake",),
+    )
+
+
+def request_frame(result: AuditResult, rows: np.ndarray) -> pd.DataFrame:
+    """Who and what of the requests at `rows`, with their verdict and decision."""
+    verdicts = result.verdicts.iloc[rows].reset_index(drop=True)
+    cases = result.cases.iloc[rows].reset_index(drop=True)
     return pd.DataFrame(
         {
-            "request_id": verdicts["request_id"].astype("str").to_numpy(),
-            "member_uin": verdicts["member_uin"].astype("str").to_numpy(),
-            "admin_uin": verdicts["admin_uin"].astype("str").to_numpy(),
-            "action": verdicts["action"].astype("str").to_numpy(),
-            "status": np.where(status[rows] == STATUS_CODE[Status.FAIL], "fail", "error"),
-            "reason": result.reason_texts[result.reason_codes[rows, j]].astype("str"),
-            "at_stake": [money(c) for c in exposure_matrix(result)[rows, j]],
-            "verdict": verdicts["verdict"].astype("str").to_numpy(),
-            "decision": verdicts["decision"].astype("str").to_numpy(),
-            "control_exception": verdicts["control_exception"].astype("str").to_numpy(),
+            **{c: verdicts[c].astype("str") for c in ("request_id", "member_uin", "admin_uin")},
+            "action": verdicts["action"].astype("str"),
+            "requested_at": cases["requested_at"],
+            "decision_code": cases["decision_code"].astype("str"),
+            **{c: verdicts[c].astype("str") for c in ("verdict", "decision", "failed_rules")},
+            "control_exception": verdicts["control_exception"].astype("str"),
         }
     )
 
 
-def exceptions_sheet(result: AuditResult) -> pd.DataFrame:
+def exceptions_table(result: AuditResult, currency: Currency, at_stake: np.ndarray) -> Table:
+    """Control exceptions, each kind the most money at stake first, with the tester's columns.
+
+    `at_stake`: cents per request. Seam: a review-state column goes into `columns` (and
+    the frame) beside failed_rules.
+    """
     exception = result.verdicts["control_exception"].astype("str").to_numpy()
-    rows = np.flatnonzero(exception != "")
-    verdicts = result.verdicts.iloc[rows]
-    at_stake = exposure_by_request(result).to_numpy()[rows]
-    frame = pd.DataFrame(
-        {
-            "control_exception": exception[rows],
-            "request_id": verdicts["request_id"].astype("str").to_numpy(),
-            "member_uin": verdicts["member_uin"].astype("str").to_numpy(),
-            "admin_uin": verdicts["admin_uin"].astype("str").to_numpy(),
-            "action": verdicts["action"].astype("str").to_numpy(),
-            "decision_code": result.cases["decision_code"].astype("str").to_numpy()[rows],
-            "failed_rules": verdicts["failed_rules"].astype("str").to_numpy(),
-            "at_stake": [money(c) for c in at_stake],
-            "reasons": reason_lines(result, rows).to_numpy(),
-            "_order": -at_stake,
-        }
+    kept, counts = [], {}
+    for kind in ControlException:  # two kinds, not rows
+        found = np.flatnonzero(exception == kind)
+        counts[kind] = len(found)
+        kept.append(found[np.argsort(-at_stake[found], kind="stable")][:EXCEPTION_ROWS])
+    rows = np.concatenate(kept)
+    frame = request_frame(result, rows).assign(
+        at_stake=as_cents(at_stake[rows]),
+        reasons=reason_lines(result, rows).to_numpy(),
+        **{c.name: pd.Series([None] * len(rows), dtype="object") for c in TESTER_COLUMNS},
     )
-    return frame.sort_values(["control_exception", "_order"], kind="stable").drop(columns="_order")
+    listed = "; ".join(
+        f"{kind.value.replace('_', ' ')}: {min(n, EXCEPTION_ROWS):,} of {n:,}"
+        for kind, n in counts.items()
+    )
+    total = int(at_stake[exception == ControlException.APPROVED_BUT_INELIGIBLE].sum())
+    return Table(
+        name="Control exceptions",
+        title="Control exceptions: platform decisions that contradict the verdict",
+        notes=(
+            f"Listed, each kind the most money at stake first: {listed}. verdicts.csv holds "
+            "every request with its control_exception.",
+            f"{currency.note} Approved-but-ineligible requests put "
+            f"{total / 100:,.2f} {currency.code} at stake in all.",
+            "Tester: fill in Tickmark, Tested by, Date tested and Notes for each item you test.",
+        ),
+        columns=(
+            Column("control_exception", "Control exception"),
+            *REQUEST_COLUMNS,
+            Column("decision_code", "Platform's code"),
+            Column("failed_rules", "Failed rules"),
+            Column("at_stake", "At stake", MONEY),
+            Column("reasons", "Reasons", width=70),
+            *TESTER_COLUMNS,
+        ),
+        frame=frame,
+        totals=("at_stake",),
+        validations=TESTER_RULES,
+    )
 
 
-def manifest_sheet(manifest: dict[str, object]) -> pd.DataFrame:
-    flat = {key: json.dumps(value, sort_keys=True, default=str) for key, value in manifest.items()}
-    return pd.DataFrame({"item": list(flat), "value": list(flat.values())})
+def sample_table(sample: pd.DataFrame) -> Table:
+    """The audit sample as drawn (sample.csv), typed, with the tester's columns."""
+    frame = sample.copy()
+    if "tickmark" not in frame:
+        frame.insert(
+            frame.columns.get_loc("tested_by") if "tested_by" in frame else len(frame.columns),
+            "tickmark",
+            None,
+        )
+    tester = {c.name: c for c in TESTER_COLUMNS}
+    columns = tuple(tester.get(name) or sample_column(frame[name], name) for name in frame)
+    rules = {**TESTER_RULES}
+    if "deviation" in frame:
+        rules["deviation"] = choice_rule(("yes", "no"), "Deviation found?")
+    return Table(
+        name="Sample",
+        title="Audit sample: items to re-perform by hand",
+        notes=(
+            "The same items as sample.csv. Fill in the tester's columns; "
+            "auditkit sample evaluate reads sample.csv.",
+        ),
+        columns=columns,
+        frame=frame,
+        validations={k: v for k, v in rules.items() if k in frame},
+    )
+
+
+def sample_column(values: pd.Series, name: str) -> Column:
+    """A sample file's column, its kind read from its type; a `*_at` column of ISO moments
+    is a moment."""
+    kind = TEXT
+    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        kind = COUNT
+    elif pd.api.types.is_datetime64_any_dtype(values.dtype) or (
+        name.endswith("_at") and is_moments(values)
+    ):
+        kind = MOMENT
+    return Column(name, name.replace("_", " ").capitalize(), kind)
+
+
+def is_moments(values: pd.Series) -> bool:
+    """Whether every non-empty value is an ISO moment (so none is lost as a date cell)."""
+    given = values[values.notna() & (values.astype("str") != "")].astype("str")
+    parsed = pd.to_datetime(given, errors="coerce", format="ISO8601")
+    return bool(len(given)) and bool(parsed.notna().all())
+
+
+def manifest_facts(manifest: dict[str, object]) -> list[Fact]:
+    return [
+        Fact(key, json.dumps(value, sort_keys=True, default=str)) for key, value in manifest.items()
+    ]
 
 
 def write_workpaper(
@@ -108,11 +263,21 @@ def write_workpaper(
     sample: pd.DataFrame | None = None,
 ) -> Path:
     """Write the workpaper (the caller writes into a staging folder)."""
-    sheets: dict[str, pd.DataFrame] = {"Summary": summary_sheet(result, manifest)}
-    for j, rule_id in enumerate(result.rule_ids):
-        sheets[rule_id] = rule_sheet(result, j)
-    sheets["Control exceptions"] = exceptions_sheet(result)
-    if sample is not None:
-        sheets["Sample"] = sample
-    sheets["Manifest"] = manifest_sheet(manifest)
-    return write_workbook(path, sheets)
+    currency = Currency.from_manifest(manifest)
+    label = f"Pay-on-behalf compliance workpaper {manifest.get('report_id', '')}"
+    at_stake = exposure_matrix(result)
+    by_request = at_stake.sum(axis=1)
+    book = open_book(path)
+    try:
+        formats = Formats(book, currency.code)
+        summary = summary_facts(result, manifest, by_request)
+        write_facts(book, formats, "Summary", label, summary, label)
+        for j in range(len(result.rule_ids)):
+            write_table(book, formats, rule_table(result, j, at_stake), label)
+        write_table(book, formats, exceptions_table(result, currency, by_request), label)
+        if sample is not None:
+            write_table(book, formats, sample_table(sample), label)
+        write_facts(book, formats, "Manifest", "Run manifest", manifest_facts(manifest), label)
+    finally:
+        book.close()
+    return path

@@ -55,6 +55,13 @@ def test_money_has_two_decimals_and_thousands_separators():
     assert fmt.money(None) == "-"
 
 
+def test_money_carries_its_currency_and_stays_right_aligned():
+    assert fmt.money(-123456789, "CNY") == "-1,234,567.89 CNY"
+    assert fmt.money(None, "CNY") == "-"
+    frame = pd.DataFrame({"at_stake": [fmt.money(1250, "USD"), fmt.money(5, "USD")]})
+    assert 'class="ak-col-at_stake ak-num"' in table(frame)
+
+
 def test_status_and_verdict_colours_come_from_the_palette():
     assert fmt.status_colour("error") == STATUS_COLOURS["error"] != STATUS_COLOURS["pass"]
     assert fmt.verdict_colour("unknown") == VERDICT_COLOURS["unknown"] == fmt.status_colour("error")

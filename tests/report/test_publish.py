@@ -38,7 +38,7 @@ def report_folder(folder: Path, text: str, status: str = "succeeded") -> Path:
 def published(out: Path, text: str = "old", records: tuple[str, ...] = ()) -> Path:
     """`out/PERIOD` showing a published report whose text is `text`, with failure records."""
     staging = report_folder(publish.new_staging(out, PERIOD), text)
-    version = publish.publish(staging, out / PERIOD)
+    version = publish.publish(staging, out / PERIOD).version
     for name in records:
         (version / name).mkdir()
         (version / name / "manifest.json").write_text('{"status": "failed"}')

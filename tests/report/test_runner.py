@@ -30,6 +30,7 @@ from auditkit.params import Params
 from auditkit.render.format import percent
 from auditkit.report import execute, runner
 from auditkit.report.sections import CONTENTS
+from auditkit.report.settings import ReportSettings
 from auditkit.rules.pob import POB
 
 pytestmark = pytest.mark.slow
@@ -81,7 +82,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):
     demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 11, 1)), data)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(base)  # relative paths, as `make report` passes them
-        run = runner.run_report(Path("data"), "2026-10", Path("reports"), as_of="2026-11-01")
+        run = runner.run_report(
+            ReportSettings(Path("data"), "2026-10", Path("reports"), as_of="2026-11-01")
+        )
     return data, runner.ReportRun(
         folder=base / run.folder,
         html=base / run.html,
@@ -97,6 +100,17 @@ def test_report_folder_holds_report_notebook_results_verdicts_and_manifest(demo_
     assert run.manifest["status"] == "succeeded"
     assert run.index == run.folder.parent / "index.html"
     assert not list(run.folder.parent.glob(".staging-*"))
+
+
+def test_the_currency_is_recorded_and_shown_beside_every_amount(demo_run):
+    _, run = demo_run
+    assert run.manifest["currency"] == {"code": "CNY", "source": "default"}
+    page = html.unescape(run.html.read_text("utf-8"))
+    assert "Amounts are in CNY: the data states no currency, so CNY is assumed" in page
+    amounts = [row[-1] for row in table_rows(run.html.read_text("utf-8"), "exceptions-by-rule")]
+    assert amounts and all(re.fullmatch(r"-?[0-9,]+\.[0-9]{2} CNY", a) for a in amounts)
+    conclusion = paragraph_of(run.html.read_text("utf-8"), "ak-conclusion")
+    assert re.search(r"put [0-9,]+\.[0-9]{2} CNY at stake \([0-9,]+\.[0-9]{2} CNY in ", conclusion)
 
 
 def test_html_shows_outputs_but_no_code(demo_run):
@@ -191,7 +205,9 @@ def test_input_files_replaced_during_the_run_change_no_published_number(
         return execute_notebook(plan, staging)
 
     monkeypatch.setattr(runner, "execute_notebook", replace_data_then_execute)
-    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-11-01")
+    run = runner.run_report(
+        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-01")
+    )
     assert len((data / "requests.csv").read_text().splitlines()) == 51  # the files did change
     page = run.html.read_text("utf-8")
     verdicts = (run.folder / "verdicts.csv").read_text(encoding="utf-8").splitlines()
@@ -295,8 +311,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
         "2026-11-20",
     )
     out = base / "reports"
-    first = runner.run_report(october, "2026-10", out, as_of="2026-11-01")
-    second = runner.run_report(november, "2026-11", out, as_of="2026-12-01")
+    first = runner.run_report(ReportSettings(october, "2026-10", out, as_of="2026-11-01"))
+    second = runner.run_report(ReportSettings(november, "2026-11", out, as_of="2026-12-01"))
     return first, second
 
 
@@ -411,7 +427,7 @@ def test_broken_run_keeps_the_previous_report_and_a_failure_record(
     assert "deliberately broken report" in (out / "index.html").read_text("utf-8")
 
     # A later good run replaces the report and keeps the failure record.
-    runner.run_report(data, "2026-10", out, as_of="2026-11-01")
+    runner.run_report(ReportSettings(data, "2026-10", out, as_of="2026-11-01"))
     assert [p.name for p in (out / "2026-10").glob("failed-*")] == [records[0].name]
 
 
@@ -437,12 +453,14 @@ def test_timeout_and_dead_kernel_give_clear_messages(
     before = folder_digest(out / "2026-10")
     with pytest.raises(ReportError, match=words):
         runner.run_report(
-            data,
-            "2026-10",
-            out,
-            as_of="2026-11-01",
-            notebook=notebook_with(tmp_path, source),
-            cell_timeout=2,
+            ReportSettings(
+                data,
+                "2026-10",
+                out,
+                as_of="2026-11-01",
+                notebook=notebook_with(tmp_path, source),
+                cell_timeout=2,
+            )
         )
     (record,) = (out / "2026-10").glob("failed-*")
     assert json.loads((record / "manifest.json").read_text("utf-8"))["error"]["kind"] == kind
@@ -462,9 +480,9 @@ def test_invalid_input_exits_2_before_running_anything(tmp_path: Path, capsys):
 def test_bad_period_and_missing_previous_are_parameter_errors(demo_run, tmp_path: Path):
     data, _ = demo_run
     with pytest.raises(ParameterError, match="YYYY-MM"):
-        runner.run_report(data, "2026-13", tmp_path)
+        runner.run_report(ReportSettings(data, "2026-13", tmp_path))
     with pytest.raises(ParameterError, match=r"verdicts\.csv"):
-        runner.run_report(data, "2026-11", tmp_path, previous=tmp_path)
+        runner.run_report(ReportSettings(data, "2026-11", tmp_path, previous=tmp_path))
 
 
 def test_a_kernel_of_another_python_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -542,7 +560,9 @@ def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str
         "after": int((requested >= "2026-11-01").sum()),
     }
     assert all(counts.values())
-    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at=at)
+    run = runner.run_report(
+        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at=at)
+    )
     population = run.manifest["population"]
     assert population == {
         "period": "2026-10",
@@ -579,7 +599,9 @@ def test_snapshot_mode_counts_the_period_requests_made_after_as_of(tmp_path: Pat
     demo.write(raw, data)
     requested = raw["requests"]["requested_at"]
     late = int((requested > "2026-10-20").sum())
-    run = runner.run_report(data, "2026-10", tmp_path / "reports", as_of="2026-10-20")
+    run = runner.run_report(
+        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-10-20")
+    )
     assert run.manifest["population"]["requests_after_as_of"] == late > 0
     quality = {
         row[0]: int(row[1]) for row in table_rows(run.html.read_text("utf-8"), "data-quality")

@@ -20,6 +20,7 @@ from auditkit.analysis.sampling import SampleOptions
 from auditkit.report import execute, runner
 from auditkit.report.sections import CONTENTS
 from auditkit.report.sections.front import ConclusionFacts, conclusion_text
+from auditkit.report.settings import ReportSettings
 
 pytestmark = pytest.mark.slow
 AS_OF = "2026-12-01"
@@ -32,13 +33,15 @@ def october(tmp_path_factory: pytest.TempPathFactory):
     raw = demo.generate(requests=120, seed=11, as_of=dt.date(2026, 12, 1), request_months=3)
     demo.write(raw, base / "data")
     run = runner.run_report(
-        base / "data",
-        "2026-10",
-        base / "reports",
-        as_of=AS_OF,
-        at="requested",
-        sample=SampleOptions(seed=5, stratify=("verdict",)),
-        pdf=execute.find_chromium() is not None,
+        ReportSettings(
+            base / "data",
+            "2026-10",
+            base / "reports",
+            as_of=AS_OF,
+            at="requested",
+            sample=SampleOptions(seed=5, stratify=("verdict",)),
+            pdf=execute.find_chromium() is not None,
+        )
     )
     return raw, run
 
@@ -125,6 +128,15 @@ def facts(**changes) -> ConclusionFacts:
             "operated as designed",
         ),
         (
+            {
+                "approved_but_ineligible": 2,
+                "exposure_cents": {"open orders": 123456, "x": 44},
+                "currency": "CNY",
+            },
+            "put 1,235.00 CNY at stake (1,234.56 CNY in open orders; 0.44 CNY in x)",
+            "operated as designed",
+        ),
+        (
             {"unsupported_codes": 3, "unmapped_codes": 1},
             "3 refusals cite a reason the data does not show",
             "None",
@@ -138,22 +150,25 @@ def test_the_conclusion_follows_its_rules(changes, says, never):
     assert sentence.startswith("In 2026-10, 1,200 requests")
 
 
-def test_the_workpaper_holds_every_sheet_frozen_filtered_and_without_formulas(october):
+def test_the_workpaper_holds_every_sheet_frozen_filtered_and_formulas_only_in_totals(october):
     _, run = october
     book = openpyxl.load_workbook(run.folder / "report.xlsx")
     rules = [f"POB-J{i:02d}" for i in range(1, 11)] + ["POB-Q01", "POB-Q02", "POB-Q03"]
     assert book.sheetnames == ["Summary", *rules, "Control exceptions", "Sample", "Manifest"]
-    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=4, values_only=True)}
     assert summary["report id"] == run.manifest["report_id"]
-    assert int(summary["requests"]) == run.manifest["summary"]["requests"]
+    assert summary["requests"] == run.manifest["summary"]["requests"]
+    assert summary["run status"] == "succeeded"
     for sheet in book.worksheets:
-        assert sheet.freeze_panes == "A2"
-        if sheet.max_row > 1:
-            assert sheet.auto_filter.ref
+        header = sheet.auto_filter.ref.split(":")[0]  # the filtered header row, e.g. A4
+        assert sheet.freeze_panes == f"A{int(header[1:]) + 1}"
         for row in sheet.iter_rows():
             for cell in row:
-                assert cell.data_type != "f"
-    assert book["Sample"].max_row - 1 == run.manifest["sample"]["size"]
+                if cell.data_type == "f":  # our totals, never data
+                    assert str(cell.value).startswith("=SUBTOTAL(9,"), (sheet.title, cell)
+                    assert sheet.cell(cell.row, 1).value == "Total of the rows shown"
+    header_row = int(book["Sample"].auto_filter.ref.split(":")[0][1:])
+    assert book["Sample"].max_row - header_row == run.manifest["sample"]["size"]
 
 
 def test_the_sample_is_in_the_manifest_and_the_folder(october):
@@ -195,6 +210,16 @@ def test_the_pdf_is_a4_with_page_numbers_and_keeps_every_reason(october):
     squeezed = re.sub(r"\s+", "", text)
     for reason in reasons:
         assert re.sub(r"\s+", "", reason) in squeezed, reason
+    # No column is clipped: every rule id the page shows (table headers and cells included)
+    # is printed at least as often; Appendix B's segment tables hold one column per rule.
+    shown = re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", " ", page[page.index("<body") :])))
+    # pdftotext joins a line that ends in a hyphen to the next and drops the hyphen, so an
+    # id the browser broke after "POB-" in running text reads "POBJ04"; it is printed whole.
+    for rule_id in sorted(set(re.findall(r"POB-[JQ][0-9]{2}", shown))):
+        printed = squeezed.count(rule_id) + squeezed.count(rule_id.replace("-", ""))
+        assert printed >= shown.count(rule_id), rule_id
+    segments = page[page.index('id="appendix-segments"') : page.index('id="appendix-manifest"')]
+    assert len(set(re.findall(r"<th[^>]*>(POB-[JQ][0-9]{2})</th>", segments))) >= 10
 
 
 def test_cli_sample_and_evaluate(capsys: pytest.CaptureFixture[str], october, tmp_path: Path):

@@ -157,12 +157,22 @@ def test_unusable_previous_verdicts_are_parameter_errors(tmp_path: Path, content
         b"",  # empty: pandas raised EmptyDataError, a crash
         bytes(range(256)) * 4,  # binary
         b"request_id,verdict,failed_rules\nR1,eligible,\nR2,eligible,,x,y\n",  # ragged
+        b"request_id,member_uin,verdict,failed_rules\nR1,1,eligible,\nR2,2,eligible\n",  # short
     ],
-    ids=["empty", "binary", "ragged"],
+    ids=["empty", "binary", "ragged", "short"],
 )
 def test_unreadable_previous_verdicts_are_parameter_errors(tmp_path: Path, content: bytes):
     (tmp_path / "verdicts.csv").write_bytes(content)
     with pytest.raises(ParameterError, match=r"previous verdicts in .* cannot be read \("):
+        read_verdicts(tmp_path)
+
+
+def test_a_short_row_is_refused_with_its_line_not_padded(tmp_path: Path):
+    """pandas pads a short row with empty fields: a wrong 'no longer present' count."""
+    (tmp_path / "verdicts.csv").write_text(
+        "request_id,member_uin,verdict,failed_rules\nR1,1,ineligible,POB-J06\nR2,2,eligible\n"
+    )
+    with pytest.raises(ParameterError, match=r"verdicts\.csv line 3 has 3 fields, the header 4"):
         read_verdicts(tmp_path)
 
 
@@ -240,3 +250,29 @@ def test_pdf_without_chromium_is_a_clear_message_not_a_failure(
     problem = execute.pdf_of(page, tmp_path / "report.pdf")
     assert problem is not None and "no Chromium found" in problem
     assert not (tmp_path / "report.pdf").exists()
+
+
+def test_wide_tables_are_split_into_parts_that_keep_every_column_and_the_row_label():
+    from auditkit.report.sections.common import PRINTED_COLUMNS, column_parts
+
+    wide = pd.DataFrame({name: [1] for name in ["segment", *(f"POB-X{i:02d}" for i in range(18))]})
+    parts = column_parts(wide)
+    assert all(part.columns[0] == "segment" for part in parts)
+    assert all(len(part.columns) <= PRINTED_COLUMNS for part in parts)
+    assert [c for part in parts for c in part.columns[1:]] == list(wide.columns[1:])
+    assert len({len(part.columns) for part in parts}) == 1  # evened out, no stub of one column
+    narrow = wide.iloc[:, :4]
+    assert [list(p.columns) for p in column_parts(narrow)] == [list(narrow.columns)]
+
+
+def test_orphans_count_orders_and_vouchers_of_unknown_uins():
+    from conftest import account, build_tables, order, voucher
+
+    from auditkit.analysis.summaries import orphans
+
+    tables = build_tables(
+        accounts=[account("1"), account("42")],
+        orders=[order("O1", "1"), order("O2", "3"), order("O3", "0042")],  # 0042 is not 42
+        vouchers=[voucher("V1", "9"), voucher("V2", "42")],
+    )
+    assert orphans(tables) == {"orders": 2, "vouchers": 1}

@@ -11,7 +11,7 @@ from auditkit.contract import TABLE_NAMES
 from auditkit.render.format import count, percent
 from auditkit.render.html import Html, paragraph, text
 from auditkit.report.content import ReportData
-from auditkit.report.sections.common import section, shown, subheading
+from auditkit.report.sections.common import column_parts, labelled, section, shown, subheading
 
 
 def catalogue(report: ReportData) -> Html:
@@ -45,8 +45,20 @@ def segments(report: ReportData) -> Html:
             if column != "share_eligible":
                 frame[column] = frame[column].map(count)
         parts.append(subheading(f"By {summaries.SEGMENT_TITLES.get(segment, segment)}"))
-        parts.append(shown(frame.reset_index(), f"segment-{segment}", wide=True))
+        pieces = column_parts(frame.reset_index())
+        for number, piece in enumerate(pieces, start=1):
+            table_id = f"segment-{segment}" + (f"-{number}" if number > 1 else "")
+            if len(pieces) > 1:
+                parts.append(paragraph(segment_part_title(piece, number, len(pieces)), "ak-note"))
+            parts.append(shown(piece, table_id, wide=True))
     return Html("".join(parts))
+
+
+def segment_part_title(piece: pd.DataFrame, number: int, parts: int) -> str:
+    """'Part 2 of 3: POB-J05 to POB-J10', so a reader knows which columns a part holds."""
+    columns = [str(c) for c in labelled(piece).columns[1:]]
+    span = columns[0] if len(columns) == 1 else f"{columns[0]} to {columns[-1]}"
+    return f"Part {number} of {parts}: {text(span)}"
 
 
 def manifest(report: ReportData) -> Html:

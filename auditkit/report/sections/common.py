@@ -105,6 +105,18 @@ def shown(frame: pd.DataFrame, table_id: str, *, wide: bool = False, index: bool
     )
 
 
+PRINTED_COLUMNS = 9  # at most this many columns in one printed table part (A4 portrait, 7pt)
+
+
+def column_parts(frame: pd.DataFrame, keep: int = 1, most: int = PRINTED_COLUMNS) -> list:
+    """`frame` split by columns into parts that fit a printed page, each part repeating the
+    first `keep` columns (what a row is), so no column is lost and none is squeezed."""
+    key, rest = list(frame.columns[:keep]), list(frame.columns[keep:])
+    parts = -(-len(rest) // max(most - keep, 1))  # as few parts as fit, then evened out
+    width = -(-len(rest) // max(parts, 1))
+    return [frame[key + rest[at : at + width]] for at in range(0, len(rest), width)] or [frame]
+
+
 def listed(frame: pd.DataFrame, table_id: str, total: int | None = None, wide: bool = True) -> str:
     """A capped list of requests, with a note pointing to the full files."""
     total = len(frame) if total is None else total

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.population import Period
 from auditkit.contract import TABLE_NAMES
 from auditkit.params import parameter_label
@@ -35,6 +34,7 @@ def title_block(report: ReportData) -> Html:
         ("Period", f"{report.period} (requests made in that calendar month, UTC)"),
         ("Judged", judged),
         ("Data as of", params.as_of.isoformat()),
+        ("Currency", report.currency.note),
         ("Data read from", str(report.data_dir)),
         ("Generated at", moment(manifest.get("started_at"))),
         ("Compared with", str(report.previous_dir) if report.previous_dir else "no earlier period"),
@@ -73,6 +73,7 @@ class ConclusionFacts:
     unmapped_codes: int
     unknown: int
     tolerable_rate: float
+    currency: str = ""  # the ISO 4217 code written beside every amount
 
     @property
     def exceptions(self) -> int:
@@ -88,7 +89,7 @@ def conclusion_facts(report: ReportData, tolerable_rate: float | None = None) ->
     verdicts = result.verdicts
     exception = verdicts["control_exception"].astype("str").to_numpy()
     approved_wrong = exception == ControlException.APPROVED_BUT_INELIGIBLE
-    at_stake = exposure_matrix(result)[approved_wrong].sum(axis=0)
+    at_stake = report.at_stake[approved_wrong].sum(axis=0)
     kinds: dict[str, int] = {}
     for rule, cents in zip(result.rules, at_stake, strict=True):
         if rule.exposure_kind and cents:
@@ -108,6 +109,7 @@ def conclusion_facts(report: ReportData, tolerable_rate: float | None = None) ->
         unmapped_codes=int((checks == DecisionCodeCheck.UNMAPPED).sum()),
         unknown=int((verdicts["verdict"] == Verdict.UNKNOWN).sum()),
         tolerable_rate=tolerable,
+        currency=report.currency.code,
     )
 
 
@@ -141,10 +143,12 @@ def conclusion_text(f: ConclusionFacts) -> str:
                 "the control did not operate effectively in this period."
             )
     if f.exposure_cents:
-        parts = [f"{money(cents)} in {kind}" for kind, cents in f.exposure_cents.items()]
+        parts = [
+            f"{money(cents, f.currency)} in {kind}" for kind, cents in f.exposure_cents.items()
+        ]
         total = sum(f.exposure_cents.values())
         sentences.append(
-            f"The approved-but-ineligible requests put {money(total)} at stake "
+            f"The approved-but-ineligible requests put {money(total, f.currency)} at stake "
             f"({'; '.join(parts)})."
         )
     if f.unsupported_codes or f.unmapped_codes:

@@ -7,12 +7,18 @@ import pandas as pd
 
 from auditkit.analysis import summaries
 from auditkit.analysis.compare import CHANGE_MEANING, compare_periods
-from auditkit.analysis.exposure import exposure_matrix
 from auditkit.render.charts import failures_chart
 from auditkit.render.format import count, money, percent
 from auditkit.render.html import Html, image, paragraph, text
 from auditkit.report.content import ReportData
-from auditkit.report.sections.common import listed, request_list, section, shown, subheading
+from auditkit.report.sections.common import (
+    MAX_LISTED,
+    listed,
+    request_list,
+    section,
+    shown,
+    subheading,
+)
 from auditkit.report.sections.front import exception_rows
 from auditkit.vocab import STATUS_CODE, Change, ControlException, DecisionCodeCheck, Status
 
@@ -118,11 +124,11 @@ def change(report: ReportData) -> str:
 def control_exceptions(report: ReportData) -> Html:
     """Approved-but-ineligible requests grouped by the rule they fail, largest money first;
     then the rejected-but-eligible ones."""
-    result = report.result
+    result, currency = report.result, report.currency.code
     approved = exception_rows(report, ControlException.APPROVED_BUT_INELIGIBLE)
     rejected = exception_rows(report, ControlException.REJECTED_BUT_ELIGIBLE)
     failing = result.status_codes == STATUS_CODE[Status.FAIL]
-    at_stake = exposure_matrix(result)
+    at_stake = report.at_stake
     by_rule = pd.DataFrame(
         {
             "rule_id": result.rule_ids,
@@ -140,12 +146,13 @@ def control_exceptions(report: ReportData) -> Html:
             f"Approved although a rule fails: {count(len(approved))}. Rejected although every "
             f"applicable rule passes: {count(len(rejected))}. Approved exceptions are grouped by the rule they fail (a request failing two rules "
             "is in both groups), the rules with the most money at stake first, and within a rule "
-            "the requests with the most at stake first. Money is in the accounts' currency."
+            f"the requests with the most at stake first. {text(report.currency.note)}"
         ),
         subheading("Approved although ineligible, by rule"),
         shown(
             by_rule.assign(
-                exposure=by_rule["exposure"].map(money), requests=by_rule["requests"].map(count)
+                exposure=by_rule["exposure"].map(lambda cents: money(cents, currency)),
+                requests=by_rule["requests"].map(count),
             ),
             "exceptions-by-rule",
         )
@@ -155,18 +162,22 @@ def control_exceptions(report: ReportData) -> Html:
     for j in pd.Index(result.rule_ids).get_indexer(by_rule["rule_id"]):
         rows = approved[failing[approved, j]]
         order = np.argsort(-at_stake[rows, j], kind="stable")
-        rows = rows[order]
-        frame = request_list(result, rows, (Status.FAIL,)).assign(
-            exposure=[money(c) for c in at_stake[rows, j]]
+        top = rows[order][:MAX_LISTED]  # only the rows shown are built; the files hold all
+        frame = request_list(result, top, (Status.FAIL,)).assign(
+            exposure=[money(c, currency) for c in at_stake[top, j]]
         )
         rule_id = result.rule_ids[j]
         parts.append(
             f"<h4>{text(rule_id)} {text(result.rule_texts[j].title)} ({count(len(rows))})</h4>"
         )
-        parts.append(listed(frame, f"exceptions-{rule_id.lower()}"))
+        parts.append(listed(frame, f"exceptions-{rule_id.lower()}", total=len(rows)))
     parts.append(subheading("Rejected although eligible"))
-    frame = request_list(result, rejected, (Status.ERROR,)).drop(columns="reasons")
-    parts.append(listed(frame, "exceptions-rejected") if len(rejected) else paragraph("None."))
+    frame = request_list(result, rejected[:MAX_LISTED], (Status.ERROR,)).drop(columns="reasons")
+    parts.append(
+        listed(frame, "exceptions-rejected", total=len(rejected))
+        if len(rejected)
+        else paragraph("None.")
+    )
     return Html("".join(parts))
 
 
@@ -205,7 +216,7 @@ def reason_codes(report: ReportData) -> Html:
         0, "rules", [", ".join(mapping.get(code, ())) or "(unmapped)" for code in per_code.index]
     )
     unsupported = np.flatnonzero((checks == DecisionCodeCheck.UNSUPPORTED).to_numpy())
-    frame = request_list(result, unsupported, (Status.FAIL, Status.ERROR))
+    frame = request_list(result, unsupported[:MAX_LISTED], (Status.FAIL, Status.ERROR))
     parts = [
         section("reason-codes"),
         paragraph(
@@ -222,6 +233,8 @@ def reason_codes(report: ReportData) -> Html:
         subheading(
             f"Refusals whose stated reason the data does not show ({count(len(unsupported))})"
         ),
-        listed(frame, "reason-codes-unsupported") if len(unsupported) else paragraph("None."),
+        listed(frame, "reason-codes-unsupported", total=len(unsupported))
+        if len(unsupported)
+        else paragraph("None."),
     ]
     return Html("".join(parts))
