@@ -47,8 +47,8 @@ def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
     from auditkit.analysis.summaries import requests_after, summary_text
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.store import describe
-    from auditkit.io.fast import load
     from auditkit.io.manifest import sha256_file, utc_now
+    from auditkit.io.tables import load_tables as load
 
     clock = PhaseClock()
     register = open_register(args.db)  # a bad --db is refused before the data is read

@@ -28,9 +28,9 @@ from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.engine import store as saved
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
-from auditkit.io.fast import load
 from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file, utc_now
 from auditkit.io.tables import Tables
+from auditkit.io.tables import load_tables as load
 from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
