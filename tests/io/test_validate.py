@@ -228,11 +228,12 @@ NATIVE: dict[str, tuple[pa.DataType, Native]] = {
 }
 NATIVE_FOR: dict[str, dict[Kind, str]] = {
     "decimal money": {Kind.MONEY: "money decimal", Kind.INTEGER: "integer", Kind.BOOL: "bool",
-                      Kind.TIMESTAMP: "timestamp", Kind.ENUM: "enum dictionary"},
+                      Kind.TIMESTAMP: "timestamp", Kind.ENUM: "enum dictionary",
+                      Kind.UIN: "uin integer"},
     "float money": {Kind.MONEY: "money float", Kind.UIN: "text large", Kind.ID: "text large",
                     Kind.TEXT: "text large", Kind.ENUM: "text large",
                     Kind.INTEGER: "integer unsigned", Kind.TIMESTAMP: "timestamp"},
-    "integer money": {Kind.MONEY: "money integer", Kind.UIN: "uin integer"},
+    "integer money": {Kind.MONEY: "money integer"},
 }  # fmt: skip
 
 
@@ -250,7 +251,9 @@ def native_column(texts: list[str | None], native: str) -> pa.Array | None:
     return pa.array(values, kind)
 
 
-def native_table(table: str, data: pd.DataFrame, natives: dict[Kind, str]) -> pa.Table:
+def native_table(table: str, data: pd.DataFrame, natives: dict[Kind, str]) -> tuple[pa.Table, bool]:
+    """The table with each column in its native type where every value fits it; and whether
+    any column is native."""
     columns = []
     for name in data.columns:
         texts = [None if pd.isna(v) else str(v) for v in data[name]]
@@ -258,17 +261,24 @@ def native_table(table: str, data: pd.DataFrame, natives: dict[Kind, str]) -> pa
         native = natives.get(spec.kind) if spec is not None else None
         array = native_column(texts, native) if native else None
         columns.append(array if array is not None else pa.array(texts, pa.string()))
-    return pa.Table.from_arrays(columns, names=list(data.columns))
+    native = any(not pa.types.is_string(c.type) for c in columns)
+    return pa.Table.from_arrays(columns, names=list(data.columns)), native
 
 
-def write(folder: Path, frames: dict[str, pd.DataFrame], route: str) -> Path:
+def write(folder: Path, frames: dict[str, pd.DataFrame], route: str) -> Path | None:
+    """The data as `route` writes it; None for a route that holds no value natively
+    (it would be the CSV route again)."""
     folder.mkdir(parents=True)
-    for table, data in frames.items():
-        if route == "csv":
+    if route == "csv":
+        for table, data in frames.items():
             data.to_csv(folder / f"{table}.csv", index=False)
-        else:
-            natives = NATIVE_FOR[route.removeprefix("parquet, ")]
-            pq.write_table(native_table(table, data, natives), folder / f"{table}.parquet")
+        return folder
+    natives = NATIVE_FOR[route.removeprefix("parquet, ")]
+    tables = {table: native_table(table, data, natives) for table, data in frames.items()}
+    if not any(native for _, native in tables.values()):
+        return None
+    for table, (arrow, _) in tables.items():
+        pq.write_table(arrow, folder / f"{table}.parquet")
     return folder
 
 
@@ -316,7 +326,8 @@ def test_every_route_gives_the_same_tables_or_the_same_refusal(
         assert kinds == {refused_by}, expected[1]
     for route in ROUTES:
         folder = write(tmp_path / route, frames, route)
-        assert_same(expected, outcome(lambda folder=folder: load_tables(folder)), route)
+        if folder is not None:
+            assert_same(expected, outcome(lambda folder=folder: load_tables(folder)), route)
 
 
 def test_the_cases_fail_every_kind_of_check() -> None:
