@@ -8,7 +8,6 @@ or the same refusal, whichever way it came in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from auditkit.io.fast import check_table, link_problems
 from auditkit.io.normal import Normalised, normalise_table
 from auditkit.io.read import SourceFile, find_table_files, read_files
 from auditkit.io.validate import validate_frame
-
-Progress = Callable[[str], None]
+from auditkit.progress import Progress
 
 
 @dataclass(frozen=True)
