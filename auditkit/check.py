@@ -100,9 +100,9 @@ def _on_pandas(settings: CheckSettings, data: Path, register, progress: Progress
     from auditkit.analysis.summaries import requests_after
     from auditkit.dates import iso_seconds, utc_now
     from auditkit.engine.evaluate import evaluate
-    from auditkit.io.fast import load
     from auditkit.io.manifest import describe_run
     from auditkit.io.output import output_folder
+    from auditkit.io.tables import load_tables as load
     from auditkit.io.write import json_text
 
     params = settings.params

@@ -7,17 +7,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# 15 integer digits keep every amount (times 100) well inside int64.
-MONEY_PATTERN = r"^(?P<sign>-?)(?P<units>\d{1,15})(?:\.(?P<frac>\d{1,2}))?$"
-MONEY_EXPECTED = "a decimal number with at most 2 decimal places, like -12.50 (at most 15 digits before the point)"
+from auditkit.contract import MONEY_PATTERN
 
 
-def _arrow_strings(values: pd.Series) -> pa.Array:
-    array = pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+def _arrow_strings(values: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pd.Series):
+        values = pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def parse_cents(values: pd.Series | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Parse money strings; returns (cents as int64, mask of values that parsed).
 
     Nulls and malformed values get cents 0 and False in the mask.

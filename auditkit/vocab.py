@@ -142,6 +142,22 @@ class Kind(StrEnum):
     TIMESTAMP = "timestamp"
 
 
+class CheckKind(StrEnum):
+    """What a contract check tests (`auditkit.contract.Check`); each backend runs every kind."""
+
+    COLUMN = "column"  # the column is in the file
+    REQUIRED = "required"  # a value in every row
+    VALUE = "value"  # a value of the column's Kind (uin, id, money, timestamp, ...)
+    ONE_OF = "one_of"  # one of the enum's words
+    PRECISION = "precision"  # a timestamp to the microsecond at most
+    NON_NEGATIVE = "non_negative"  # an amount >= 0.00
+    UNIQUE = "unique"  # each value once
+    REQUIRED_WHEN = "required_when"  # a value when another column holds a given word
+    EMPTY_WHEN = "empty_when"  # no value when another column holds a given word
+    EMPTY_UNLESS = "empty_unless"  # no value unless another column holds a given word
+    UNIQUE_PAIR = "unique_pair"  # each (key, moment) pair once
+
+
 class DecisionCodeCheck(StrEnum):
     """Whether the platform's stated reason for a refusal is borne out (contract v1.1 section 6)."""
 

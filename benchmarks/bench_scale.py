@@ -100,10 +100,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int)
     parser.add_argument("--memory-limit")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--out", type=Path, help="where auditkit writes (default under data/)")
+    parser.add_argument("--data", type=Path, help="an existing data folder (e.g. shapes.py's)")
+    parser.add_argument("--auditkit", type=Path, default=AUDITKIT, help="the auditkit to run")
     args = parser.parse_args()
-    data = build(args.requests, args.history or args.at == "requested")
-    out = HERE / "data" / f"out-{args.engine}-{args.requests}"
-    argv = [str(AUDITKIT), "check", "--data", str(data), "--out", str(out), "--as-of", "2026-11-01"]
+    data = args.data or build(args.requests, args.history or args.at == "requested")
+    out = args.out or HERE / "data" / f"out-{args.engine}-{args.requests}"
+    argv = [str(args.auditkit), "check", "--data", str(data), "--out", str(out)]
+    argv += ["--as-of", "2026-11-01"]
     argv += ["--format", args.format, "--at", args.at, "--engine", args.engine]
     if args.workers:
         argv += ["--workers", str(args.workers)]
@@ -120,6 +124,8 @@ def main() -> int:
             "at": args.at,
             "format": args.format,
             "history": args.history,
+            "data": str(data),
+            "auditkit": str(args.auditkit),
         }
         print(json.dumps(record))
         with (HERE / "data" / "results.jsonl").open("a") as log:

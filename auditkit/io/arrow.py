@@ -32,3 +32,86 @@ def is_in(values: pd.Series, universe: pd.Series | pd.Index | Iterable[str]) -> 
     """Per value, whether it occurs in `universe` (nulls are in nothing)."""
     found = pc.is_in(text_array(values), value_set=text_array(universe), skip_nulls=True)
     return found.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def increasing(text: pa.Array, strictly: bool = True) -> bool:
+    """Whether the values (no nulls) are in ascending order, strictly or not: keys stored in
+    key order, as extracts usually are, need no hashing to be checked."""
+    n = len(text)
+    if n < 2:
+        return True
+    compare = pc.less if strictly else pc.less_equal
+    return pc.all(compare(text.slice(0, n - 1), text.slice(1))).as_py() is not False
+
+
+def key_codes(text: pa.Array) -> tuple[np.ndarray, int]:
+    """(int64 code per value, number of distinct values): equal text, equal code; nulls -1.
+
+    Keys stored in ascending order are coded by comparing neighbours, without hashing;
+    others by Arrow's dictionary encoding.
+    """
+    if not text.null_count and increasing(text, strictly=False):
+        n = len(text)
+        if n == 0:
+            return np.zeros(0, np.int64), 0
+        changes = pc.not_equal(text.slice(0, n - 1), text.slice(1))
+        codes = np.concatenate(
+            [[0], np.cumsum(changes.to_numpy(zero_copy_only=False), dtype=np.int64)]
+        )
+        return codes, int(codes[-1]) + 1
+    encoded = text.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, len(encoded.dictionary)
+
+
+def duplicated(text: pa.Array) -> np.ndarray:
+    """Positions (ascending) of the non-null values that occur more than once.
+
+    Ascending keys are unique at a glance; otherwise Arrow's hash kernel counts the
+    distinct values, and only a column that has repeats is coded to find them.
+    """
+    present = len(text) - text.null_count
+    if present < 2 or (not text.null_count and increasing(text)):
+        return np.zeros(0, np.int64)
+    distinct = len(pc.unique(text)) - (1 if text.null_count else 0)
+    if distinct == present:
+        return np.zeros(0, np.int64)
+    codes, count = key_codes(text)
+    valid = codes >= 0
+    counts = np.bincount(codes[valid], minlength=count)
+    return np.flatnonzero(valid & (counts[np.maximum(codes, 0)] > 1))
+
+
+def pair_duplicated(codes: np.ndarray, moments: np.ndarray, comparable: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the comparable rows whose (key code, moment) pair repeats.
+
+    Rows grouped by key in time order (as histories are written) are checked in one
+    pass; otherwise the pairs are sorted on one 64-bit mix of both and neighbours
+    compared exactly, so a collision of the mix never counts as a repeat.
+    """
+    n = len(codes)
+    if n < 2:
+        return np.zeros(0, np.int64)
+    if comparable.all():
+        step = np.diff(codes)
+        if (step >= 0).all() and ((step > 0) | (np.diff(moments) > 0)).all():
+            return np.zeros(0, np.int64)
+    rows = np.flatnonzero(comparable)
+    key, moment = codes[rows], moments[rows]
+    with np.errstate(over="ignore"):
+        mix = key.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ moment.view(np.uint64)
+    order = np.argsort(mix, kind="stable")
+    mixed, key, moment = mix[order], key[order], moment[order]
+    same_mix = mixed[1:] == mixed[:-1]
+    if not same_mix.any():
+        return np.zeros(0, np.int64)
+    # Equal mixes are neighbours; equal pairs have equal mixes. Within a run of equal mixes,
+    # pairs are compared with every other of the run by sorting the run's rows exactly.
+    candidates = np.flatnonzero(np.r_[same_mix, False] | np.r_[False, same_mix])
+    exact = np.lexsort((moment[candidates], key[candidates]))
+    picked = candidates[exact]
+    same = (key[picked][1:] == key[picked][:-1]) & (moment[picked][1:] == moment[picked][:-1])
+    repeated = np.zeros(len(picked), dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    return np.sort(rows[order[picked[repeated]]])

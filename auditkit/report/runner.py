@@ -35,9 +35,9 @@ from auditkit.engine import run_folder
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ReportError
-from auditkit.io.fast import load
 from auditkit.io.manifest import describe_environment, describe_run, sha256_file
 from auditkit.io.tables import Tables
+from auditkit.io.tables import load_tables as load
 from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.progress import Progress
 from auditkit.report import execute as notebook

@@ -29,8 +29,8 @@ from auditkit.report.currency import check_currency
 from auditkit.report.signoff import refuse_silent_replacement
 from auditkit.report.store import check_period, read_manifest, read_verdicts, usable_previous
 from auditkit.review.register import Register
-from auditkit.rules.model import Catalogue
 from auditkit.rules.catalogues import choose_catalogue
+from auditkit.rules.model import Catalogue
 
 DEFAULT_TOLERABLE_RATE = 0.05
 

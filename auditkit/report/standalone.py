@@ -18,7 +18,7 @@ from pathlib import Path
 
 from auditkit.dates import iso_seconds, utc_now
 from auditkit.errors import ParameterError
-from auditkit.io.fast import load
+from auditkit.io.tables import load_tables as load
 from auditkit.report.content import ReportData, load_report
 from auditkit.report.runner import describe_plan, evaluate_and_save
 from auditkit.report.settings import ReportSettings, prepare

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import (
     account,
@@ -189,3 +192,77 @@ def test_loading_a_directory_reads_history_when_present(tmp_path) -> None:
     data = write_data_dir(tmp_path / "data", history_frames())
     assert load_tables(data).has_history
     assert not load_tables(write_data_dir(tmp_path / "v1", good_frames())).has_history
+
+
+# ---- moments outside pandas' nanosecond range (1677-2262) ------------------------------
+
+FAR = {
+    "account_history": [
+        state("1", "1600-01-01", available_balance="-3.00"),
+        state("1", "9999-12-31", available_balance="5.00"),
+        state("2", "1600-01-01"),
+        state("2", "2262-04-12"),
+    ],
+    "orders": [order("O1", "1", status="to_be_paid")],
+    "order_events": [order_event("O1", "to_be_paid", "1600-01-01"), order_event("O1", "completed", "2262-04-12T00:00:01")],
+    "vouchers": [voucher("V1", "1", expires_at="9999-12-31")],
+    "voucher_events": [voucher_event("V1", at="1600-01-01")],
+    "requests": [
+        request("R1", requested_at="2026-10-15"),
+        request("R2", requested_at="9999-12-31T00:00:00"),
+    ],
+}  # fmt: skip
+
+
+def far_data(tmp_path, fmt: str):
+    """The FAR history as CSV text, Parquet text, or Parquet with timestamp[us] columns."""
+    frames = history_frames(**FAR)
+    data = write_data_dir(tmp_path / "data", frames, "csv" if fmt == "csv" else "parquet")
+    if fmt == "parquet timestamps":
+        for table, frame in frames.items():
+            arrow = pq.read_table(data / f"{table}.parquet")
+            for name in ("valid_from", "at", "expires_at", "requested_at", "created_at"):
+                if name in arrow.column_names:
+                    moments = pa.array(
+                        pd.to_datetime(frame[name], format="ISO8601").astype("datetime64[us]")
+                    )
+                    arrow = arrow.set_column(arrow.column_names.index(name), name, moments)
+            pq.write_table(arrow, data / f"{table}.parquet")
+    return data
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "parquet timestamps"])
+def test_moments_outside_the_nanosecond_range_are_accepted_and_judged(
+    capsys: pytest.CaptureFixture[str], tmp_path, fmt: str
+) -> None:
+    """1600-01-01, 2262-04-12 and 9999-12-31 ("open-ended") were refused as a false
+    "duplicate (uin, valid_from)" with no row; they are moments like any other."""
+    data = far_data(tmp_path, fmt)
+    tables = load_tables(data)
+    assert tables.account_history["valid_from"].tolist() == [
+        pd.Timestamp(moment) for moment in ("1600-01-01", "9999-12-31", "1600-01-01", "2262-04-12")
+    ]
+    argv = ["check", "--data", data, "--out", tmp_path / "out", *AS_OF, "--at", "requested"]
+    code, _, err = run_cli(capsys, *argv, "--format", "csv")
+    assert code == 0, err
+    results = pd.read_csv(tmp_path / "out" / "results.csv", dtype=str, keep_default_na=False)
+    by = results.set_index(["request_id", "rule_id"])["reason"]
+    # In 2026 the state of 1600 holds; at 9999-12-31 the state that starts then.
+    assert by["R1", "POB-J06"] == (
+        "member 1 available_balance was -3.00 at 2026-10-15T00:00:00, must be >= 0.00"
+    )
+    assert by["R2", "POB-J06"] == "member available_balance is >= 0.00"
+    # The order was still to be paid in 2026, completed from 2262-04-12T00:00:01 on.
+    assert "open order" in by["R1", "POB-J07"] and "O1" in by["R1", "POB-J07"]
+    assert by["R2", "POB-J07"] == "member has no open orders"
+
+
+def test_a_duplicate_far_moment_is_named_with_its_row(tmp_path) -> None:
+    rows = [state("1", "9999-12-31"), state("1", "9999-12-31T00:00:00"), state("2")]
+    found = problems(history_frames(account_history=rows))
+    assert found == [
+        "table account_history, column uin, row 2: value '1, valid_from 9999-12-31' - "
+        "duplicate (uin, valid_from); each pair must appear only once",
+        "table account_history, column uin, row 3: value '1, valid_from 9999-12-31T00:00:00' - "
+        "duplicate (uin, valid_from); each pair must appear only once",
+    ]

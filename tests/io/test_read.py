@@ -26,7 +26,7 @@ from conftest import (
 
 from auditkit import POB, InputError, Params, evaluate, load_tables, tables_from_frames
 from auditkit.errors import MAX_LISTED_PROBLEMS
-from auditkit.io import fast, read
+from auditkit.io import read
 
 HEADER = "(rows are numbered as in a spreadsheet, header = row 1)"
 
@@ -202,10 +202,9 @@ def test_parquet_nanoseconds_are_refused_unless_whole_microseconds(
     at = vouchers.column_names.index("expires_at")
     whole = pa.array([pd.Timestamp("2026-11-01T00:00:00.000001").value], pa.timestamp("ns"))
     pq.write_table(vouchers.set_column(at, "expires_at", whole), data / "vouchers.parquet")
-    for load in (load_tables, fast.load):
-        assert load(data).vouchers["expires_at"].tolist() == [
-            pd.Timestamp("2026-11-01T00:00:00.000001")
-        ]
+    assert load_tables(data).vouchers["expires_at"].tolist() == [
+        pd.Timestamp("2026-11-01T00:00:00.000001")
+    ]
     finer = pa.array([pd.Timestamp("2026-11-01").value + 100], pa.timestamp("ns"))
     pq.write_table(vouchers.set_column(at, "expires_at", finer), data / "vouchers.parquet")
     refused(
@@ -285,8 +284,6 @@ def test_parquet_money_at_the_limits_is_exact(
     data = write_data_dir(tmp_path / "data", good_frames(), fmt="parquet")
     parquet_with(data, "accounts", "available_balance", values)
     assert load_tables(data).accounts["available_balance_cents"].tolist() == cents
-    # The fast Arrow path `check` and `report` take reads them the same
-    assert fast.load(data).accounts["available_balance_cents"].tolist() == cents
 
 
 @pytest.mark.parametrize(

@@ -420,11 +420,15 @@ def test_parquet_defect_names_the_parquet_file(
 @pytest.mark.parametrize(
     ("column", "values", "shown"),
     [
-        ("internal_type", pa.array([4, None], pa.int64()), "value 4 - internal_type must be empty"),
+        (
+            "internal_type",
+            pa.array([4, None], pa.int64()),
+            "value '4' - internal_type must be empty",
+        ),
         (
             "overdue_amount",
             pa.array([-1, 0], pa.int64()),
-            "value '-1.00' - expected an amount >= 0.00",
+            "value '-1' - expected an amount >= 0.00",
         ),
         (
             "overdue_amount",

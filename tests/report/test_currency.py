@@ -8,7 +8,7 @@ import pytest
 from conftest import account, build_tables, good_frames, write_data_dir
 
 from auditkit.errors import InputError, ParameterError
-from auditkit.io.fast import load
+from auditkit.io.tables import load_tables as load
 from auditkit.report.currency import DEFAULT, Currency, amount_format, currency_of
 from auditkit.report.settings import ReportSettings, prepare
 

@@ -17,7 +17,7 @@ import auditkit.demo as demo
 from auditkit.analysis.exposure import exposure_matrix
 from auditkit.analysis.sampling import SampleOptions
 from auditkit.dates import iso_seconds, utc_now
-from auditkit.io.fast import load
+from auditkit.io.tables import load_tables as load
 from auditkit.report import workpaper
 from auditkit.report.runner import describe_plan, evaluate_and_save
 from auditkit.report.settings import ReportSettings, prepare

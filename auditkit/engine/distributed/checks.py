@@ -1,11 +1,12 @@
-"""The contract's validation on Dask: the same checks and messages as the pandas engine.
+"""The contract's checks on Dask: the same kernels and messages as the pandas engine.
 
-Each piece is validated by `auditkit.io.validate.validate_raw` on a worker, its
-rows shifted to the table's spreadsheet rows. What one piece cannot see alone
-is checked across pieces on 128-bit hashes of the keys (two 64-bit hashes):
-duplicate ids and (key, moment) pairs, by a shuffle on the hash; event links,
-by anti-joins. Only rows whose hash is suspect are read again, and their
-values compared exactly on the client, so hashing never invents a duplicate.
+Each piece is checked on a worker by the Arrow backend the pandas engine uses
+(`auditkit.io.fast.check_table`), on the data it reads once, its rows shifted to the
+table's spreadsheet rows. What one piece cannot see alone is checked across pieces
+on 128-bit hashes of the keys (two 64-bit hashes): duplicate ids and (key, moment)
+pairs, by a shuffle on the hash; event links, by anti-joins. Only rows whose hash is
+suspect are read again, and their values compared exactly on the client, so hashing
+never invents a duplicate.
 """
 
 from __future__ import annotations
@@ -14,21 +15,15 @@ import itertools
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from auditkit.contract import EVENTS, TABLE_SPECS, UNIQUE_KEYS
-from auditkit.engine.distributed.sources import Piece, TableFiles, read_arrow, read_piece
+from auditkit.contract import EVENTS, TABLE_SPECS, Check, table_checks
+from auditkit.engine.distributed.sources import Piece, TableFiles, read_table
 from auditkit.errors import Problem, Unlisted
-from auditkit.io.fast import Unsure, typed_frame
-from auditkit.io.validate import (
-    MAX_EXAMPLES,
-    _as_written,
-    spreadsheet_row,
-    timestamp_values,
-    unique_key_expected,
-    validate_raw,
-)
+from auditkit.io.arrow import increasing
+from auditkit.io.fast import check_table
+from auditkit.io.normal import Normalised, normalise_table
+from auditkit.io.problems import MAX_EXAMPLES, spreadsheet_row
+from auditkit.vocab import CheckKind
 
 HASH_KEYS = ("auditkit-hash-k1", "auditkit-hash-k2")
 ONE_TASK_ROWS = 16_000_000  # key hashes of tables up to this size are compared in one task
@@ -42,37 +37,26 @@ def validate_piece(
 ) -> tuple[list[Problem], list[Unlisted], int, dict[str, tuple[str, str]]]:
     """(problems with table rows, rows beyond them, rows read, key ranges) of one piece.
 
-    A Parquet piece is first checked by the fast Arrow path (`auditkit.io.fast`);
-    only a piece it doubts is read again and validated by pandera for the messages.
     Key ranges: per unique column whose values are stored strictly increasing,
     (first, last), so that pieces whose ranges do not overlap need no comparison.
     """
-    if piece.fmt == "parquet":
-        arrow = read_arrow(piece)
-        try:
-            typed_frame(piece.table, arrow)
-            return [], [], arrow.num_rows, _ranges(piece.table, arrow)
-        except Unsure:
-            pass
-    frame = read_piece(piece)
-    problems, unlisted = validate_raw(
-        piece.table, frame, lambda index: spreadsheet_row(index + piece.first_row)
+    arrow = read_table(piece)
+    data, problems, unlisted = check_table(
+        piece.table, arrow, lambda index: spreadsheet_row(index + piece.first_row), piece.first_row
     )
-    return problems, unlisted, len(frame), {}
+    return problems, unlisted, arrow.num_rows, _ranges(data)
 
 
-def _ranges(table: str, arrow: pa.Table) -> dict[str, tuple[str, str]]:
+def _ranges(data: Normalised) -> dict[str, tuple[str, str]]:
     """(first, last) of each unique column stored strictly increasing (compared in Arrow)."""
     ranges = {}
-    for spec in TABLE_SPECS[table]:
-        if not spec.unique or spec.name not in arrow.column_names:
+    for spec in TABLE_SPECS[data.table]:
+        column = data.columns.get(spec.name)
+        if not spec.unique or column is None or column.text is None:
             continue
-        text = arrow.column(spec.name).combine_chunks()
-        n = len(text)
-        if not n or text.null_count or not pa.types.is_string(text.type):
-            continue
-        if pc.all(pc.less(text.slice(0, n - 1), text.slice(1))).as_py() is not False:
-            ranges[spec.name] = (text[0].as_py(), text[n - 1].as_py())
+        text = column.text
+        if len(text) and not text.null_count and increasing(text):
+            ranges[spec.name] = (text[0].as_py(), text[len(text) - 1].as_py())
     return ranges
 
 
@@ -84,22 +68,30 @@ def apart(ranges: list[tuple[str, str] | None]) -> bool:
     return all(before[1] < after[0] for before, after in itertools.pairwise(ordered))
 
 
-def _key_text(frame: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd.Series | None:
-    """One comparable value per row (text of the key, with the moment parsed), null when absent."""
-    first = frame[columns[0]].astype("str")
-    if len(columns) == 1:
-        return first
-    moments = timestamp_values(frame[columns[1]]).astype("datetime64[ns]")
+def _keys(piece: Piece, by: tuple[str, ...]) -> tuple[Normalised, pd.Series] | None:
+    """The piece's key columns read, and one comparable value per row: the key's text, with
+    the moment parsed for a (key, moment) pair; null where either is absent."""
+    arrow = read_table(piece, list(by))
+    if not set(by) <= set(arrow.column_names):
+        return None
+    data, _ = normalise_table(piece.table, arrow)
+    if not set(by) <= set(data.columns):
+        return None
+    first = pd.Series(data.columns[by[0]].text, dtype="str")
+    if len(by) == 1:
+        return data, first
+    moments = pd.Series(data.columns[by[1]].values)
     both = first.notna() & moments.notna()
-    return (first + "\x00" + moments.astype("int64").astype("str")).where(both)
+    stamps = moments.to_numpy().view(np.int64)
+    return data, (first + "\x00" + pd.Series(stamps, dtype="str")).where(both)
 
 
 def key_hashes(piece: Piece, by: tuple[str, ...]) -> pd.DataFrame:
     """(h1, h2, table row) of each non-null key of one piece."""
-    frame = read_piece(piece, list(by))
-    if not set(by) <= set(frame.columns):
+    keys = _keys(piece, by)
+    if keys is None:
         return HASH_META.copy()
-    text = _key_text(frame, piece.table, by)
+    text = keys[1]
     present = text.notna().to_numpy()
     text = text[present]
     return pd.DataFrame(
@@ -138,17 +130,23 @@ def _repeated_rows(parts: list[pd.DataFrame]) -> np.ndarray:
 
 
 def rows_of(piece: Piece, rows: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
-    """The raw values of columns `names` at some table rows of one piece, with `row`."""
-    frame = read_piece(piece, list(names))
-    local = rows[(rows >= piece.first_row) & (rows < piece.first_row + len(frame))]
-    picked = frame.iloc[local - piece.first_row].reset_index(drop=True)
-    return picked.assign(row=local)
+    """At some table rows of one piece: each of `names` as written, the comparable `key`
+    (see `_keys`) and `row`."""
+    keys = _keys(piece, names)
+    if keys is None:
+        return pd.DataFrame(columns=[*names, "key", "row"])
+    data, key = keys
+    local = rows[(rows >= piece.first_row) & (rows < piece.first_row + data.rows)]
+    positions = local - piece.first_row
+    picked = {name: data.shown(name, positions) for name in names}
+    picked["key"] = key.iloc[positions].tolist()
+    return pd.DataFrame(picked).assign(row=local)
 
 
 def read_rows(client, files: TableFiles, rows: np.ndarray, columns: tuple[str, ...]):
-    """(frame of those rows' raw values, each row's position in it) read by the workers."""
+    """The values at those table rows (see `rows_of`), read by the workers."""
     if not len(rows):
-        return pd.DataFrame(columns=[*columns, "row"])
+        return pd.DataFrame(columns=[*columns, "key", "row"])
     futures = client.map(rows_of, files.pieces, rows=rows, names=columns, pure=False)
     return pd.concat(client.gather(futures), ignore_index=True)
 
@@ -162,36 +160,32 @@ def duplicate_problems(
     sorted keys do not overlap (ids stored in key order), there is nothing to compare.
     """
     table = files.table
-    keys = [(spec.name,) for spec in TABLE_SPECS[table] if spec.unique]
-    if table in UNIQUE_KEYS:
-        keys.append(UNIQUE_KEYS[table])
+    checks = [
+        check
+        for check in table_checks(table)
+        if check.kind in (CheckKind.UNIQUE, CheckKind.UNIQUE_PAIR)
+    ]
     problems: list[Problem] = []
-    for columns in keys:
+    for check in checks:
+        columns = check.columns
         if len(files.pieces) < 2 or apart([r.get(columns[0]) for r in ranges]):
             continue
         suspects = suspect_duplicates(client, files, columns)
         if not len(suspects):
             continue
         values = read_rows(client, files, suspects, columns)
-        text = _key_text(values, table, columns)
-        repeated = text.notna() & text.duplicated(keep=False)
+        repeated = values["key"].notna() & values["key"].duplicated(keep=False)
         for i in np.flatnonzero(repeated.to_numpy()):
-            problems.append(_duplicate(table, columns, values, int(i)))
+            problems.append(_duplicate(table, check, values, int(i)))
     return problems
 
 
-def _duplicate(table: str, columns: tuple[str, ...], values: pd.DataFrame, i: int) -> Problem:
+def _duplicate(table: str, check: Check, values: pd.DataFrame, i: int) -> Problem:
     row = spreadsheet_row(int(values["row"].iloc[i]))
-    value = _as_written(values, table, columns[0], i)
-    if len(columns) == 1:
-        column = columns[0]
-        return Problem(
-            table, column, row, value, f"duplicate {column}; each {column} must appear only once"
-        )
-    second = _as_written(values, table, columns[1], i)
-    return Problem(
-        table, columns[0], row, f"{value}, {columns[1]} {second}", unique_key_expected(table)
-    )
+    value = values[check.column].iloc[i]
+    if check.kind is CheckKind.UNIQUE_PAIR:
+        value = f"{value}, {check.pair} {values[check.pair].iloc[i]}"
+    return Problem(table, check.column, row, value, check.expected)
 
 
 def link_problems(client, files: dict[str, TableFiles]) -> list[Problem]:
@@ -206,20 +200,15 @@ def link_problems(client, files: dict[str, TableFiles]) -> list[Problem]:
         events = dd.from_map(key_hashes, files[link.table].pieces, by=column, meta=HASH_META)
         parents = dd.from_map(key_hashes, files[link.parent].pieces, by=column, meta=HASH_META)
         for left, right, table, expected in (
-            (events, parents, link.table, f"{link.column} is not in {link.parent}"),
-            (
-                parents,
-                events,
-                link.parent,
-                f"has no event in {link.table}; every row of {link.parent} needs at least one",
-            ),
+            (events, parents, link.table, link.unknown_expected),
+            (parents, events, link.parent, link.orphan_expected),
         ):
             keys = right[["h1", "h2"]].drop_duplicates()
             joined = left.merge(keys, on=["h1", "h2"], how="left", indicator=True)
             rows = joined[joined["_merge"] == "left_only"]["row"].compute().to_numpy()
             values = read_rows(client, files[table], np.sort(rows), column)
             problems += [
-                Problem(table, link.column, spreadsheet_row(int(r)), str(v), expected)
+                Problem(table, link.column, spreadsheet_row(int(r)), v, expected)
                 for r, v in zip(values["row"], values[link.column], strict=True)
             ]
     return problems

@@ -18,11 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from auditkit.contract import column_spec
 from auditkit.errors import InputError, Problem
-from auditkit.io.fast import enum_columns
 from auditkit.io.files import filesystem, join, local_path, table_locations
-from auditkit.io.read import _parquet_column, parse
+from auditkit.io.read import enum_columns, parse
 
 ROWS_PER_PIECE = 1_000_000
 
@@ -141,23 +139,22 @@ def _row_groups(piece: Piece, source: object, path: str, columns: list[str] | No
         raise InputError([Problem(piece.table, None, None, None, expected)]) from None
 
 
-def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
-    """The raw frame of one piece, as `auditkit.io.read` makes it (index 0..n-1).
-
-    `columns` keeps only those columns (those absent from the file are left out).
-    """
+def read_table(piece: Piece, columns: list[str] | None = None) -> pa.Table:
+    """The Arrow table of one piece as `auditkit.io.read` reads a file: CSV as text,
+    Parquet in its native types. `columns` keeps only those the file has."""
+    if piece.fmt != "csv":
+        return read_arrow(piece, columns)
     fs, path = filesystem(piece.url)
-    if piece.fmt == "csv":
-        with fs.open(path, "rb") as handle:
-            frame = parse(piece.table, PurePosixPath(path), handle.read())  # type: ignore[arg-type]
-        return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
-    arrow = read_arrow(piece, columns)
-    data = {}
-    for name in arrow.column_names:
-        spec = column_spec(piece.table, name)
-        column = arrow.column(name)
-        data[name] = _parquet_column(column, spec) if spec else column.to_pandas()
-    return pd.DataFrame(data, index=pd.RangeIndex(arrow.num_rows))
+    with fs.open(path, "rb") as handle:
+        arrow, _ = parse(piece.table, PurePosixPath(path), handle.read())  # type: ignore[arg-type]
+    return (
+        arrow if columns is None else arrow.select([c for c in columns if c in arrow.column_names])
+    )
+
+
+def read_piece(piece: Piece, columns: list[str] | None = None) -> pd.DataFrame:
+    """The raw frame of one piece (index 0..n-1), for `auditkit.io.tables.convert`."""
+    return read_table(piece, columns).to_pandas()
 
 
 def sha256_of(url: str) -> str:
