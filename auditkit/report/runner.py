@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditkit.analysis.population import Period, in_period
-from auditkit.analysis.sampling import SampleOptions, sample_of
+from auditkit.analysis.sampling import SampleOptions
 from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.engine import store as saved
 from auditkit.engine.evaluate import evaluate
@@ -31,12 +31,13 @@ from auditkit.errors import ParameterError, ReportError
 from auditkit.io.fast import load
 from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file, utc_now
 from auditkit.io.tables import Tables
-from auditkit.io.write import utc_stamp, write_frame, write_json
+from auditkit.io.write import utc_stamp, write_json
 from auditkit.params import Params
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
 from auditkit.report.publish import keep_failure, new_staging, period_lock, publish, recover
 from auditkit.report.review import record_and_snapshot
+from auditkit.report.sample import write_report_sample
 from auditkit.report.signoff import refuse_silent_replacement
 from auditkit.report.store import (
     MANIFEST,
@@ -210,10 +211,10 @@ def evaluate_and_save(
         manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
     saved.save(result, staging, verdicts=verdicts)
     drawn = None
-    if plan.sample is not None:
-        planned, drawn = sample_of(result, plan.sample)
-        write_frame(drawn, staging / SAMPLE_FILE)
-        manifest["sample"] = {**plan.sample.to_dict(), **planned.to_dict(), "file": SAMPLE_FILE}
+    if plan.sample is not None:  # sample.csv and sample_manifest.json, drawn or as tested
+        drawn, manifest["sample"] = write_report_sample(
+            result, plan.sample, staging, manifest["population"]
+        )
     write_workpaper(staging / WORKPAPER, result, manifest, drawn)
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)

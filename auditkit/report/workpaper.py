@@ -22,6 +22,7 @@ from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
 from auditkit.io.write import write_workbook
 from auditkit.render.format import money
+from auditkit.report.sections.sample import sample_sheets
 from auditkit.vocab import STATUS_CODE, ControlException, Status
 
 WORKPAPER = "report.xlsx"
@@ -112,7 +113,6 @@ def write_workpaper(
     for j, rule_id in enumerate(result.rule_ids):
         sheets[rule_id] = rule_sheet(result, j)
     sheets["Control exceptions"] = exceptions_sheet(result)
-    if sample is not None:
-        sheets["Sample"] = sample
+    sheets.update(sample_sheets(sample, manifest))  # Sample and Sample plan, when drawn
     sheets["Manifest"] = manifest_sheet(manifest)
     return write_workbook(path, sheets)
