@@ -179,7 +179,11 @@ def test_the_pdf_is_a4_with_page_numbers_and_keeps_every_reason(october):
     info = subprocess.run(["pdfinfo", run.pdf], capture_output=True, text=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert "(A4)" in info
-    text = subprocess.run(["pdftotext", run.pdf, "-"], capture_output=True, text=True).stdout
+    # -raw: in reading-order mode pdftotext drops a hyphen that ends a line ("2026-10-" +
+    # "25T05" came out as "2026-1025T05"); content-stream order keeps every character.
+    text = subprocess.run(
+        ["pdftotext", "-raw", run.pdf, "-"], capture_output=True, text=True
+    ).stdout
     assert f"page 1 of {pages}" in text and f"page {pages} of {pages}" in text
     assert f"compliance report {run.manifest['report_id']}" in text
     page = run.html.read_text("utf-8")
