@@ -96,7 +96,8 @@ def draw_positions(strata: pd.Series, size: int, seed: int) -> np.ndarray:
 def _strata(frame: pd.DataFrame, stratify: tuple[str, ...]) -> pd.Series:
     missing = [column for column in stratify if column not in frame]
     if missing:
-        raise ParameterError(f"cannot stratify by {missing}; columns are {list(frame)}")
+        columns = [column for column in frame if not str(column).startswith("_")]
+        raise ParameterError(f"cannot stratify by {missing}; columns are {columns}")
     stratum = pd.Series("all", index=frame.index, dtype="str")
     for i, column in enumerate(stratify):  # the stratifying columns, not the rows
         text = frame[column].astype("str").fillna("")

@@ -136,3 +136,9 @@ def test_items_not_drawn_or_missing_are_refused():
     changed.loc[0, "request_id"] = "R9999"
     with pytest.raises(ParameterError, match="request ids at the drawn positions are not"):
         evaluate_sample(changed, document, "s.csv")
+
+
+def test_an_unknown_stratifying_column_is_refused_naming_the_columns():
+    rows = population(10).assign(_row=range(10))
+    with pytest.raises(ParameterError, match=r"columns are \['request_id', 'verdict', 'action'\]"):
+        draw(rows, 2, seed=1, stratify=("nope",))
