@@ -16,7 +16,7 @@ from auditkit.cli.common import (
     catalogue_of,
     open_register,
 )
-from auditkit.cli.sample import add_sampling_options, sample_options
+from auditkit.cli.sample import add_sampling_options, report_sample_options
 from auditkit.params import read_params_file
 from auditkit.report.execute import CELL_TIMEOUT, KERNEL_NAME, NOTEBOOK_NAME
 from auditkit.vocab import Moment, values
@@ -81,7 +81,7 @@ def settings_of(args: argparse.Namespace):
         supersede=args.supersede,
         catalogue=catalogue_of(args),
         tolerable_rate=args.tolerable_rate,
-        sample=sample_options(args) if args.sample else None,
+        sample=report_sample_options(args),
         currency=args.currency,
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from auditkit.demo.snapshot import pick
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.tabulate import rule_bits
 from auditkit.io.tables import Tables
@@ -21,35 +22,36 @@ from auditkit.rules.pob import POB
 from auditkit.vocab import VERDICT_CODE, Decision, Moment, Status, Verdict
 
 # Share of ineligible requests approved anyway, and of eligible ones refused anyway.
-ERROR_RATES = {"approved_but_ineligible": 0.02, "rejected_but_eligible": 0.01}
-UNDECIDED_SHARE = 0.05
-WRONG_CODE_SHARE = 0.04  # refusals citing a code whose rules all hold
+ERROR_RATES = {"approved_but_ineligible": 0.12, "rejected_but_eligible": 0.006}
+UNDECIDED_SHARE = 0.02
+WRONG_CODE_SHARE = 0.03  # refusals citing a code whose rules all hold
 UNMAPPED_CODE = "InternalError.UnknownReason"
-UNMAPPED_SHARE = 0.01
+UNMAPPED_SHARE = 0.02
 
 
 def decide(
     requests: pd.DataFrame, tables: Tables, as_of: object, seed: int, rates: dict | None = None
 ) -> pd.DataFrame:
     """The requests with `decision` and `decision_code` following each one's verdict at its
-    requested_at."""
+    requested_at; each kind of mistake is present at least once (`snapshot.pick`)."""
     rates = ERROR_RATES | (rates or {})
     rng = np.random.default_rng([seed, 11])
     result = evaluate(tables, Params(as_of=as_of, at=Moment.REQUESTED), POB)
     verdict = result.verdict_codes
     n = len(requests)
     eligible = verdict == VERDICT_CODE[Verdict.ELIGIBLE]
-    wrong = np.where(
-        eligible,
-        rng.random(n) < rates["rejected_but_eligible"],
-        rng.random(n) < rates["approved_but_ineligible"],
-    )
+    wrong = np.zeros(n, dtype=bool)
+    wrong[
+        pick(rng, verdict == VERDICT_CODE[Verdict.INELIGIBLE], rates["approved_but_ineligible"])
+    ] = True
+    wrong[pick(rng, eligible, rates["rejected_but_eligible"])] = True
     approved = eligible ^ wrong
     decision = np.where(approved, Decision.APPROVED.value, Decision.REJECTED.value).astype(object)
     code = _codes(rng, rule_bits(result.status_codes, Status.FAIL), ~approved & ~eligible)
     # Refused although eligible: the platform cites some reason the data does not show.
     code = np.where(~approved & eligible, _any_code(rng, n), code)
-    undecided = rng.random(n) < UNDECIDED_SHARE
+    undecided = np.zeros(n, dtype=bool)
+    undecided[pick(rng, ~wrong, UNDECIDED_SHARE)] = True
     decision[undecided] = None
     code[undecided | approved] = None
     return requests.assign(decision=decision, decision_code=code)
@@ -80,9 +82,8 @@ def _codes(rng: np.random.Generator, failing: np.ndarray, refused: np.ndarray) -
     first = np.where(lowest > 0, np.log2(np.maximum(lowest, 1)).astype(np.int64), -1)
     table, counts = _codes_of_rules()
     rule = np.maximum(first, 0)
-    pick = (rng.random(n) * np.maximum(counts[rule], 1)).astype(np.int64)
-    code = np.where(first >= 0, table[rule, pick], None).astype(object)
-    draw = rng.random(n)
-    code = np.where(draw < WRONG_CODE_SHARE, _any_code(rng, n), code)
-    code = np.where(draw > 1 - UNMAPPED_SHARE, UNMAPPED_CODE, code)
+    which = (rng.random(n) * np.maximum(counts[rule], 1)).astype(np.int64)
+    code = np.where(first >= 0, table[rule, which], None).astype(object)
+    code = np.where(rng.random(n) < WRONG_CODE_SHARE, _any_code(rng, n), code)
+    code[pick(rng, refused & (first >= 0), UNMAPPED_SHARE)] = UNMAPPED_CODE
     return np.where(refused, code, None).astype(object)

@@ -57,7 +57,7 @@ def _asked_at(uins: pd.Series, asked: pd.Series, as_of_ts: np.datetime64) -> np.
 def _account_history(
     rng: np.random.Generator, accounts: pd.DataFrame, asked: pd.Series, as_of_ts: np.datetime64
 ) -> pd.DataFrame:
-    """Two states per account: an earlier one from a year back, and the snapshot's state.
+    """An account's state from a year back, and the snapshot's state where it differs.
 
     For a member the change falls a little after its request, and the earlier state
     sometimes differs where a rule looks: a negative balance since topped up, a
@@ -69,15 +69,21 @@ def _account_history(
     changed = _clip(t + _seconds(rng, HOUR, 20 * DAY, n), began + 1, as_of_ts - 1)
     earlier = accounts.copy()
     balance = accounts["available_balance_cents"].to_numpy()
-    topped_up = (balance >= 0) & (rng.random(n) < 0.08)
-    went_negative = (balance < 0) & (rng.random(n) < 0.5)
+    topped_up = (balance >= 0) & (rng.random(n) < 0.004)
+    # An account with an overdue payment has been in arrears for a while.
+    overdue = accounts["overdue_amount_cents"].to_numpy()
+    went_negative = (balance < 0) & (overdue == 0) & (rng.random(n) < 0.5)
     earlier_balance = np.where(topped_up, -rng.integers(1, 200_000, n), balance)
     earlier_balance = np.where(went_negative, rng.integers(0, 500_000, n), earlier_balance)
     earlier["available_balance_cents"] = earlier_balance.astype(np.int64)
     card = accounts["credit_card_bound"].to_numpy(dtype=bool)
-    earlier["credit_card_bound"] = card & ~(rng.random(n) < 0.1)
+    earlier["credit_card_bound"] = card & ~(rng.random(n) < 0.005)
+    # A second state only where something changed: no identical consecutive rows.
+    moved = (earlier["available_balance_cents"].to_numpy() != balance) | (
+        earlier["credit_card_bound"].to_numpy() != card
+    )
     history = pd.concat(
-        [earlier.assign(valid_from=began), accounts.assign(valid_from=changed)],
+        [earlier.assign(valid_from=began), accounts[moved].assign(valid_from=changed[moved])],
         ignore_index=True,
     )
     return history.sort_values(["uin", "valid_from"], kind="stable", ignore_index=True)
@@ -94,12 +100,12 @@ def _order_events(
     status = orders["status"].to_numpy(dtype=object)
     created = orders["created_at"].to_numpy(dtype="datetime64[s]")
     t = _asked_at(orders["uin"], asked, as_of_ts)
-    open_at_request = (t < as_of_ts) & (rng.random(n) < 0.04) & ~np.isin(status, OPEN)
+    open_at_request = (t < as_of_ts) & (rng.random(n) < 0.001) & ~np.isin(status, OPEN)
     created = np.where(open_at_request, t - _seconds(rng, HOUR, 10 * DAY, n), created)
     settled = np.where(
         open_at_request,
         t + _seconds(rng, HOUR, 10 * DAY, n),
-        created + _seconds(rng, HOUR, 10 * DAY, n),
+        created + _seconds(rng, HOUR, DAY, n),  # orders are settled within a day
     )
     settled = _clip(settled, created + 1, as_of_ts - 1)
     first = pd.DataFrame({"order_id": orders["order_id"], "status": "to_be_paid", "at": created})
@@ -124,7 +130,7 @@ def _voucher_events(
     remaining = vouchers["remaining_amount_cents"].to_numpy()
     issued = as_of_ts - _seconds(rng, 60 * DAY, 400 * DAY, n)
     t = _asked_at(vouchers["uin"], asked, as_of_ts)
-    after_request = (t < as_of_ts) & (rng.random(n) < 0.5)
+    after_request = (t < as_of_ts) & (rng.random(n) < 0.2)
     issued = np.where(after_request, np.minimum(issued, t - DAY), issued)
     changed = np.where(
         after_request,

@@ -28,7 +28,6 @@ from pathlib import Path
 import pandas as pd
 
 from auditkit.analysis.population import Period, in_period
-from auditkit.analysis.sampling import sample_of
 from auditkit.analysis.summaries import orphans, run_summary
 from auditkit.dates import iso_seconds, utc_now
 from auditkit.engine import run_folder
@@ -38,7 +37,7 @@ from auditkit.errors import ReportError
 from auditkit.io.manifest import describe_environment, describe_run, sha256_file
 from auditkit.io.tables import Tables
 from auditkit.io.tables import load_tables as load
-from auditkit.io.write import utc_stamp, write_frame, write_json
+from auditkit.io.write import utc_stamp, write_json
 from auditkit.progress import Progress
 from auditkit.report import execute as notebook
 from auditkit.report.currency import currency_of
@@ -52,6 +51,7 @@ from auditkit.report.publish import (
     serving,
 )
 from auditkit.report.review import record_and_snapshot
+from auditkit.report.sample import write_report_sample
 from auditkit.report.settings import (
     ReportPlan,
     ReportSettings,
@@ -66,7 +66,6 @@ from auditkit.review.register import Register
 from auditkit.vocab import RunStatus
 
 REPORT_TITLE = "Pay-on-behalf compliance report {period}"
-SAMPLE_FILE = "sample.csv"
 
 
 @dataclass(frozen=True)
@@ -143,14 +142,10 @@ def evaluate_and_save(
         manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
     run_folder.save(result, staging, verdicts=verdicts)
     drawn = None
-    if plan.settings.sample is not None:
-        planned, drawn = sample_of(result, plan.settings.sample)
-        write_frame(drawn, staging / SAMPLE_FILE)
-        manifest["sample"] = {
-            **plan.settings.sample.to_dict(),
-            **planned.to_dict(),
-            "file": SAMPLE_FILE,
-        }
+    if plan.settings.sample is not None:  # sample.csv and sample_manifest.json, drawn or as tested
+        drawn, manifest["sample"] = write_report_sample(
+            result, plan.settings.sample, staging, manifest["population"]
+        )
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)
     return Judged(result, drawn)

@@ -23,9 +23,11 @@ import pandas as pd
 
 from auditkit.analysis.evidence import reason_lines
 from auditkit.analysis.exposure import exposure_matrix
+from auditkit.analysis.selection import POSITION
 from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
 from auditkit.report.currency import Currency
+from auditkit.report.sections.sample import sample_plan_facts
 from auditkit.report.workbook import (
     COUNT,
     DATE,
@@ -206,6 +208,9 @@ def exceptions_table(result: AuditResult, currency: Currency, at_stake: np.ndarr
 def sample_table(sample: pd.DataFrame) -> Table:
     """The audit sample as drawn (sample.csv), typed, with the tester's columns."""
     frame = sample.copy()
+    for column in ("item", POSITION):  # read back from a tested sample.csv as text
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     if "tickmark" not in frame:
         frame.insert(
             frame.columns.get_loc("tested_by") if "tested_by" in frame else len(frame.columns),
@@ -277,6 +282,9 @@ def write_workpaper(
         write_table(book, formats, exceptions_table(result, currency, by_request), label)
         if sample is not None:
             write_table(book, formats, sample_table(sample), label)
+            plan = [Fact(item, value, kind) for item, value, kind in sample_plan_facts(manifest)]
+            if plan:
+                write_facts(book, formats, "Sample plan", "Audit sample plan", plan, label)
         write_facts(book, formats, "Manifest", "Run manifest", manifest_facts(manifest), label)
     finally:
         book.close()

@@ -154,7 +154,14 @@ def test_the_workpaper_holds_every_sheet_frozen_filtered_and_formulas_only_in_to
     _, run = october
     book = openpyxl.load_workbook(run.folder / "report.xlsx")
     rules = [f"POB-J{i:02d}" for i in range(1, 11)] + ["POB-Q01", "POB-Q02", "POB-Q03"]
-    assert book.sheetnames == ["Summary", *rules, "Control exceptions", "Sample", "Manifest"]
+    assert book.sheetnames == [
+        "Summary",
+        *rules,
+        "Control exceptions",
+        "Sample",
+        "Sample plan",
+        "Manifest",
+    ]
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=4, values_only=True)}
     assert summary["report id"] == run.manifest["report_id"]
     assert summary["requests"] == run.manifest["summary"]["requests"]
@@ -187,7 +194,11 @@ def test_the_pdf_is_a4_with_page_numbers_and_keeps_every_reason(october):
     info = subprocess.run(["pdfinfo", run.pdf], capture_output=True, text=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert "(A4)" in info
-    text = subprocess.run(["pdftotext", run.pdf, "-"], capture_output=True, text=True).stdout
+    # -raw: in reading-order mode pdftotext drops a hyphen that ends a line ("2026-10-" +
+    # "25T05" came out as "2026-1025T05"); content-stream order keeps every character.
+    text = subprocess.run(
+        ["pdftotext", "-raw", run.pdf, "-"], capture_output=True, text=True
+    ).stdout
     assert f"page 1 of {pages}" in text and f"page {pages} of {pages}" in text
     assert f"compliance report {run.manifest['report_id']}" in text
     page = run.html.read_text("utf-8")
@@ -219,7 +230,10 @@ def test_the_pdf_is_a4_with_page_numbers_and_keeps_every_reason(october):
         printed = squeezed.count(rule_id) + squeezed.count(rule_id.replace("-", ""))
         assert printed >= shown.count(rule_id), rule_id
     segments = page[page.index('id="appendix-segments"') : page.index('id="appendix-manifest"')]
-    assert len(set(re.findall(r"<th[^>]*>(POB-[JQ][0-9]{2})</th>", segments))) >= 10
+    # The realistic demo month fails few rules, yet its segment tables are still too wide
+    # for A4 and are split into parts, each printed whole.
+    assert len(set(re.findall(r"<th[^>]*>(POB-[JQ][0-9]{2})</th>", segments))) >= 4
+    assert "Part 2 of 2" in segments and "Part 2 of 2" in text
 
 
 def test_cli_sample_and_evaluate(capsys: pytest.CaptureFixture[str], october, tmp_path: Path):
@@ -252,10 +266,10 @@ def test_cli_sample_and_evaluate(capsys: pytest.CaptureFixture[str], october, tm
     sample = pd.read_csv(tmp_path / "sample.csv", dtype=str, keep_default_na=False)
     assert len(sample) == 22
     code, _, err = run_cli(capsys, "sample", "evaluate", tmp_path / "sample.csv")
-    assert code == 2 and "column deviation must be yes or no" in err and "rows 2, 3" in err
+    assert code == 2 and "22 item(s) not tested (deviation left blank): rows 2, 3" in err
     sample["deviation"] = "no"
     sample.to_csv(tmp_path / "tested.csv", index=False)
     code, out, _ = run_cli(capsys, "sample", "evaluate", tmp_path / "tested.csv")
     assert code == 0
-    assert "0 deviation(s) in 22 items tested" in out and "90% confidence" in out
+    assert "0 deviation(s) in 22 items" in out and "90% confidence" in out
     assert "the control can be relied on" in out

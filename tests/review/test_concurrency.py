@@ -58,7 +58,8 @@ print(json.dumps(outcomes))
 
 @pytest.mark.slow
 def test_four_processes_setting_50_states_each_lose_nothing(register_db, tmp_path: Path):
-    result = evaluate(demo.tables(requests=200), Params(as_of=demo.DEFAULT_AS_OF), POB)
+    # 50 findings to change: a realistic demo month of 400 requests has them.
+    result = evaluate(demo.tables(requests=400), Params(as_of=demo.DEFAULT_AS_OF), POB)
     with Register.open(register_db) as register:
         register.record_run(result, "check")
     keys = finding_keys(result).head(CHANGES).values.tolist()

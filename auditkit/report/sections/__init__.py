@@ -22,6 +22,7 @@ from auditkit.report.sections.quality import data_quality
 from auditkit.report.sections.results import control_exceptions, reason_codes, results_by_rule
 from auditkit.report.sections.review import review_section as review
 from auditkit.report.sections.review import signoff_section as signoff
+from auditkit.report.sections.sample import sample_section as sample
 
 __all__ = [
     "CONTENTS",
@@ -37,6 +38,7 @@ __all__ = [
     "reason_codes",
     "results_by_rule",
     "review",
+    "sample",
     "scope",
     "segments",
     "signoff",

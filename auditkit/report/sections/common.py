@@ -80,6 +80,7 @@ CONTENTS: tuple[tuple[str, str], ...] = (
     ("appendix-catalogue", "Appendix A. Rule catalogue"),
     ("appendix-segments", "Appendix B. Breakdown by member segment"),
     ("appendix-manifest", "Appendix C. Run manifest"),
+    ("appendix-sample", "Appendix D. Audit sample"),
 )
 HEADINGS = dict(CONTENTS)
 
