@@ -129,7 +129,7 @@ class FindingsPages(FindingsControls):
         ):
             control.disabled = off
         if self.review is not None:
-            self.review.offer(self.review.board.keys(self.page_positions()))
+            self.review.offer(self.review.board.page_keys(self.page_positions()))
 
     def paging(self) -> widgets.HBox:
         return widgets.HBox(

@@ -36,7 +36,7 @@ from auditkit.params import Params
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
 from auditkit.report.publish import keep_failure, new_staging, period_lock, publish, recover
-from auditkit.report.review import record_and_snapshot
+from auditkit.report.review import load_snapshot, record_and_snapshot
 from auditkit.report.signoff import refuse_silent_replacement
 from auditkit.report.store import (
     MANIFEST,
@@ -214,7 +214,7 @@ def evaluate_and_save(
         planned, drawn = sample_of(result, plan.sample)
         write_frame(drawn, staging / SAMPLE_FILE)
         manifest["sample"] = {**plan.sample.to_dict(), **planned.to_dict(), "file": SAMPLE_FILE}
-    write_workpaper(staging / WORKPAPER, result, manifest, drawn)
+    write_workpaper(staging / WORKPAPER, result, manifest, drawn, review=load_snapshot(staging))
     manifest["summary"] = run_summary(result)
     write_json(staging / MANIFEST, manifest)
 

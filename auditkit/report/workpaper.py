@@ -22,6 +22,7 @@ from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
 from auditkit.io.write import write_workbook
 from auditkit.render.format import money
+from auditkit.report.review import ReviewSnapshot, workpaper_sheets
 from auditkit.vocab import STATUS_CODE, ControlException, Status
 
 WORKPAPER = "report.xlsx"
@@ -106,12 +107,15 @@ def write_workpaper(
     result: AuditResult,
     manifest: dict[str, object],
     sample: pd.DataFrame | None = None,
+    review: ReviewSnapshot | None = None,
 ) -> Path:
-    """Write the workpaper (the caller writes into a staging folder)."""
+    """Write the workpaper (the caller writes into a staging folder); with the run's `review`,
+    the review's sheets too (`auditkit.report.review.workpaper_sheets`)."""
     sheets: dict[str, pd.DataFrame] = {"Summary": summary_sheet(result, manifest)}
     for j, rule_id in enumerate(result.rule_ids):
         sheets[rule_id] = rule_sheet(result, j)
     sheets["Control exceptions"] = exceptions_sheet(result)
+    sheets = workpaper_sheets(sheets, review, result.verdicts)
     if sample is not None:
         sheets["Sample"] = sample
     sheets["Manifest"] = manifest_sheet(manifest)

@@ -12,6 +12,7 @@ from auditkit.render.charts import failures_chart
 from auditkit.render.format import count, money, percent
 from auditkit.render.html import Html, image, paragraph, text
 from auditkit.report.content import ReportData
+from auditkit.report.review import review_columns
 from auditkit.report.sections.common import listed, request_list, section, shown, subheading
 from auditkit.report.sections.front import exception_rows
 from auditkit.vocab import STATUS_CODE, Change, ControlException, DecisionCodeCheck, Status
@@ -159,6 +160,7 @@ def control_exceptions(report: ReportData) -> Html:
         frame = request_list(result, rows, (Status.FAIL,)).assign(
             exposure=[money(c) for c in at_stake[rows, j]]
         )
+        frame = frame.assign(**review_columns(report.review, frame["request_id"]))
         rule_id = result.rule_ids[j]
         parts.append(
             f"<h4>{text(rule_id)} {text(result.rule_texts[j].title)} ({count(len(rows))})</h4>"
@@ -166,6 +168,7 @@ def control_exceptions(report: ReportData) -> Html:
         parts.append(listed(frame, f"exceptions-{rule_id.lower()}"))
     parts.append(subheading("Rejected although eligible"))
     frame = request_list(result, rejected, (Status.ERROR,)).drop(columns="reasons")
+    frame = frame.assign(**review_columns(report.review, frame["request_id"]))
     parts.append(listed(frame, "exceptions-rejected") if len(rejected) else paragraph("None."))
     return Html("".join(parts))
 
@@ -206,6 +209,7 @@ def reason_codes(report: ReportData) -> Html:
     )
     unsupported = np.flatnonzero((checks == DecisionCodeCheck.UNSUPPORTED).to_numpy())
     frame = request_list(result, unsupported, (Status.FAIL, Status.ERROR))
+    frame = frame.assign(**review_columns(report.review, frame["request_id"]))
     parts = [
         section("reason-codes"),
         paragraph(
