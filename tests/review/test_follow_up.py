@@ -204,3 +204,44 @@ def test_carried_items_are_decisions_and_followed_findings_not_closed(register, 
     ]
     assert register.carried("2026-10").empty
     assert isinstance(carried, pd.DataFrame)
+
+
+def test_a_register_of_revision_0002_is_migrated_with_its_data(register_db, result):
+    """Findings, history and a duplicate sign-off recorded before 0003 survive the upgrade."""
+    from alembic import command
+    from alembic.config import Config
+
+    from auditkit.review import database
+
+    engine = database.create(database.database_url(register_db))
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    with database.writing(engine) as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    with database.writing(engine) as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO review_runs (recorded_at, command, as_of, moment, period, findings) "
+            "VALUES ('2026-11-01 00:00:00', 'report', '2026-11-01', 'snapshot', '2026-10', 1)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO review_findings (request_id, rule_id, first_run_id, last_run_id, state) "
+            "VALUES ('R1', 'POB-J06', 1, 1, 'open')"
+        )
+        for _ in range(2):  # the duplicate that 0003's checks now refuse
+            connection.exec_driver_sql(
+                "INSERT INTO review_signoffs (period, role, signed_by, signed_at, manifest_sha256) "
+                f"VALUES ('2026-10', 'preparer', 'pat', '2026-11-02 00:00:00', '{SHA}')"
+            )
+    engine.dispose()
+    with Register.open(register_db) as register:
+        found = register.findings()
+        assert found[["request_id", "reported_period"]].values.tolist() == [["R1", "2026-10"]]
+        assert len(register.signoffs("2026-10")) == 2
+        with pytest.raises(SignoffRefused, match="already signed"):
+            register.sign_off("2026-10", SignoffRole.PREPARER, "paul", SHA, report_id="x")
+        register.record_run(result, "report", "2026-11", decisions=True)
+        # A later period's report that finds it again moves it on; an earlier one would not.
+        assert set(register.findings()["reported_period"]) == {"2026-11"}
+        register.record_run(result, "report", "2026-09", decisions=True)
+        assert set(register.findings()["reported_period"]) == {"2026-11"}
