@@ -183,7 +183,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_db_option(set_)
     set_.add_argument("--request", required=True, help="request_id of the finding")
-    set_.add_argument("--rule", required=True, help="rule_id of the finding, e.g. POB-J07")
+    set_.add_argument(
+        "--rule",
+        required=True,
+        help="rule_id of the finding, e.g. POB-J07; DECISION for the platform's decision on a "
+        "request that is a control exception or an unsupported refusal",
+    )
     set_.add_argument(
         "--state", help=f"one of {STATES_HELP}; without it the state, note and end date stay"
     )
