@@ -32,6 +32,7 @@ def set_many(
     expires: str = "",
     follow_up: Mapping[str, object] | None = None,
     overwrite_concluded: bool = False,
+    skip_unchanged: bool = False,
     as_of: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Applied:
@@ -40,7 +41,8 @@ def set_many(
     `state` None keeps each state and changes only the `follow_up` fields given.
     Findings concluded (confirmed, false positive, a waiver ending on or after
     `as_of`, remediated) keep their state unless `overwrite_concluded`; they come
-    back in `Applied.kept`. `progress(done, total)` is called as rows are written.
+    back in `Applied.kept`. With `skip_unchanged`, a change a finding holds already is
+    only counted (`Applied.unchanged`). `progress(done, total)` is called as rows are written.
     ParameterError (nothing written) names the first flaw of the fields, or a key
     whose rule is not in `rule_ids` (DECISION, a request's platform decision, is).
     """
@@ -60,5 +62,11 @@ def set_many(
         for request_id, rule_id in keys
     ]
     return register.apply(
-        changes, by, via, keep_concluded=not overwrite_concluded, as_of=as_of, progress=progress
+        changes,
+        by,
+        via,
+        skip_unchanged,
+        keep_concluded=not overwrite_concluded,
+        as_of=as_of,
+        progress=progress,
     )

@@ -17,15 +17,14 @@ cannot store it) or any other control character but tab and line breaks.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
 from auditkit.vocab import SETTABLE_STATES, Remediation, ReviewState, values
 
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_NOTE = 2000
 MAX_NAME = 128
 STATE_EXPECTED = "one of " + ", ".join(state.value for state in SETTABLE_STATES)
@@ -85,13 +84,11 @@ class Flaw:
         return f"{self.field} {self.value!r}: {self.expected}"
 
 
-def parse_date(text: str) -> dt.date | None:
-    """A strict YYYY-MM-DD date, or None when it is not one."""
-    if not DATE_PATTERN.match(text):
-        return None
+def date_or_none(text: str) -> dt.date | None:
+    """A strict YYYY-MM-DD date (auditkit.dates.parse_date), or None when it is not one."""
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+        return parse_date(text)
+    except ParameterError:
         return None
 
 
@@ -177,7 +174,7 @@ def check_change(
         rule_id=rule_text,
         state=chosen,
         note=note_text or None,
-        expires=parse_date(expires_text) if expires_text else None,
+        expires=date_or_none(expires_text) if expires_text else None,
         follow_up=fixed,
     )
     return change, []
@@ -194,7 +191,7 @@ def _state(
     if wrong:
         flaws.append(Flaw("note", _cut(note_text), wrong))
     if expires_text:
-        if parse_date(expires_text) is None:
+        if date_or_none(expires_text) is None:
             flaws.append(Flaw("expires", expires_text, DATE_EXPECTED))
         elif state_text != ReviewState.WAIVED:
             flaws.append(
@@ -219,7 +216,7 @@ def _follow_up(given: dict[str, object], flaws: list[Flaw]) -> FollowUp:
         flaws.append(Flaw("owner", _cut(owner), f"the owner's {wrong}"))
     due = None
     if texts.get("due"):
-        due = parse_date(texts["due"])
+        due = date_or_none(texts["due"])
         if due is None:
             flaws.append(Flaw("due", texts["due"], DATE_EXPECTED))
     response = texts.get("response", "")

@@ -19,9 +19,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from auditkit.dates import utc_now
 from auditkit.errors import ParameterError
 from auditkit.review import schema
-from auditkit.review.rows import frame, utc_now
+from auditkit.review.rows import frame
 from auditkit.vocab import SignoffRole
 
 SIGNOFF_COLUMNS = (

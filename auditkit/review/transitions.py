@@ -24,10 +24,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from auditkit.dates import utc_now
 from auditkit.errors import ParameterError
 from auditkit.review import schema
 from auditkit.review.changes import FOLLOW_UP_FIELDS, StateChange
-from auditkit.review.rows import frame, utc_now
+from auditkit.review.rows import frame
 from auditkit.review.states import CONCLUDED
 from auditkit.vocab import ReviewState, ReviewVia
 

@@ -221,7 +221,7 @@ def test_drill_down_from_the_page(ex):
     ex.findings.rule_filter.value = "POB-J07"
     assert [row[0] for row in table_rows(ex)] == ["R1", "R2"]
     ex.findings.table.click(0)  # a click on the first row
-    assert ex.tabs.selected_index == 2
+    assert ex.tabs.selected_index == explorer_module.DRILL_TAB
     assert ex.drill.shown == "R1"
     rules = ex.drill.rules.value
     for rule_id in ex.result.rule_ids:

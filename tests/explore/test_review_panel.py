@@ -66,8 +66,9 @@ def test_set_all_findings_of_the_selection_and_filter_by_state(explorer):
     selected = len(findings.selection)
     assert selected > 1
     findings.review.state.value = "confirmed"
-    findings.review.set_all.click()
-    assert f"set {selected} finding(s) to confirmed" in findings.review.message.value
+    findings.bulk.set_all.click()
+    findings.bulk.confirm.click()
+    assert f"set {selected} finding(s) to confirmed" in findings.bulk.message.value
     findings.rule_filter.value = ""
     findings.review_filter.value = codes_of(findings.review_filter.options, "confirmed")
     assert len(findings.selection) == selected
@@ -148,17 +149,21 @@ def test_follow_up_is_saved_from_the_panel_and_shown_in_the_history(explorer):
     assert form.remediation.value == "in_progress" and form.owner.value == ""
 
 
-def test_bulk_set_keeps_a_finding_concluded_meanwhile(explorer):
+def test_bulk_set_keeps_a_finding_concluded_meanwhile(explorer, monkeypatch):
     findings = explorer.findings
     findings.rule_filter.value = "POB-J07"
     keys = explorer.board.keys(findings.selection)
-    # Another reviewer concludes one of them after this page was read.
+    findings.review.state.value = "confirmed"
+    findings.bulk.set_all.click()
+    # "Yes" reads the states again; another reviewer concludes one just after that reading.
+    read = findings.bulk.asked.plan
+    monkeypatch.setattr(findings.bulk, "plan", lambda include_concluded: read)
     explorer.board.register.apply(
         [one_change(*keys[0], "false_positive", None, None, POB.rule_ids)], "bob", ReviewVia.CLI
     )
-    findings.review.state.value = "confirmed"
-    findings.review.set_all.click()
-    assert "kept 1 concluded finding(s) as they were" in findings.review.message.value
+    findings.bulk.confirm.click()
+    assert f"set {len(keys) - 1} finding(s) to confirmed" in findings.bulk.message.value
+    assert "skipped 1 already concluded" in findings.bulk.message.value
     states = explorer.board.register.findings().set_index(["request_id", "rule_id"])["state"]
     assert states[keys[0]] == "false_positive" and states[keys[1]] == "confirmed"
 
