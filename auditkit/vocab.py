@@ -231,6 +231,18 @@ class ReviewVia(StrEnum):
     EXPLORER = "explorer"
 
 
+class Remediation(StrEnum):
+    """How far management's fix of a finding has come (reported by its owner).
+
+    A finding is closed by its review state, not by this: an auditor who has
+    verified the fix sets it `remediated`.
+    """
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    IMPLEMENTED = "implemented"  # management says it is done; awaits the auditor's verification
+
+
 class EnvVar(StrEnum):
     """Environment variables: how `auditkit explore` configures the explorer's kernel, who
     reviews, and extra fsspec options for data kept at a URL."""

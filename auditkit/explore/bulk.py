@@ -7,7 +7,10 @@ remediated) are skipped, unless the box to include them is ticked. Only
 "Yes" changes anything: the states are read again, the plan made again (what
 was concluded since the question is skipped too), every change checked, and
 then written in batches, each its own transaction, with a progress bar and the
-buttons disabled. The state, note and end date are the review panel's.
+buttons disabled. Each batch goes through `review.bulk.set_many`, which decides
+on the register's locked rows: a finding concluded between that last reading
+and its batch is kept as it is and counted as skipped too. The state, note and
+end date are the review panel's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from auditkit.explore.controls import busy, button, guarded, html_box
 from auditkit.explore.review import ReviewBoard, ReviewPanel
 from auditkit.render.format import count
 from auditkit.render.html import message
+from auditkit.review.bulk import set_many
 from auditkit.review.changes import StateChange, check_change
 from auditkit.vocab import ReviewVia
 
@@ -45,10 +49,12 @@ class Asked:
 
 
 class Written(NamedTuple):
-    """What a bulk change wrote: findings set, and findings that held that state already."""
+    """What a bulk change wrote: findings set, findings that held that state already, and
+    findings kept as they were because a reviewer concluded them before their batch."""
 
     set: int
     unchanged: int
+    kept: int = 0
 
 
 def question(asked: Asked) -> str:
@@ -148,26 +154,24 @@ class BulkBar:
         try:
             with busy(self.message, words, self.set_all, self.include):
                 plan = self.plan(asked.include_concluded)
-                keys = self.board.keys(plan.positions)
-                changes = checked(keys, asked.state, asked.note, asked.expires, self.rule_ids)
-                written = self._write(changes)
+                written = self._write(self.board.keys(plan.positions), asked)
         finally:  # what was written shows, even when the register refused a later batch
             self.board.reload()
             self.changed()
         said = f"set {count(written.set)} finding(s) to {asked.state} (by {self.board.reviewer})"
         if written.unchanged:
             said += f"; {count(written.unchanged)} were so already"
-        if plan.skipped:
-            said += f"; skipped {count(plan.skipped)} already concluded"
+        if plan.skipped + written.kept:
+            said += f"; skipped {count(plan.skipped + written.kept)} already concluded"
         self.message.value = message(said)
         return written
 
-    def _write(self, changes: list[StateChange]) -> Written:
-        """Write the changes in batches, moving the progress bar."""
-        self.progress.max, self.progress.value = max(1, len(changes)), 0
+    def _write(self, keys: list[tuple[str, str]], asked: Asked) -> Written:
+        """Write the change asked for in batches, moving the progress bar."""
+        self.progress.max, self.progress.value = max(1, len(keys)), 0
         self.progress.layout.display = ""
         try:
-            return write_batches(self.board, changes, self.progress)
+            return write_batches(self.board, keys, asked, self.progress)
         finally:
             self.progress.layout.display = "none"
 
@@ -186,20 +190,35 @@ def checked(
 
 
 def write_batches(
-    board: ReviewBoard, changes: list[StateChange], progress: widgets.IntProgress
+    board: ReviewBoard, keys: list[tuple[str, str]], asked: Asked, progress: widgets.IntProgress
 ) -> Written:
-    """Apply `changes` BATCH at a time as the board's reviewer (one transaction each),
-    skipping changes that hold already; `progress` counts the changes done."""
-    written = Written(0, 0)
+    """Apply the change `asked` to the findings `keys` BATCH at a time as the board's reviewer
+    (`set_many`, one transaction each), skipping changes that hold already and, unless asked
+    to include them, findings concluded by then; `progress` counts the findings done."""
+    written = Written(0, 0, 0)
     try:
-        for start in range(0, len(changes), BATCH):
-            batch = changes[start : start + BATCH]
-            applied = board.register.apply(
-                batch, board.reviewer, ReviewVia.EXPLORER, skip_unchanged=True
+        for start in range(0, len(keys), BATCH):
+            batch = keys[start : start + BATCH]
+            applied = set_many(
+                board.register,
+                batch,
+                asked.state,
+                board.reviewer,
+                ReviewVia.EXPLORER,
+                board.result.rule_ids,
+                note=asked.note,
+                expires=asked.expires,
+                overwrite_concluded=asked.include_concluded,
+                skip_unchanged=True,
+                as_of=board.result.params.as_of,
             )
-            written = Written(written.set + applied.appended, written.unchanged + applied.unchanged)
+            written = Written(
+                written.set + applied.appended,
+                written.unchanged + applied.unchanged,
+                written.kept + len(applied.kept),
+            )
             progress.value = start + len(batch)
-            progress.description = f"{count(start + len(batch))}/{count(len(changes))}"
+            progress.description = f"{count(start + len(batch))}/{count(len(keys))}"
     except AuditkitError as error:
         raise ParameterError(
             f"{count(written.set)} finding(s) were set before the register refused: {error}"

@@ -108,7 +108,8 @@ class DrillTab:
                     (request_id, r)
                     for r, s in zip(rules["rule_id"], rules["review_state"], strict=True)
                     if s
-                ]
+                ],
+                requests=[request_id],
             )
         self.rules.value = heading("Every rule", 4) + table(
             rules, css_class="ak-drill-rule-table", status_rows=True

@@ -76,7 +76,7 @@ class FindingsPages(Pages, FindingsControls):
 
     def _offer_page(self) -> None:
         if self.review is not None:
-            self.review.offer(self.review.board.keys(self.page_positions()))
+            self.review.offer(self.review.board.page_keys(self.page_positions()))
 
 
 class SearchHint:

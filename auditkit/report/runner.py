@@ -50,7 +50,7 @@ from auditkit.report.publish import (
     recover,
     serving,
 )
-from auditkit.report.review import record_and_snapshot
+from auditkit.report.review import load_snapshot, record_and_snapshot
 from auditkit.report.sample import write_report_sample
 from auditkit.report.settings import (
     ReportPlan,
@@ -193,7 +193,9 @@ def finish(staging: Path, manifest: dict, judged: Judged) -> None:
     status) and record the sha256 of every output."""
     manifest["status"] = RunStatus.SUCCEEDED
     manifest["finished_at"] = iso_seconds(utc_now())
-    write_workpaper(staging / WORKPAPER, judged.result, manifest, judged.sample)
+    write_workpaper(
+        staging / WORKPAPER, judged.result, manifest, judged.sample, review=load_snapshot(staging)
+    )
     manifest["outputs"] = {
         path.name: sha256_file(path)
         for path in sorted(staging.iterdir())

@@ -15,6 +15,7 @@ capped sheet says so and where every row is (results.parquet, verdicts.csv).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from auditkit.analysis.selection import POSITION
 from auditkit.analysis.summaries import headline
 from auditkit.engine.result import AuditResult
 from auditkit.report.currency import Currency
+from auditkit.report.review import ReviewSnapshot, review_cells, review_sheets, review_summary
 from auditkit.report.sections.sample import sample_plan_facts
 from auditkit.report.workbook import (
     COUNT,
@@ -266,8 +268,11 @@ def write_workpaper(
     result: AuditResult,
     manifest: dict[str, object],
     sample: pd.DataFrame | None = None,
+    review: ReviewSnapshot | None = None,
 ) -> Path:
-    """Write the workpaper (the caller writes into a staging folder)."""
+    """Write the workpaper (the caller writes into a staging folder); with the run's `review`,
+    the review's conclusion in the Summary, each control exception's review, and the Review
+    and Follow-up sheets."""
     currency = Currency.from_manifest(manifest)
     label = f"Pay-on-behalf compliance workpaper {manifest.get('report_id', '')}"
     at_stake = exposure_matrix(result)
@@ -276,10 +281,21 @@ def write_workpaper(
     try:
         formats = Formats(book, currency.code)
         summary = summary_facts(result, manifest, by_request)
+        if review is not None:
+            summary += [
+                Fact(item, value, COUNT if isinstance(value, int) else TEXT)
+                for item, value in review_summary(review, result.verdicts).items()
+            ]
         write_facts(book, formats, "Summary", label, summary, label)
         for j in range(len(result.rule_ids)):
             write_table(book, formats, rule_table(result, j, at_stake), label)
-        write_table(book, formats, exceptions_table(result, currency, by_request), label)
+        exceptions = exceptions_table(result, currency, by_request)
+        if review is not None:
+            exceptions = with_review(exceptions, review)
+        write_table(book, formats, exceptions, label)
+        if review is not None:
+            for name, frame in review_sheets(review, result.verdicts).items():
+                write_table(book, formats, text_table(name, REVIEW_TITLES[name], frame), label)
         if sample is not None:
             write_table(book, formats, sample_table(sample), label)
             plan = [Fact(item, value, kind) for item, value, kind in sample_plan_facts(manifest)]
@@ -289,3 +305,32 @@ def write_workpaper(
     finally:
         book.close()
     return path
+
+
+REVIEW_TITLES = {
+    "Review": "Review: every control exception and unsupported refusal, as concluded",
+    "Follow-up": "Follow-up: items followed up (overdue flagged) and earlier periods' open items",
+}
+
+
+def header_of(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def with_review(table: Table, review: ReviewSnapshot) -> Table:
+    """The control exceptions with each request's review and follow-up, before the tester's
+    columns."""
+    cells = review_cells(review, table.frame["request_id"])
+    split = len(table.columns) - len(TESTER_COLUMNS)
+    columns = (
+        *table.columns[:split],
+        *(Column(name, header_of(name)) for name in cells),
+        *table.columns[split:],
+    )
+    return dataclasses.replace(table, columns=columns, frame=table.frame.assign(**cells))
+
+
+def text_table(name: str, title: str, frame: pd.DataFrame) -> Table:
+    """A sheet of text columns, headed by their names in words."""
+    columns = tuple(Column(str(c), header_of(str(c))) for c in frame.columns)
+    return Table(name=name, title=title, notes=(), columns=columns, frame=frame)

@@ -11,6 +11,12 @@ wait for the writer), a busy timeout (a writer waits for the other instead of
 failing with "database is locked"), and write transactions that take the
 write lock when they begin (`BEGIN IMMEDIATE`): a transaction that read first
 and asked for the lock later could be refused, however long the timeout.
+
+Commands that only read (`review export`, `review history`) open the register
+read-only (`create(url, read_only=True)`): an SQLite file is opened in mode
+`ro`, and when its folder cannot hold the write-ahead log's shared-memory file
+and no log is pending, as `immutable` (every committed change is then in the
+file itself). PostgreSQL needs only SELECT for them.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from auditkit.errors import ParameterError, RegisterError
 
@@ -78,10 +85,16 @@ def redacted(url: str | URL) -> str:
         return "(a malformed URL)"
 
 
-def create(url: URL) -> Engine:
-    """An engine for the register at `url`; SQLite connections get WAL and a busy timeout."""
+def create(url: URL, read_only: bool = False) -> Engine:
+    """An engine for the register at `url`; SQLite connections get WAL and a busy timeout.
+
+    `read_only`: an engine that never writes (see the module's text); a missing
+    SQLite file is refused instead of created.
+    """
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
+    if read_only:
+        return _sqlite_reader(url)
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
 
@@ -112,6 +125,52 @@ def writing(engine: Engine) -> Iterator[Connection]:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
             yield connection
+
+
+def _sqlite_reader(url: URL) -> Engine:
+    """A read-only engine for an SQLite register; `immutable` when nothing else can read it."""
+    path = Path(str(url.database))
+    if not path.is_file():
+        raise ParameterError(f"--db {path}: there is no review register in this file")
+    for mode in ("ro", "ro&immutable=1"):
+        engine = create_engine(
+            f"sqlite+pysqlite:///file:{quote(str(path))}?mode={mode}&uri=true",
+            connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
+        )
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            return engine
+        except DBAPIError as error:
+            engine.dispose()
+            wal = path.with_name(path.name + "-wal")
+            if wal.is_file() and wal.stat().st_size:
+                raise RegisterError(
+                    f"the review register {path} cannot be read: {_first_line(error)}; its "
+                    f"write-ahead log {wal.name} holds changes that only a reader allowed to "
+                    "create files in its folder can see"
+                ) from None
+            last = error
+    raise RegisterError(f"the review register {path} cannot be read: {_first_line(last)}")
+
+
+def _first_line(error: DBAPIError) -> str:
+    return str(error.orig or error).strip().splitlines()[0]
+
+
+def revision(engine: Engine) -> tuple[str | None, str, bool]:
+    """The register's schema revision, the newest this auditkit ships, and whether it knows it."""
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    known = current is None or _known(scripts, current)
+    return current, scripts.get_current_head(), known
 
 
 def migrate(engine: Engine) -> str:

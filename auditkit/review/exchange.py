@@ -1,8 +1,10 @@
 """Review states in and out of spreadsheets: `review import` and `review export`.
 
 Both use the contract's columns `request_id, rule_id, state, note, expires`;
-an export adds more after them (first and last run, who changed it and when),
-which an import ignores. An export is spreadsheet-safe (formula-like text gets
+an export adds more after them (first and last run, who changed it and when,
+the follow-up: owner, due, response, remediation; the last period reported).
+An import reads the follow-up columns when its header names them and ignores
+the others. An export is spreadsheet-safe (formula-like text gets
 a leading apostrophe, which an import takes off again) and written atomically.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,17 +21,72 @@ import pandas as pd
 from auditkit.contract import REVIEW_EXCHANGE_COLUMNS
 from auditkit.errors import InputError, ParameterError, Problem
 from auditkit.io.write import staged_files, undefused, write_frame
-from auditkit.review.changes import StateChange, check_change
+from auditkit.review.changes import FOLLOW_UP_FIELDS, StateChange, check_change
 from auditkit.review.register import Register
 
-EXPORT_EXTRA_COLUMNS = ("first_run_id", "last_run_id", "last_as_of", "changed_by", "changed_at")
+EXPORT_EXTRA_COLUMNS = (
+    "first_run_id",
+    "last_run_id",
+    "last_as_of",
+    "changed_by",
+    "changed_at",
+    *FOLLOW_UP_FIELDS,
+    "reported_period",
+)
 
 
-def read_changes(path: Path, rule_ids: list[str]) -> tuple[list[StateChange], list[int]]:
-    """The changes a CSV file asks for, and the spreadsheet row of each; every defect refused.
+@dataclass(frozen=True)
+class ImportFile:
+    """The changes a CSV file asks for, the spreadsheet row of each, and the problems of its rows."""
 
-    All rows are checked before anything is returned: one bad row refuses the
-    whole file with an InputError listing every problem (file, column, row, value).
+    path: Path
+    changes: list[StateChange]
+    lines: list[int]
+    problems: list[Problem]
+
+    @property
+    def table(self) -> str:
+        return self.path.name
+
+    def frame(self) -> pd.DataFrame:
+        """request_id and rule_id of every change."""
+        return pd.DataFrame(
+            [(c.request_id, c.rule_id) for c in self.changes], columns=["request_id", "rule_id"]
+        )
+
+    def unrecorded(self, recorded: pd.DataFrame) -> list[int]:
+        """Positions of the changes whose finding is not among `recorded` (request_id, rule_id)."""
+        known = pd.MultiIndex.from_frame(recorded[["request_id", "rule_id"]].astype("str"))
+        found = pd.MultiIndex.from_frame(self.frame()).isin(known)
+        return [int(i) for i in (~found).nonzero()[0]]
+
+    def refuse(self, unknown: Sequence[int] = ()) -> None:
+        """Refuse the file when any row is bad: its own problems and the changes at `unknown`
+        positions (findings the register never recorded), every one listed in row order."""
+        problems = self.problems + [
+            Problem(
+                self.table,
+                "request_id",
+                self.lines[i],
+                f"{self.changes[i].request_id} {self.changes[i].rule_id}",
+                "not a finding recorded in the register (record runs with auditkit check --db)",
+            )
+            for i in unknown
+        ]
+        if problems:
+            ordered = sorted(problems, key=lambda problem: problem.row or 0)
+            raise InputError(ordered, {self.table: str(self.path)})
+
+
+def read_changes(path: Path, rule_ids: list[str]) -> ImportFile:
+    """The changes a CSV file asks for, the spreadsheet row of each and every row's problems.
+
+    A file that cannot be read as such (not UTF-8, not CSV, no header naming the
+    contract's columns) is refused at once (InputError). Row problems are
+    collected, not raised: `ImportFile.refuse` raises them with the rows naming
+    no recorded finding, in one message. The follow-up columns (owner, due,
+    response, remediation) are read when the header names them; a column left
+    out keeps what each finding holds, an empty cell clears it.
     """
     path = Path(path)
     table = path.name
@@ -61,6 +120,7 @@ def read_changes(path: Path, rule_ids: list[str]) -> tuple[list[StateChange], li
             "the header must name " + ", ".join(REVIEW_EXCHANGE_COLUMNS) + " (more may follow)",
         )
     at = {name: header.index(name) for name in REVIEW_EXCHANGE_COLUMNS}
+    follow_at = {name: header.index(name) for name in FOLLOW_UP_FIELDS if name in header}
     problems: list[Problem] = []
     changes: list[StateChange] = []
     lines: list[int] = []
@@ -81,6 +141,7 @@ def read_changes(path: Path, rule_ids: list[str]) -> tuple[list[StateChange], li
             fields["note"],
             fields["expires"],
             rule_ids,
+            {name: undefused(cells[i]) for name, i in follow_at.items()},
         )
         problems += [Problem(table, f.field, number, f.value, f.expected) for f in flaws]
         if change is None:
@@ -100,9 +161,7 @@ def read_changes(path: Path, rule_ids: list[str]) -> tuple[list[StateChange], li
         first_row[key] = number
         changes.append(change)
         lines.append(number)
-    if problems:
-        raise InputError(problems, {table: str(path)})
-    return changes, lines
+    return ImportFile(path, changes, lines, problems)
 
 
 def _refuse(
@@ -132,11 +191,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_export(frame: pd.DataFrame, out: Path) -> Path:
-    """Write the export to `out` (a .csv file), spreadsheet-safe, replacing it atomically."""
+def check_export_path(out: Path) -> Path:
+    """`--out` of an export: a file name ending in .csv."""
     out = Path(out)
     if out.suffix.lower() != ".csv":
         raise ParameterError(f"--out {out}: the export is a CSV file; give a name ending in .csv")
+    return out
+
+
+def write_export(frame: pd.DataFrame, out: Path) -> Path:
+    """Write the export to `out` (a .csv file), spreadsheet-safe, replacing it atomically."""
+    out = check_export_path(out)
     with staged_files(out.parent) as staging:
         write_frame(frame, staging / out.name)
     return out

@@ -20,25 +20,31 @@ from sqlalchemy import Connection
 from auditkit.dates import utc_now
 from auditkit.params import Params
 from auditkit.review import schema
+from auditkit.review.changes import DECISION, FOLLOW_UP_FIELDS
 from auditkit.review.rows import frame
 from auditkit.review.states import REVIEWED_COLUMNS
 
 # Params.at ("snapshot" or "requested", contract §4) is recorded as the moment judged;
 # evaluations without it judge the snapshot.
 SNAPSHOT = "snapshot"
+REPORT = "report"  # the command whose runs carry a period
+CHUNK = 500  # (request_id, rule_id) pairs per IN (...) list
+ITEM_COLUMNS = (*REVIEWED_COLUMNS, "reported_period")
 
 
 @dataclass(frozen=True)
 class RecordedRun:
-    """A run recorded in the register: its id, how many findings it saw and how many were new.
+    """A run recorded in the register: its id, how many findings it saw and how many were new,
+    and how many platform decisions it recorded for review (rule id DECISION).
 
-    `reviewed` holds the run's findings that a reviewer has concluded on (REVIEWED_COLUMNS).
+    `reviewed` holds the run's review items that a reviewer has changed (REVIEWED_COLUMNS).
     """
 
     run_id: int
     findings: int
     new: int
     reviewed: pd.DataFrame
+    decisions: int = 0
 
 
 def record(
@@ -48,7 +54,9 @@ def record(
     command: str,
     period: str | None,
 ) -> RecordedRun:
-    """Record a run that judged with `params` and found `keys` (request_id, rule_id)."""
+    """Record a run that judged with `params` and found `keys` (request_id, rule_id): its
+    findings and its platform decisions to be review (rule id DECISION)."""
+    decisions = int((keys["rule_id"] == DECISION).sum())
     run_id = connection.execute(
         sa.insert(schema.runs)
         .values(
@@ -57,14 +65,14 @@ def record(
             as_of=params.as_of,
             moment=str(getattr(params, "at", SNAPSHOT)),
             period=period,
-            findings=len(keys),
+            findings=len(keys) - decisions,
         )
         .returning(schema.runs.c.id)
     ).scalar_one()
-    _upsert_findings(connection, keys, run_id)
+    _upsert_findings(connection, keys, run_id, period if command == REPORT else None)
     f = schema.findings
     new = connection.execute(
-        sa.select(sa.func.count()).where(f.c.first_run_id == run_id)
+        sa.select(sa.func.count()).where(f.c.first_run_id == run_id, f.c.rule_id != DECISION)
     ).scalar_one()
     reviewed = frame(
         connection.execute(
@@ -74,16 +82,32 @@ def record(
         ),
         REVIEWED_COLUMNS,
     )
-    return RecordedRun(run_id=run_id, findings=len(keys), new=int(new), reviewed=reviewed)
+    return RecordedRun(
+        run_id=run_id,
+        findings=len(keys) - decisions,
+        new=int(new),
+        reviewed=reviewed,
+        decisions=decisions,
+    )
 
 
-def _upsert_findings(connection: Connection, keys: pd.DataFrame, run_id: int) -> None:
-    """Insert the run's findings, or move their last run to this one: one bulk statement."""
+def _upsert_findings(
+    connection: Connection, keys: pd.DataFrame, run_id: int, period: str | None
+) -> None:
+    """Insert the run's findings, or move their last run to this one: one bulk statement.
+
+    A report's run also moves each finding's reported_period to its period, if later.
+    """
     if keys.empty:
         return
     upsert = (
-        "INSERT INTO review_findings (request_id, rule_id, first_run_id, last_run_id, state) "
-        "{rows} ON CONFLICT (request_id, rule_id) DO UPDATE SET last_run_id = excluded.last_run_id"
+        "INSERT INTO review_findings "
+        "(request_id, rule_id, first_run_id, last_run_id, state, reported_period) "
+        "{rows} ON CONFLICT (request_id, rule_id) DO UPDATE SET "
+        "last_run_id = excluded.last_run_id, reported_period = CASE "
+        "WHEN review_findings.reported_period IS NULL "
+        "OR review_findings.reported_period < excluded.reported_period "
+        "THEN excluded.reported_period ELSE review_findings.reported_period END"
     )
     if connection.dialect.name == "postgresql":
         # COPY the keys into a temporary table, then one INSERT ... SELECT. Ids hold no tab,
@@ -99,14 +123,23 @@ def _upsert_findings(connection: Connection, keys: pd.DataFrame, run_id: int) ->
             with cursor.copy("COPY review_seen (request_id, rule_id) FROM STDIN") as copy:
                 copy.write(block)
             cursor.execute(
-                upsert.format(rows="SELECT request_id, rule_id, %s, %s, 'open' FROM review_seen"),
-                (run_id, run_id),
+                upsert.format(
+                    rows="SELECT request_id, rule_id, %s, %s, 'open', %s::varchar FROM review_seen"
+                ),
+                (run_id, run_id, period),
             )
         return
     rows = list(
-        zip(keys["request_id"], keys["rule_id"], repeat(run_id), repeat(run_id), strict=False)
+        zip(
+            keys["request_id"],
+            keys["rule_id"],
+            repeat(run_id),
+            repeat(run_id),
+            repeat(period),
+            strict=False,
+        )
     )
-    connection.exec_driver_sql(upsert.format(rows="VALUES (?, ?, ?, ?, 'open')"), rows)
+    connection.exec_driver_sql(upsert.format(rows="VALUES (?, ?, ?, ?, 'open', ?)"), rows)
 
 
 def attach_manifest(connection: Connection, run_id: int, sha256: str) -> None:
@@ -145,8 +178,47 @@ def read_findings(connection: Connection) -> pd.DataFrame:
             f.c.first_run_id,
             f.c.last_run_id,
             last.c.as_of.label("last_as_of"),
+            *(f.c[name] for name in FOLLOW_UP_FIELDS),
+            f.c.reported_period,
         )
         .join(last, last.c.id == f.c.last_run_id)
         .order_by(f.c.request_id, f.c.rule_id)
     )
     return frame(connection.execute(query), list(query.selected_columns.keys()))
+
+
+def read_items(connection: Connection, keys: pd.DataFrame) -> pd.DataFrame:
+    """The register's rows of the (request_id, rule_id) pairs in `keys` (ITEM_COLUMNS); pairs
+    never recorded are left out."""
+    f = schema.findings
+    pairs = sorted(set(zip(keys["request_id"], keys["rule_id"], strict=True)))
+    parts = [
+        frame(
+            connection.execute(
+                sa.select(*(f.c[name] for name in ITEM_COLUMNS)).where(
+                    sa.tuple_(f.c.request_id, f.c.rule_id).in_(pairs[start : start + CHUNK])
+                )
+            ),
+            ITEM_COLUMNS,
+        )
+        for start in range(0, len(pairs), CHUNK)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else _empty(ITEM_COLUMNS)
+
+
+def read_carried(connection: Connection, period: str) -> pd.DataFrame:
+    """Review items last reported in a period before `period` that may still need follow-up
+    (ITEM_COLUMNS): platform decisions, and findings given an owner or a due date, that no
+    reviewer has closed as a false positive or remediated. Waivers come back too: whether
+    one has ended depends on the as_of of the run that asks."""
+    f = schema.findings
+    query = sa.select(*(f.c[name] for name in ITEM_COLUMNS)).where(
+        f.c.reported_period < period,
+        sa.or_(f.c.rule_id == DECISION, f.c.owner.is_not(None), f.c.due.is_not(None)),
+        sa.or_(f.c.changed_at.is_(None), f.c.state.not_in(["false_positive", "remediated"])),
+    )
+    return frame(connection.execute(query.order_by(f.c.request_id, f.c.rule_id)), ITEM_COLUMNS)
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})

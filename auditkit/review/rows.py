@@ -17,9 +17,15 @@ def as_utc(moment: object) -> object:
 
 
 def frame(rows: sa.CursorResult, columns: Sequence[str]) -> pd.DataFrame:
-    """A query's rows as a frame with these columns; every `*_at` column as UTC timestamps."""
+    """A query's rows as a frame with these columns; every `*_at` column as UTC timestamps.
+
+    Text columns are kept as objects with None for a missing value: pandas' text dtype
+    holds NaN instead, which a caller then prints as "nan"."""
     table = pd.DataFrame(rows.all(), columns=list(columns))
     for name in table.columns:
         if name.endswith("_at"):
             table[name] = table[name].map(as_utc)
+        elif pd.api.types.is_string_dtype(table[name].dtype):
+            column = table[name].astype(object)
+            table[name] = column.where(column.notna(), None)
     return table

@@ -37,6 +37,11 @@ findings = sa.Table(
     sa.Column("expires", sa.Date),
     sa.Column("changed_by", sa.String(128)),
     sa.Column("changed_at", sa.DateTime(timezone=True)),
+    sa.Column("owner", sa.String(128)),
+    sa.Column("due", sa.Date),
+    sa.Column("response", sa.Text),
+    sa.Column("remediation", sa.String(20)),
+    sa.Column("reported_period", sa.String(7)),
 )
 
 history = sa.Table(
@@ -51,6 +56,10 @@ history = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("expires", sa.Date),
     sa.Column("via", sa.String(16), nullable=False),
+    sa.Column("owner", sa.String(128)),
+    sa.Column("due", sa.Date),
+    sa.Column("response", sa.Text),
+    sa.Column("remediation", sa.String(20)),
 )
 
 signoffs = sa.Table(
@@ -62,4 +71,7 @@ signoffs = sa.Table(
     sa.Column("signed_by", sa.String(128), nullable=False),
     sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("report_id", sa.String(64)),
+    sa.Column("override", sa.Text),
+    sa.Column("outstanding", sa.Integer),
 )

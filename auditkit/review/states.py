@@ -19,7 +19,8 @@ import pandas as pd
 
 from auditkit.contract import REVIEW_STATE_COLUMN
 from auditkit.engine.result import AuditResult
-from auditkit.vocab import STATUS_CODE, ReviewState, Status
+from auditkit.review.changes import DECISION, FOLLOW_UP_FIELDS
+from auditkit.vocab import STATUS_CODE, DecisionCodeCheck, ReviewState, Status
 
 REVIEW_STATES: tuple[ReviewState, ...] = tuple(ReviewState)
 STATE_CODE: dict[ReviewState, int] = {state: code for code, state in enumerate(REVIEW_STATES)}
@@ -28,8 +29,26 @@ NOT_A_FINDING = -1
 # The state shown for each code 0..UNREVIEWED.
 SHOWN: tuple[str, ...] = (*(state.value for state in REVIEW_STATES), ReviewState.OPEN.value)
 # Columns of a frame of reviewed findings, as `Register.reviewed` returns it.
-REVIEWED_COLUMNS = ("request_id", "rule_id", "state", "note", "expires", "changed_by", "changed_at")
+REVIEWED_COLUMNS = (
+    "request_id",
+    "rule_id",
+    "state",
+    "note",
+    "expires",
+    "changed_by",
+    "changed_at",
+    *FOLLOW_UP_FIELDS,
+)
 FINDING_STATUSES = (Status.FAIL, Status.ERROR)
+# A reviewer has concluded (open, under review and an expired waiver have not).
+CONCLUDED: frozenset[str] = frozenset(
+    {ReviewState.CONFIRMED, ReviewState.FALSE_POSITIVE, ReviewState.WAIVED, ReviewState.REMEDIATED}
+)
+# Nothing is left to follow up: not an exception, accepted risk (a live waiver), or fixed and
+# verified. A confirmed finding stays open for follow-up until a reviewer sets it remediated.
+CLOSED: frozenset[str] = frozenset(
+    {ReviewState.FALSE_POSITIVE, ReviewState.WAIVED, ReviewState.REMEDIATED}
+)
 
 
 def finding_mask(result: AuditResult) -> np.ndarray:
@@ -44,6 +63,39 @@ def finding_keys(result: AuditResult) -> pd.DataFrame:
     ids = result.cases["request_id"].to_numpy(dtype=object)
     rule_ids = np.asarray(result.rule_ids, dtype=object)
     return pd.DataFrame({"request_id": ids[request], "rule_id": rule_ids[rule]})
+
+
+def decision_mask(result: AuditResult) -> np.ndarray:
+    """Per request: is its platform decision to be reviewed (a control exception, or a refusal
+    whose stated code the data does not bear out)?"""
+    verdicts = result.verdicts
+    exception = verdicts["control_exception"].astype("str").to_numpy() != ""
+    unsupported = (
+        verdicts["decision_code_check"].astype("str").to_numpy() == DecisionCodeCheck.UNSUPPORTED
+    )
+    return exception | unsupported
+
+
+def decision_keys(result: AuditResult) -> pd.DataFrame:
+    """request_id and rule_id (DECISION) of every platform decision to be reviewed."""
+    ids = result.cases["request_id"].to_numpy(dtype=object)[decision_mask(result)]
+    return pd.DataFrame({"request_id": ids, "rule_id": np.full(len(ids), DECISION, dtype=object)})
+
+
+def review_keys(result: AuditResult) -> pd.DataFrame:
+    """Every review item of an evaluation: its findings, then its decisions to be reviewed."""
+    return pd.concat([finding_keys(result), decision_keys(result)], ignore_index=True)
+
+
+def shown_item_states(items: pd.DataFrame, as_of: object) -> np.ndarray:
+    """The state shown for each register row (state, expires, changed_at) as of `as_of`:
+    `open` when never reviewed, `waiver_expired` for a waiver that ended before as_of."""
+    state = items["state"].astype("str").to_numpy(dtype=object).copy()
+    state[items["changed_at"].isna().to_numpy()] = ReviewState.OPEN.value
+    expires = pd.to_datetime(items["expires"], errors="coerce").to_numpy()
+    lapsed = (state == ReviewState.WAIVED.value) & (expires < np.datetime64(str(as_of)))
+    state[lapsed] = ReviewState.WAIVER_EXPIRED.value
+    return state
 
 
 def state_codes(result: AuditResult, reviewed: pd.DataFrame) -> np.ndarray:

@@ -1,10 +1,15 @@
-"""Changes of review state: appending them to the history, and reading a request's history back.
+"""Changes of review state and follow-up: appending them to the history, reading it back.
 
-A change appends its history row and copies the new state into the finding
-in the same transaction, so the current state is always the last history
-row's. The findings a batch names, and only those, are locked first, in
-(request_id, rule_id) order; the changes then apply in the order given, each
-chaining from the state the one before left.
+A change appends its history row, which holds the whole finding as the change
+leaves it (state, note, end date, owner, due date, response, remediation), and
+copies it into the finding in the same transaction, so the current finding is
+always its last history row. The findings a batch names, and only those, are
+locked first, in (request_id, rule_id) order; the changes then apply in the
+order given, each chaining from what the one before left.
+
+A bulk change may keep concluded findings as they are (`keep_concluded`): the
+check is made on the locked rows, so a finding concluded by someone else a
+moment before is kept, never overwritten.
 
 Every function works inside the caller's transaction (see `Register`).
 """
@@ -12,7 +17,7 @@ Every function works inside the caller's transaction (see `Register`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,11 +27,13 @@ from sqlalchemy import Connection
 from auditkit.dates import utc_now
 from auditkit.errors import ParameterError
 from auditkit.review import schema
-from auditkit.review.changes import StateChange
+from auditkit.review.changes import FOLLOW_UP_FIELDS, StateChange
 from auditkit.review.rows import frame
+from auditkit.review.states import CONCLUDED
 from auditkit.vocab import ReviewState, ReviewVia
 
 LOOKUP_CHUNK = 500  # (request_id, rule_id) pairs per IN (...) list
+WRITE_CHUNK = 2000  # history rows per INSERT, between two progress reports
 HISTORY_COLUMNS = (
     "request_id",
     "rule_id",
@@ -37,18 +44,24 @@ HISTORY_COLUMNS = (
     "note",
     "expires",
     "via",
+    *FOLLOW_UP_FIELDS,
 )
+HELD = ("state", "note", "expires", "changed_at", *FOLLOW_UP_FIELDS)  # what a finding holds
+Progress = Callable[[int, int], None]  # (changes written so far, changes to write)
 
 
 @dataclass(frozen=True)
 class Applied:
-    """What a batch of changes did: the transitions appended, and how many were skipped as already so.
+    """What a batch of changes did.
 
-    Each transition is (request_id, rule_id, from_state, to_state).
+    `transitions`: each change appended, as (request_id, rule_id, from_state,
+    to_state); `unchanged`: changes skipped as already so; `kept`: concluded
+    findings a bulk change left as they were, as (request_id, rule_id, state).
     """
 
     transitions: tuple[tuple[str, str, str, str], ...]
     unchanged: int
+    kept: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def appended(self) -> int:
@@ -63,19 +76,33 @@ class UnknownFindings(ParameterError):
         self.positions = positions
 
 
+@dataclass(frozen=True)
+class Batch:
+    """How a batch of changes is applied: by whom, through what, and what it skips.
+
+    `skip_unchanged`: a change equal to what its finding holds (an unreviewed
+    finding holds open) is not appended, only counted. `keep_concluded`: a change
+    of state is not applied to a finding a reviewer has concluded on (confirmed,
+    false positive, a waiver ending on or after `as_of`, remediated); it is listed
+    in `Applied.kept`. `progress(done, total)` is called as history rows are written.
+    """
+
+    by: str
+    via: ReviewVia
+    skip_unchanged: bool = False
+    keep_concluded: bool = False
+    as_of: dt.date | None = None  # a waiver ending before it is not concluded
+    progress: Progress | None = None
+
+
 def append(
-    connection: Connection,
-    changes: Sequence[StateChange],
-    by: str,
-    via: ReviewVia,
-    skip_unchanged: bool,
-    label: str,
+    connection: Connection, changes: Sequence[StateChange], batch: Batch, label: str
 ) -> Applied:
     """Append `changes` (at least one) and make each its finding's state; see `Register.apply`."""
     named = _named_findings(connection, changes, label)
-    history_rows, finding_rows, applied = _plan(changes, named, by, via, skip_unchanged, utc_now())
+    history_rows, finding_rows, applied = _plan(changes, named, batch, utc_now())
     if history_rows:
-        _write(connection, history_rows, finding_rows)
+        _write(connection, history_rows, finding_rows, batch.progress)
     return applied
 
 
@@ -92,7 +119,7 @@ def _named_findings(
             "rule_id": [c.rule_id for c in changes],
         }
     )
-    current = _current(connection, wanted)
+    current = _current(connection, wanted, lock=True)
     named = wanted.merge(current, on=["request_id", "rule_id"], how="left")
     missing = [int(i) for i in named.index[named["id"].isna()]]
     if missing:
@@ -101,83 +128,98 @@ def _named_findings(
 
 
 def _plan(
-    changes: Sequence[StateChange],
-    named: pd.DataFrame,
-    by: str,
-    via: ReviewVia,
-    skip_unchanged: bool,
-    now: dt.datetime,
+    changes: Sequence[StateChange], named: pd.DataFrame, batch: Batch, now: dt.datetime
 ) -> tuple[list[dict[str, object]], list[dict[str, object]], Applied]:
-    """The history rows to append, each changed finding's new row, and what the batch did.
-
-    With `skip_unchanged`, a change equal to what its finding holds by then (an
-    earlier change of the batch included) is counted as unchanged, not appended.
-    """
-    # (state, note, expires, changed_at) of each finding as the batch leaves it so far.
+    """The history rows to append, each changed finding's new row, and what the batch did."""
+    # What each finding holds as the batch leaves it so far (HELD), by finding id.
     holds = {
-        int(i): (s, n, e, c)
-        for i, s, n, e, c in zip(
-            named["id"],
-            named["state"],
-            named["note"],
-            named["expires"],
-            named["changed_at"],
-            strict=True,
-        )
+        int(i): dict(zip(HELD, values, strict=True))
+        for i, *values in zip(named["id"], *(named[c] for c in HELD), strict=True)
     }
     history_rows: list[dict[str, object]] = []
     latest: dict[int, dict[str, object]] = {}
     transitions: list[tuple[str, str, str, str]] = []
+    kept: list[tuple[str, str, str]] = []
     unchanged = 0
     for change, finding_id in zip(changes, named["id"].astype(int), strict=True):
-        if skip_unchanged and _same(change, holds[finding_id]):
+        held = holds[finding_id]
+        if change.state is not None and batch.keep_concluded and _concluded(held, batch.as_of):
+            kept.append((change.request_id, change.rule_id, str(held["state"])))
+            continue
+        after = _after(change, held)
+        if batch.skip_unchanged and _same(after, held):
             unchanged += 1
             continue
-        before = holds[finding_id][0]
+        before = str(held["state"])
+        row = {**after, "changed_by": batch.by, "changed_at": now}
         history_rows.append(
             {
                 "finding_id": finding_id,
                 "from_state": before,
-                "to_state": change.state.value,
-                "changed_by": by,
-                "changed_at": now,
-                "note": change.note,
-                "expires": change.expires,
-                "via": via.value,
+                "to_state": row.pop("state"),
+                "via": batch.via.value,
+                **row,
             }
         )
-        transitions.append((change.request_id, change.rule_id, before, change.state.value))
-        holds[finding_id] = (change.state.value, change.note, change.expires, now)
-        latest[finding_id] = {
-            "finding": finding_id,
-            "state": change.state.value,
-            "note": change.note,
-            "expires": change.expires,
-            "changed_by": by,
-            "changed_at": now,
-        }
-    applied = Applied(transitions=tuple(transitions), unchanged=unchanged)
+        transitions.append((change.request_id, change.rule_id, before, after["state"]))
+        holds[finding_id] = {**after, "changed_at": now}
+        latest[finding_id] = {"finding": finding_id, **after, "changed_by": batch.by}
+        latest[finding_id]["changed_at"] = now
+    applied = Applied(transitions=tuple(transitions), unchanged=unchanged, kept=tuple(kept))
     return history_rows, list(latest.values()), applied
+
+
+def _after(change: StateChange, held: dict[str, object]) -> dict[str, object]:
+    """What the finding holds after `change`: state, note, expires and the follow-up."""
+    if change.state is None:
+        state = {name: _value(held[name]) for name in ("state", "note", "expires")}
+    else:
+        state = {"state": change.state.value, "note": change.note, "expires": change.expires}
+    current = {name: _value(held[name]) for name in FOLLOW_UP_FIELDS}
+    follow_up = change.follow_up.merged(current)
+    if follow_up["remediation"] is not None:
+        follow_up["remediation"] = str(follow_up["remediation"])
+    return {**state, **follow_up}
+
+
+def _concluded(held: dict[str, object], as_of: dt.date | None) -> bool:
+    """Whether a reviewer has concluded on the finding (a waiver ended before as_of has not)."""
+    if _value(held["changed_at"]) is None or held["state"] not in CONCLUDED:
+        return False
+    expires = _value(held["expires"])
+    return not (held["state"] == ReviewState.WAIVED and as_of and expires and expires < as_of)
+
+
+def _same(after: dict[str, object], held: dict[str, object]) -> bool:
+    """Whether `after` equals what the finding holds (a never-reviewed finding holds `open`)."""
+    return all(after[name] == _value(held[name]) for name in after)
+
+
+def _value(value: object) -> object:
+    """A value read back from a frame: None for every kind of missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value
 
 
 def _write(
     connection: Connection,
     history_rows: list[dict[str, object]],
     finding_rows: list[dict[str, object]],
+    progress: Progress | None,
 ) -> None:
     """Append the history rows, then copy each finding's last change into the finding."""
-    connection.execute(sa.insert(schema.history), history_rows)
+    total = len(history_rows)
+    for start in range(0, total, WRITE_CHUNK):
+        connection.execute(sa.insert(schema.history), history_rows[start : start + WRITE_CHUNK])
+        if progress is not None:
+            progress(min(start + WRITE_CHUNK, total), total)
     f = schema.findings
+    copied = ("state", "note", "expires", "changed_by", "changed_at", *FOLLOW_UP_FIELDS)
     connection.execute(
         sa.update(f)
         .where(f.c.id == sa.bindparam("finding"))
-        .values(
-            state=sa.bindparam("state"),
-            note=sa.bindparam("note"),
-            expires=sa.bindparam("expires"),
-            changed_by=sa.bindparam("changed_by"),
-            changed_at=sa.bindparam("changed_at"),
-        ),
+        .values(**{name: sa.bindparam(name) for name in copied}),
         finding_rows,
     )
 
@@ -198,17 +240,7 @@ def read_history(
         )
     f, h = schema.findings, schema.history
     query = (
-        sa.select(
-            f.c.request_id,
-            f.c.rule_id,
-            h.c.changed_at,
-            h.c.changed_by,
-            h.c.from_state,
-            h.c.to_state,
-            h.c.note,
-            h.c.expires,
-            h.c.via,
-        )
+        sa.select(f.c.request_id, f.c.rule_id, *(h.c[name] for name in HISTORY_COLUMNS[2:]))
         .join(f, f.c.id == h.c.finding_id)
         .where(f.c.request_id == request_id)
         .order_by(h.c.id)
@@ -218,15 +250,15 @@ def read_history(
     return frame(connection.execute(query), HISTORY_COLUMNS)
 
 
-def _current(connection: Connection, wanted: pd.DataFrame) -> pd.DataFrame:
-    """The findings named in `wanted` as they stand, locked until the transaction ends.
+def _current(connection: Connection, wanted: pd.DataFrame, lock: bool) -> pd.DataFrame:
+    """The findings named in `wanted` as they stand; with `lock`, locked until the transaction ends.
 
     Rows are locked in (request_id, rule_id) order, chunk after chunk, so two
     transactions never take the same locks in opposite orders (PostgreSQL
     would end one of them as a deadlock; SQLite has one writer at a time).
     """
     f = schema.findings
-    columns = ("id", "request_id", "rule_id", "state", "note", "expires", "changed_at")
+    columns = ("id", "request_id", "rule_id", *HELD)
     pairs = sorted(set(zip(wanted["request_id"], wanted["rule_id"], strict=True)))
     parts = []
     for start in range(0, len(pairs), LOOKUP_CHUNK):
@@ -234,8 +266,9 @@ def _current(connection: Connection, wanted: pd.DataFrame) -> pd.DataFrame:
             sa.select(*(f.c[c] for c in columns))
             .where(sa.tuple_(f.c.request_id, f.c.rule_id).in_(pairs[start : start + LOOKUP_CHUNK]))
             .order_by(f.c.request_id, f.c.rule_id)
-            .with_for_update()
         )
+        if lock:
+            query = query.with_for_update()
         parts.append(frame(connection.execute(query), columns))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
@@ -264,15 +297,4 @@ def _missing_message(
     return (
         f"{what}{more}. Only findings recorded by `auditkit check --db` or `auditkit report --db` "
         "can be reviewed."
-    )
-
-
-def _same(change: StateChange, current: tuple[object, object, object, object]) -> bool:
-    state, note, expires, changed_at = current
-    if changed_at is None or pd.isna(changed_at):
-        return change.state is ReviewState.OPEN and change.note is None and change.expires is None
-    return (
-        change.state.value == state
-        and (change.note or None) == (None if pd.isna(note) else note)
-        and change.expires == (None if pd.isna(expires) else expires)
     )

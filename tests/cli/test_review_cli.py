@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -369,3 +373,235 @@ def test_signoff_without_a_finished_report_is_refused(capsys, recorded, tmp_path
         tmp_path,
     )
     assert code == 2 and "2026-13" in err
+
+
+# ---- follow-up, and the faults of issue 19 ----------------------------------------------
+
+
+def checked(capsys, demo_data: Path, db: str, out: Path) -> list[tuple[str, str]]:
+    code, _, err = run_cli(capsys, "check", "--data", demo_data, "--out", out, *AS_OF, "--db", db)
+    assert code == 0, err
+    return findings_in(rows(out / "verdicts.csv")[1])
+
+
+def test_follow_up_round_trips_through_set_history_export_and_import(
+    capsys, demo_data: Path, register_db: str, tmp_path: Path
+):
+    (request_id, rule_id), (other, other_rule), *_ = checked(
+        capsys, demo_data, register_db, tmp_path / "out"
+    )
+    review = ["review", "set", "--db", register_db, "--request", request_id, "--rule", rule_id]
+    code, stdout, err = run_cli(
+        capsys,
+        *review,
+        "--state",
+        "confirmed",
+        "--by",
+        "ann",
+        "--owner",
+        "Ops Team",
+        "--due",
+        "2026-12-15",
+        "--response",
+        "=fix by December",
+        "--remediation",
+        "in_progress",
+    )
+    assert code == 0, err
+    assert "open -> confirmed (by ann); owner Ops Team; due 2026-12-15" in stdout
+    code, stdout, err = run_cli(capsys, *review, "--by", "bob", "--remediation", "implemented")
+    assert code == 0, err
+    assert "confirmed -> confirmed" in stdout
+    code, stdout, _ = run_cli(
+        capsys, "review", "history", "--db", register_db, "--request", request_id
+    )
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 2 and "nan" not in stdout and "note" not in stdout
+    assert "owner Ops Team" in lines[1] and "remediation implemented" in lines[1]
+    assert "response: =fix by December" in lines[1]
+
+    export = tmp_path / "review.csv"
+    assert run_cli(capsys, "review", "export", "--db", register_db, "--out", export)[0] == 0
+    header, exported = rows(export)
+    assert header[:5] == EXCHANGE
+    assert header.index("owner") > 5 and {"due", "response", "remediation"} <= set(header)
+    mine = {(r["request_id"], r["rule_id"]): r for r in exported}
+    assert mine[(request_id, rule_id)]["owner"] == "Ops Team"
+    assert mine[(request_id, rule_id)]["response"] == "'=fix by December"  # defused
+    assert mine[(request_id, rule_id)]["remediation"] == "implemented"
+    code, stdout, err = run_cli(
+        capsys, "review", "import", "--db", register_db, export, "--by", "cy"
+    )
+    assert code == 0 and "imported 0 change(s)" in stdout, err
+
+    edited = tmp_path / "edited.csv"
+    edited.write_text(
+        "request_id,rule_id,state,note,expires,owner,due\n"
+        f"{other},{other_rule},confirmed,,,Finance,2026-11-30\n",
+        encoding="utf-8",
+    )
+    code, stdout, err = run_cli(
+        capsys, "review", "import", "--db", register_db, edited, "--by", "cy"
+    )
+    assert code == 0 and "imported 1 change(s)" in stdout, err
+    with Register.open(register_db) as register:
+        found = register.findings().set_index(["request_id", "rule_id"])
+    assert found.loc[(other, other_rule), "owner"] == "Finance"
+    assert str(found.loc[(other, other_rule), "due"]) == "2026-11-30"
+    assert found.loc[(request_id, rule_id), "owner"] == "Ops Team"  # not in the file: kept
+
+
+def test_a_change_without_a_note_prints_no_nan(capsys, recorded):
+    db, request_id, rule_id = recorded
+    for state in ("confirmed", "under_review"):
+        code, _, err = run_cli(
+            capsys, "review", "set", "--db", db, "--request", request_id, "--rule", rule_id,
+            "--state", state, "--by", "ann", *(["--note", "why"] if state == "confirmed" else []),
+        )  # fmt: skip
+        assert code == 0, err
+    code, stdout, _ = run_cli(capsys, "review", "history", "--db", db, "--request", request_id)
+    assert code == 0 and "nan" not in stdout
+    assert stdout.strip().splitlines()[-1].endswith("by ann (cli)")
+
+
+@pytest.mark.parametrize("option", ["--by", "--owner"])
+def test_a_newline_in_a_name_is_refused(capsys, recorded, option: str):
+    db, request_id, rule_id = recorded
+    forged = "eve\n2026-01-01T00:00:00+00:00  X POB-J01  open -> false_positive  by boss (cli)"
+    options = {"--by": "ann", option: forged}
+    code, _, err = run_cli(
+        capsys, "review", "set", "--db", db, "--request", request_id, "--rule", rule_id,
+        "--state", "confirmed", *(x for pair in options.items() for x in pair),
+    )  # fmt: skip
+    assert code == 2 and option in err and "control or invisible character" in err
+    code, stdout, _ = run_cli(capsys, "review", "history", "--db", db, "--request", request_id)
+    assert "boss" not in stdout
+
+
+def test_history_escapes_control_characters_recorded_before_names_were_checked(capsys, recorded):
+    from auditkit.cli.review import history_line, printable
+
+    row = {
+        "changed_at": __import__("datetime").datetime(2026, 11, 1, tzinfo=__import__("datetime").UTC),
+        "request_id": "R1", "rule_id": "POB-J01", "from_state": "open", "to_state": "confirmed",
+        "changed_by": "eve\nforged", "via": "cli", "note": "line one\nline two\u2028three",
+    }  # fmt: skip
+    printed = printable(history_line(row))
+    assert "\n" not in printed and "\u2028" not in printed
+    assert "eve\\nforged" in printed and "line one\\nline two\\u2028three" in printed
+
+
+def test_a_nul_in_an_import_note_is_refused_on_both_backends(
+    capsys, demo_data: Path, register_db: str, tmp_path: Path
+):
+    (request_id, rule_id), *_ = checked(capsys, demo_data, register_db, tmp_path / "out")
+    path = tmp_path / "nul.csv"
+    path.write_text(
+        f"request_id,rule_id,state,note,expires\n{request_id},{rule_id},confirmed,a\0b,\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli(capsys, "review", "import", "--db", register_db, path, "--by", "ann")
+    assert code == 2, err
+    assert "row 2" in err and "column note" in err and "NUL" in err
+    with Register.open(register_db) as register:
+        assert register.reviewed().empty
+
+
+def test_import_lists_unknown_findings_with_the_other_bad_rows(capsys, recorded, tmp_path: Path):
+    db, request_id, rule_id = recorded
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "request_id,rule_id,state,note,expires\n"
+        "REQ-NOPE,POB-J01,confirmed,,\n"
+        f"{request_id},{rule_id},closed,,\n"
+        f"{request_id},POB-Q03,confirmed,,\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli(capsys, "review", "import", "--db", db, path, "--by", "ann")
+    assert code == 2
+    problems = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert [int(line.split("row ")[1].split(":")[0]) for line in problems] == [2, 3, 4]
+    assert "not a finding recorded" in problems[0] and "unknown review state" in problems[1]
+
+
+def read_only(folder: Path, db: Path) -> None:
+    """Make the register file and its folder read-only (the WAL index cannot be created)."""
+    db.chmod(0o444)
+    folder.chmod(0o555)
+
+
+def run_as_unprivileged(*argv: object) -> subprocess.CompletedProcess[str]:
+    """`auditkit ARGV` in a process that file permissions bind, even when the tests run as root."""
+    command = [sys.executable, "-m", "auditkit", *map(str, argv)]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip(
+                "running as root without setpriv: cannot drop the right to override permissions"
+            )
+        command = [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_a_read_only_sqlite_register_still_exports_and_shows_history(
+    capsys, demo_data: Path, tmp_path: Path
+):
+    folder = tmp_path / "archive"
+    db = folder / "review.db"
+    (request_id, rule_id), *_ = checked(capsys, demo_data, str(db), tmp_path / "out")
+    review = ["review", "set", "--db", db, "--request", request_id, "--rule", rule_id]
+    assert run_cli(capsys, *review, "--state", "confirmed", "--by", "ann")[0] == 0
+    with Register.open(db) as register:
+        register.engine.dispose()  # the last connection closes: the log is checkpointed
+    assert not (folder / "review.db-wal").exists()
+    read_only(folder, db)
+    out = tmp_path / "export.csv"
+    try:
+        done = run_as_unprivileged("review", "export", "--db", db, "--out", out)
+        assert done.returncode == 0, done.stderr
+        assert len(rows(out)[1]) > 1
+        done = run_as_unprivileged("review", "history", "--db", db, "--request", request_id)
+        assert done.returncode == 0 and "open -> confirmed" in done.stdout, done.stderr
+        done = run_as_unprivileged(*review, "--state", "open", "--by", "ann")
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+    finally:
+        folder.chmod(0o755)
+        db.chmod(0o644)
+
+
+def test_a_read_only_postgresql_role_exports_and_shows_history(
+    capsys, demo_data: Path, register_db: str, tmp_path: Path
+):
+    if not register_db.startswith("postgresql"):
+        pytest.skip("the read-only role is PostgreSQL's")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    (request_id, _), *_ = checked(capsys, demo_data, register_db, tmp_path / "out")
+    url = make_url(register_db)
+    role = f"reader_{url.database[-12:]}"
+    with psycopg.connect(
+        url.set(drivername="postgresql").render_as_string(False), autocommit=True
+    ) as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+        c.execute(f'GRANT CONNECT ON DATABASE "{url.database}" TO "{role}"')
+        c.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        c.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+        c.execute(f'ALTER ROLE "{role}" SET default_transaction_read_only = on')
+    try:
+        reader = url.set(username=role).render_as_string(False)
+        out = tmp_path / "export.csv"
+        code, _, err = run_cli(capsys, "review", "export", "--db", reader, "--out", out)
+        assert code == 0, err
+        code, stdout, err = run_cli(
+            capsys, "review", "history", "--db", reader, "--request", request_id
+        )
+        assert code == 0 and "no review recorded yet" in stdout, err
+    finally:
+        with psycopg.connect(
+            url.set(drivername="postgresql").render_as_string(False), autocommit=True
+        ) as c:
+            c.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
+            c.execute(f'REVOKE ALL ON SCHEMA public FROM "{role}"')
+            c.execute(f'REVOKE ALL ON DATABASE "{url.database}" FROM "{role}"')
+            c.execute(f'DROP ROLE "{role}"')

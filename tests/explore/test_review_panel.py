@@ -9,8 +9,10 @@ from auditkit import Params
 from auditkit.explore.app import Explorer
 from auditkit.explore.config import reviewer
 from auditkit.explore.serve import explore_environment
+from auditkit.review.changes import DECISION, one_change
 from auditkit.review.register import Register
-from auditkit.vocab import EnvVar
+from auditkit.rules.pob import POB
+from auditkit.vocab import EnvVar, ReviewVia
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -121,3 +123,61 @@ def test_explore_environment_opens_the_register_and_passes_it_absolute(tmp_path,
     assert env[EnvVar.REVIEW_DB] == str(tmp_path / "reports" / "review.db")
     assert (tmp_path / "reports" / "review.db").is_file()
     assert env[EnvVar.USER] == "carol"
+
+
+def test_follow_up_is_saved_from_the_panel_and_shown_in_the_history(explorer):
+    panel = explorer.findings.review
+    request_id, rule_id = panel.finding.value
+    form = panel.follow_up
+    form.owner.value, form.due.value = "Ops Team", "2026-12-15"
+    form.response.value, form.remediation.value = SCRIPT, "in_progress"
+    form.save.click()
+    assert "follow-up saved (by alice)" in panel.message.value
+    found = explorer.board.register.findings().set_index(["request_id", "rule_id"])
+    row = found.loc[(request_id, rule_id)]
+    assert (row["owner"], str(row["due"]), row["response"], row["remediation"]) == (
+        "Ops Team",
+        "2026-12-15",
+        SCRIPT,
+        "in_progress",
+    )
+    assert row["state"] == "open"  # the follow-up alone leaves the state as it was
+    assert "Ops Team" in panel.history.value and SCRIPT not in panel.history.value
+    form.owner.value = ""
+    form.save.click()
+    assert explorer.board.register.history(request_id, rule_id)["owner"].tolist()[-1] is None
+    panel.finding.value = panel.finding.options[0][1]
+    panel.load_follow_up()
+    assert form.remediation.value == "in_progress" and form.owner.value == ""
+
+
+def test_bulk_set_keeps_a_finding_concluded_meanwhile(explorer, monkeypatch):
+    findings = explorer.findings
+    findings.rule_filter.value = "POB-J10"  # failed 17 times by the demo month
+    keys = explorer.board.keys(findings.selection)
+    findings.review.state.value = "confirmed"
+    findings.bulk.set_all.click()
+    # "Yes" reads the states again; another reviewer concludes one just after that reading.
+    read = findings.bulk.asked.plan
+    monkeypatch.setattr(findings.bulk, "plan", lambda include_concluded: read)
+    explorer.board.register.apply(
+        [one_change(*keys[0], "false_positive", None, None, POB.rule_ids)], "bob", ReviewVia.CLI
+    )
+    findings.bulk.confirm.click()
+    assert f"set {len(keys) - 1} finding(s) to confirmed" in findings.bulk.message.value
+    assert "skipped 1 already concluded" in findings.bulk.message.value
+    states = explorer.board.register.findings().set_index(["request_id", "rule_id"])["state"]
+    assert states[keys[0]] == "false_positive" and states[keys[1]] == "confirmed"
+
+
+def test_a_control_exception_is_offered_and_reviewed_in_the_drill_down(explorer):
+    board = explorer.board
+    request_id = board.decisions.ids[board.decisions.reviewable][0]
+    explorer.open_request(request_id)
+    drill = explorer.drill.review
+    assert (request_id, DECISION) in [value for _, value in drill.finding.options]
+    drill.finding.value = (request_id, DECISION)
+    drill.state.value = "confirmed"
+    drill.set_one.click()
+    assert board.state((request_id, DECISION)) == "confirmed"
+    assert f"{request_id} DECISION: open -&gt; confirmed" in drill.message.value

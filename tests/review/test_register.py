@@ -72,13 +72,13 @@ def test_migrated_schema_matches_the_declared_tables(register):
         assert found == {c.name: c.nullable for c in table.columns}, table.name
     with register.engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_opening_again_does_not_migrate_again(register_db):
     for _ in range(2):
         with Register.open(register_db) as opened:
-            assert database.migrate(opened.engine) == "0002"
+            assert database.migrate(opened.engine) == "0003"
 
 
 def test_sqlite_register_uses_write_ahead_logging(tmp_path):

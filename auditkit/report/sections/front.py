@@ -14,6 +14,7 @@ from auditkit.render.format import count, moment, money, percent
 from auditkit.render.html import Html, link, paragraph, text
 from auditkit.render.style import running_header
 from auditkit.report.content import ReportData
+from auditkit.report.review import review_conclusion
 from auditkit.report.sections.common import CONTENTS, section, shown
 from auditkit.vocab import ControlException, DecisionCodeCheck, Verdict
 
@@ -165,9 +166,10 @@ def conclusion_text(f: ConclusionFacts) -> str:
 
 
 def conclusion(report: ReportData) -> Html:
+    said = [conclusion_text(conclusion_facts(report))]
+    said.append(review_conclusion(report.review, report.result.verdicts))
     return Html(
-        section("conclusion")
-        + paragraph(text(conclusion_text(conclusion_facts(report))), "ak-conclusion")
+        section("conclusion") + paragraph(text(" ".join(filter(None, said))), "ak-conclusion")
     )
 
 

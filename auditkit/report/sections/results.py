@@ -11,6 +11,7 @@ from auditkit.render.charts import failures_chart
 from auditkit.render.format import count, money, percent
 from auditkit.render.html import Html, image, paragraph, text
 from auditkit.report.content import ReportData
+from auditkit.report.review import review_columns
 from auditkit.report.sections.common import (
     MAX_LISTED,
     listed,
@@ -166,6 +167,7 @@ def control_exceptions(report: ReportData) -> Html:
         frame = request_list(result, top, (Status.FAIL,)).assign(
             exposure=[money(c, currency) for c in at_stake[top, j]]
         )
+        frame = frame.assign(**review_columns(report.review, frame["request_id"]))
         rule_id = result.rule_ids[j]
         parts.append(
             f"<h4>{text(rule_id)} {text(result.rule_texts[j].title)} ({count(len(rows))})</h4>"
@@ -173,6 +175,7 @@ def control_exceptions(report: ReportData) -> Html:
         parts.append(listed(frame, f"exceptions-{rule_id.lower()}", total=len(rows)))
     parts.append(subheading("Rejected although eligible"))
     frame = request_list(result, rejected[:MAX_LISTED], (Status.ERROR,)).drop(columns="reasons")
+    frame = frame.assign(**review_columns(report.review, frame["request_id"]))
     parts.append(
         listed(frame, "exceptions-rejected", total=len(rejected))
         if len(rejected)
@@ -217,6 +220,7 @@ def reason_codes(report: ReportData) -> Html:
     )
     unsupported = np.flatnonzero((checks == DecisionCodeCheck.UNSUPPORTED).to_numpy())
     frame = request_list(result, unsupported[:MAX_LISTED], (Status.FAIL, Status.ERROR))
+    frame = frame.assign(**review_columns(report.review, frame["request_id"]))
     parts = [
         section("reason-codes"),
         paragraph(
