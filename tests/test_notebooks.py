@@ -14,7 +14,7 @@ import papermill
 import pytest
 
 import auditkit.demo as demo
-from auditkit.explore.serve import notebook_path
+from auditkit.explore.launch import notebook_path
 from auditkit.io.manifest import utc_now
 from auditkit.io.tables import load_tables
 from auditkit.report import runner

@@ -1,6 +1,6 @@
 """`auditkit explore`: serve the explorer with Voilà on 127.0.0.1, behind a token.
 
-See `auditkit.explore.serve` and, for the access rules, `auditkit.explore.server`.
+See `auditkit.explore.launch` and, for the access rules, `auditkit.explore.handlers`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
         lab(args)
         return EXIT_OK
-    from auditkit.explore.serve import serve
+    from auditkit.explore.launch import serve
 
     serve(
         args.data,

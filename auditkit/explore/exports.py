@@ -4,7 +4,7 @@ A file goes to the export folder (`reports/exports/` by default, git-ignored
 with the rest of `reports/`) under a name nobody can choose, through
 `io.write` (atomic, formula-like cells defused). The page gets a link, not
 the file: under `auditkit explore`, the server answers `<exports_url><name>`
-for signed-in sessions only (see `explore.server`); elsewhere (JupyterLab)
+for signed-in sessions only (see `explore.handlers`); elsewhere (JupyterLab)
 the message gives the path.
 """
 

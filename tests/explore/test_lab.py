@@ -15,7 +15,7 @@ import auditkit.demo as demo
 from auditkit import cli
 from auditkit.errors import ParameterError
 from auditkit.explore import lab
-from auditkit.explore.serve import free_port, notebook_path
+from auditkit.explore.launch import free_port, notebook_path
 
 
 def test_the_workspace_copy_is_made_once_and_kept(tmp_path: Path):

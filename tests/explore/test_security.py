@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pytest
 from serving import explore_server
 
-from auditkit.explore.server import KERNEL_PROTOCOL
+from auditkit.explore.handlers import KERNEL_PROTOCOL
 
 pytestmark = pytest.mark.slow
 

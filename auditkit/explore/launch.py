@@ -17,7 +17,7 @@ from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
 from auditkit.errors import ParameterError
-from auditkit.explore.server import EXPORTS_PATH, session_argv
+from auditkit.explore.handlers import EXPORTS_PATH, session_argv
 from auditkit.io.read import find_table_files
 from auditkit.params import parse_date, read_params_file
 from auditkit.resources import shipped_notebook
@@ -60,7 +60,7 @@ def voila_argv(
     preheat: int = PREHEAT,
 ) -> list[str]:
     """Voilà options: local only, no source code shown, no tracebacks to the browser; idle
-    kernels culled, their number capped, some started ahead (`explore.server.session_argv`)."""
+    kernels culled, their number capped, some started ahead (`explore.handlers.session_argv`)."""
     argv = [
         str(notebook),
         f"--port={port}",
@@ -185,7 +185,7 @@ def serve(
 ) -> None:
     """Judge the data once, print the explorer's URL with its token, and run Voilà here until
     it is stopped."""
-    from auditkit.explore.server import ExplorerVoila
+    from auditkit.explore.handlers import ExplorerVoila
 
     port = check_port(port) or free_port()
     hosts = check_hosts(allow_hosts or [])
