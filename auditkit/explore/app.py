@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import threading
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from auditkit.explore.findings import FindingsTab
 from auditkit.explore.isolate import give_back_memory
 from auditkit.explore.member import MemberTab
 from auditkit.explore.overview import OverviewTab
+from auditkit.explore.page import query_string
 from auditkit.explore.review import ReviewBoard
 from auditkit.explore.whatif import WhatIfTab
 from auditkit.explore.workspace import TablesWorkspace, Workspace
@@ -42,7 +42,6 @@ from auditkit.review.scenarios import ScenarioStore
 
 TAB_TITLES = ("Overview", "Findings", "Drill-down", "Member", "What-if")
 FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = (TAB_TITLES.index(t) for t in TAB_TITLES[1:4])
-QUERY_STRING = "QUERY_STRING"
 PHASES = {
     "hash": "checking the input files",
     "load": "reading the input files",
@@ -153,6 +152,16 @@ class Explorer:
         self.findings.show_filter(**preset)
         self.tabs.selected_index = FINDINGS_TAB
 
+    def sign_in(self, reviewer: str) -> None:
+        """Record changes under `reviewer` (the page's, known once the page has been asked for)."""
+        if self.board is not None:
+            self.board.sign_in(reviewer)
+            for panel in (self.findings.review, self.drill.review):
+                if panel is not None:
+                    panel.show_reviewer()
+        if self.whatif.panel is not None:
+            self.whatif.panel.reviewer = reviewer
+
     def follow(self, query: str | None) -> None:
         """Open what a deep link names: ?request=ID, ?member=UIN (other keys are ignored)."""
         asked = parse_qs(query or "")
@@ -211,6 +220,7 @@ class Launcher:
             self.explorer = explorer
             self.widget.children = [explorer.widget]
             if self.query is not None:
+                explorer.sign_in(config.reviewer())
                 explorer.follow(self.query)
         give_back_memory()
 
@@ -218,18 +228,14 @@ class Launcher:
         """Follow the page's deep link once it is known (and the explorer once it is open).
 
         Served by a pre-started Voilà kernel, the page is asked for only after the
-        notebook ran: `voila.utils.get_query_string` waits for it. Otherwise the
+        notebook ran: `explore.page.query_string` waits for it. Otherwise the
         query string is in $QUERY_STRING already (or there is none, in JupyterLab).
         """
-        try:
-            from voila.utils import get_query_string
-
-            query = get_query_string() or ""
-        except ImportError:  # pragma: no cover - voila is a dependency
-            query = os.environ.get(QUERY_STRING, "")
+        query = query_string()
         with self._lock:
             self.query = query
             if self.explorer is not None:
+                self.explorer.sign_in(config.reviewer())
                 self.explorer.follow(query)
 
     def fail(self, words: str) -> None:

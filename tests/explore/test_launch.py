@@ -52,12 +52,22 @@ def test_voila_culls_idle_kernels_and_caps_them():
     argv = launch.voila_argv(Path("/x/explorer.ipynb"), 8123, False, cull_idle=120, max_sessions=3)
     assert {
         "--VoilaConfiguration.multi_kernel_manager_class="
-        "auditkit.explore.handlers.CappedKernelManager",
+        "auditkit.explore.sessions.CappedKernelManager",
         "--MappingKernelManager.cull_idle_timeout=120",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=False",
         "--CappedKernelManager.max_kernels=3",
+        "--CappedKernelManager.pool_kernels=1",
+        # Every page takes its kernel from the pool, which sessions.Sessions fills itself.
+        "--VoilaConfiguration.preheat_kernel=True",
+        "--pool_size=0",
     } <= set(argv)
+
+
+def test_the_pool_holds_a_kernel_for_every_free_session_by_default():
+    assert launch.preheat_count(None, 4) == 4
+    assert launch.preheat_count(None, 0) == 1  # no cap: one ahead
+    assert launch.preheat_count(2, 4) == 2 and launch.preheat_count(0, 4) == 0
 
 
 def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
