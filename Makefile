@@ -6,7 +6,7 @@ DEMO := demo-data
 DEMO_ARGS := --requests 2000 --seed 7 --as-of 2026-12-01 --request-months 2
 LAB_ARGS ?=
 
-.PHONY: report test lint format bench bench-scale clean lab
+.PHONY: report test lint format bench bench-scale bench-peer clean lab
 
 $(BIN)/auditkit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,10 +39,13 @@ $(BIN)/jupyter-lab: $(BIN)/auditkit
 $(DEMO)/requests.csv: | $(BIN)/auditkit
 	$(BIN)/auditkit demo --out $(DEMO) $(DEMO_ARGS)
 
+# One worker per core; a test file's tests stay on one worker, so module-scoped fixtures (a
+# judged data set, a Voila server, a browser) are built once. PYTEST_ARGS adds options.
+PYTEST_ARGS ?=
 test: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
 	$(BIN)/ruff format --check auditkit tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
@@ -67,6 +70,12 @@ bench-scale: $(BIN)/auditkit
 	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine pandas --at requested
 	$(BIN)/python benchmarks/bench_scale.py --requests 200000 --engine dask
 	$(BIN)/python benchmarks/bench_scale.py --requests 1000000 --engine dask
+
+# auditkit against the Polars peer (benchmarks/peer.py) at 200k and 1M requests on three data
+# shapes (pandas-written Parquet, demo Parquet, CSV): ratios measured in the same run.
+bench-peer: $(BIN)/auditkit
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_peer.py
 
 clean:
 	rm -rf $(DEMO) reports/demo-check reports/2026-10 reports/2026-11 reports/.versions reports/index.html .pytest_cache .ruff_cache
