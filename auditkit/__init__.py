@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from auditkit.version import __version__
 
 _PUBLIC = {
+    "CheckSettings": "auditkit.check",
+    "run_check": "auditkit.check",
     "evaluate": "auditkit.engine.evaluate",
     "AuditResult": "auditkit.engine.result",
     "AuditkitError": "auditkit.errors",
@@ -29,6 +31,7 @@ _PUBLIC = {
 }
 
 if TYPE_CHECKING:
+    from auditkit.check import CheckSettings, run_check
     from auditkit.engine.evaluate import evaluate
     from auditkit.engine.result import AuditResult
     from auditkit.errors import AuditkitError, InputError, ParameterError
@@ -55,6 +58,7 @@ __all__ = [
     "AuditResult",
     "AuditkitError",
     "Catalogue",
+    "CheckSettings",
     "InputError",
     "ParameterError",
     "Params",
@@ -64,5 +68,6 @@ __all__ = [
     "__version__",
     "evaluate",
     "load_tables",
+    "run_check",
     "tables_from_frames",
 ]

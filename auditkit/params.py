@@ -6,11 +6,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
+from auditkit.json_input import parse_json, read_json_file
 from auditkit.vocab import CustomerTier, Moment, OrderStatus, values
 
 DEFAULT_VERIFIED_INTERNAL_TYPES = frozenset({4, 6, 9})
@@ -22,26 +23,7 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
 MAX_INTERNAL_TYPE = 2**63 - 1
-
-
-def parse_date(text: str | dt.date) -> dt.date:
-    """Parse an as_of value given as YYYY-MM-DD in ASCII digits (or pass a date through).
-
-    Nothing is stripped or guessed: an empty string, a trailing newline or other
-    digits than 0-9 are refused rather than read as some date.
-    """
-    if isinstance(text, dt.datetime):
-        return text.date()
-    if isinstance(text, dt.date):
-        return text
-    if isinstance(text, str) and DATE_PATTERN.match(text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ParameterError(f"as_of {text!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01")
 
 
 def json_kind(value: object) -> str:
@@ -196,11 +178,7 @@ def read_params_file(source: Path | str | None) -> dict[str, object]:
         return {}
     inline = str(source).lstrip().startswith("{")
     where = "--params" if inline else f"--params {source}"
-    try:
-        text = str(source) if inline else Path(source).read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as error:
-        raise ParameterError(f"{where}: cannot read a JSON object ({error})") from None
+    data = parse_json(str(source), where) if inline else read_json_file(source, where)
     if not isinstance(data, dict):
         raise ParameterError(f"{where}: expected a JSON object of rule parameters")
     if "as_of" in data:

@@ -36,7 +36,9 @@ from bench_check import build
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 600_000
-USABLE = ".ak-verdict-counts-grid td.ak-link"
+# Usable: the tab a page opens on shows its rows (the review queue; before it, the overview).
+USABLE = ".ak-queue-grid tbody tr, .ak-verdict-counts-grid td.ak-link"
+OVERVIEW = ".ak-verdict-counts-grid td.ak-link"  # built just after the queue shows
 
 
 def descendants(pid: int) -> list[psutil.Process]:
@@ -100,10 +102,12 @@ def kernel_memory(server: int) -> list[tuple[int, float, float]]:
     return found
 
 
-def start_server(data: Path, work: Path, at: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    data: Path, work: Path, at: str, log_path: Path, cache: Path
+) -> tuple[subprocess.Popen, str]:
     auditkit = Path(sys.executable).with_name("auditkit")
     argv = [str(auditkit), "explore", "--data", str(data), "--as-of", "2026-11-01", "--at", at]
-    argv += ["--cache", str(work / "cache"), "--exports", str(work / "exports")]
+    argv += ["--cache", str(cache), "--exports", str(work / "exports")]
     argv += ["--no-browser", "--preheat", "1", "--max-sessions", "4", "--cull-idle", "900"]
     log = log_path.open("w")
     server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=work)
@@ -133,14 +137,18 @@ def wait_until_settled(server: int, seconds: float = 600) -> None:
         time.sleep(1)
 
 
-def open_page(browser, url: str) -> tuple[object, float]:
+def open_page(browser, url: str, figures: Figures, name: str) -> object:
+    """Open a page; seconds until it is usable, and until its overview counts are there."""
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     start = time.perf_counter()
     page.goto(url, timeout=WAIT_MS)
-    expect(page.locator(USABLE).first).to_be_attached(timeout=WAIT_MS)
-    return page, time.perf_counter() - start
+    expect(page.locator(USABLE).first).to_be_visible(timeout=WAIT_MS)
+    figures[f"{name} usable"] = time.perf_counter() - start
+    expect(page.locator(OVERVIEW).first).to_be_attached(timeout=WAIT_MS)
+    figures[f"{name} overview counts"] = time.perf_counter() - start
+    return page
 
 
 def actions(page, figures: Figures, watcher: PeakWatcher) -> None:
@@ -195,6 +203,12 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=HERE / "data" / "check")
     parser.add_argument("--work", type=Path, default=HERE / "data" / "explore")
     parser.add_argument("--at", choices=("snapshot", "requested"), default="requested")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="an evaluation cache to keep between runs (default: a fresh one in --work)",
+    )
     args = parser.parse_args()
     build(args.requests, args.data)
     shutil.rmtree(args.work, ignore_errors=True)
@@ -203,7 +217,8 @@ def main() -> int:
     figures = Figures()
     print(f"explorer at {args.requests:,} requests, judged {args.at}:", flush=True)
     start = time.perf_counter()
-    server, url = start_server(args.data.resolve(), args.work, args.at, log_path)
+    cache = (args.cache or args.work / "cache").resolve()
+    server, url = start_server(args.data.resolve(), args.work, args.at, log_path, cache)
     figures["judge once and start serving"] = time.perf_counter() - start
     try:
         wait_until_settled(server.pid)
@@ -211,12 +226,10 @@ def main() -> int:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
-            first, figures["page 1 (pre-started kernel, ready)"] = open_page(browser, url)
-            _second, figures["page 2 at once (kernel still opening)"] = open_page(browser, url)
+            first = open_page(browser, url, figures, "page 1 (pre-started kernel)")
+            open_page(browser, url, figures, "page 2 at once (kernel still opening)")
             wait_until_settled(server.pid)
-            _third, figures["page 3 (reload once a kernel is ready again)"] = open_page(
-                browser, url
-            )
+            open_page(browser, url, figures, "page 3 (once a kernel is ready again)")
             actions(first, figures, PeakWatcher(server.pid))
             time.sleep(5)
             memory = kernel_memory(server.pid)

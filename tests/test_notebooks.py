@@ -14,8 +14,8 @@ import papermill
 import pytest
 
 import auditkit.demo as demo
+from auditkit.dates import iso_seconds, utc_now
 from auditkit.explore.launch import notebook_path
-from auditkit.io.manifest import utc_now
 from auditkit.io.tables import load_tables
 from auditkit.report import runner
 
@@ -50,7 +50,9 @@ def run_dir(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         cell_timeout=CELL_TIMEOUT,
     )
     tables = load_tables(demo_dir)
-    runner.evaluate_and_save(plan, tables, folder, runner.describe_plan(plan, tables, utc_now()))
+    runner.evaluate_and_save(
+        plan, tables, folder, runner.describe_plan(plan, tables, iso_seconds(utc_now()))
+    )
     return folder
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import good_frames, run_cli, write_data_dir
 
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
-from auditkit.params import Params, parse_date, read_params_file
+from auditkit.params import Params, read_params_file
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,10 @@ SEGMENT_TITLES = {
 MISSING_MEMBER = "member not in accounts"
 
 
-def failures_by_rule(result: AuditResult) -> pd.DataFrame:
-    """Per rule: title, citation and how many requests pass, fail, are n/a or error, most failures first."""
-    counts = result.rule_counts()
+def failures_by_rule(result: AuditResult, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per rule: title, citation and how many requests pass, fail, are n/a or error, most failures
+    first (from `counts`, `result.rule_counts()`, when already counted)."""
+    counts = (result.rule_counts() if counts is None else counts).copy()
     counts.insert(1, "citation", [rule.citation for rule in result.rules])
     return counts.sort_values(["fail", "error"], ascending=False, kind="stable")
 

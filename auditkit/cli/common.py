@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditkit.errors import ParameterError
-from auditkit.params import Params, parse_date, read_params_file
+from auditkit.dates import parse_date
+from auditkit.json_input import read_json_file
+from auditkit.params import Params, read_params_file
 from auditkit.review import DEFAULT_DB
 from auditkit.vocab import Engine, Moment, values
 
 if TYPE_CHECKING:  # imported lazily at run time: SQLAlchemy and pandas are heavy
-    import pandas as pd
-
-    from auditkit.engine.result import AuditResult
     from auditkit.review.register import Register
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -139,13 +136,7 @@ def catalogue_of(args: argparse.Namespace):
     path = getattr(args, "decision_codes", None)
     if path is None:
         return POB
-    try:
-        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ParameterError(
-            f"--decision-codes {path}: cannot read a JSON object ({error})"
-        ) from None
-    return POB.with_decision_codes(mapping)
+    return POB.with_decision_codes(read_json_file(path, f"--decision-codes {path}"))
 
 
 def params_of(args: argparse.Namespace) -> Params:
@@ -183,20 +174,3 @@ def open_register(db: str | None) -> Register | None:
     from auditkit.review.register import Register
 
     return Register.open(db)
-
-
-def record_findings(
-    register: Register, result: AuditResult, command: str, period: str | None = None
-) -> tuple[dict[str, object], pd.DataFrame]:
-    """Record the run's findings; return the manifest's `review` entry and verdicts with review_state."""
-    from auditkit.review.states import state_codes, with_review_state
-
-    recorded = register.record_run(result, command, period)
-    codes = state_codes(result, recorded.reviewed)
-    facts = {
-        "register": register.label,
-        "run_id": recorded.run_id,
-        "findings": recorded.findings,
-        "new": recorded.new,
-    }
-    return facts, with_review_state(result.verdicts, codes, result.rule_ids)

@@ -15,114 +15,51 @@ from auditkit.cli.common import (
     add_engine_options,
     add_params_options,
     catalogue_of,
-    open_register,
     params_of,
-    record_findings,
+    peak_rss_mib,
 )
-from auditkit.params import parse_date
+from auditkit.dates import parse_date
 from auditkit.vocab import Engine
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    params = params_of(args)
-    catalogue = catalogue_of(args)
-    if args.engine == Engine.DASK:
-        from auditkit.cli.distributed import check_on_dask
+    from auditkit.analysis.summaries import format_summary
+    from auditkit.check import CheckSettings, run_check
 
-        return check_on_dask(args, params, catalogue)
-    from auditkit.io.files import local_path
-
-    data = local_path(args.data)
-    if data is not None:
-        return _check(args, params, catalogue, data)
-    from auditkit.contract import ALL_TABLES
-    from auditkit.io.files import local_copy
-
-    with local_copy(args.data, ALL_TABLES) as copy:
-        return _check(args, params, catalogue, copy)
-
-
-def _check(args: argparse.Namespace, params, catalogue, data: Path) -> int:
-    """The pandas engine: load `data` (a local folder, maybe a copy of --data), judge, write."""
-    from auditkit.analysis.summaries import requests_after, summary_text
-    from auditkit.engine.evaluate import evaluate
-    from auditkit.engine.store import describe
-    from auditkit.io.fast import load
-    from auditkit.io.manifest import sha256_file, utc_now
-
+    settings = CheckSettings(
+        data=args.data,
+        out=args.out,
+        params=params_of(args),
+        catalogue=catalogue_of(args),
+        fmt=args.format,
+        db=args.db,
+        engine=Engine(args.engine),
+        scheduler=args.scheduler,
+        workers=args.workers,
+        memory_limit=args.memory_limit,
+    )
     clock = PhaseClock()
-    register = open_register(args.db)  # a bad --db is refused before the data is read
-    try:
-        tables = load(data, progress=clock, require_history=params.at_requested)
-        late = requests_after(tables, params)
-        if late:
-            print(f"auditkit: warning: {late}", file=sys.stderr)
-        clock("evaluate")
-        result = evaluate(tables, params, catalogue)
-        verdicts = result.verdicts
-        # as_of, the catalogue and the inputs are recorded next to the results, in the same atomic step.
-        manifest = {
-            **describe(tables, result),
-            "command": "check",
-            "written_at": utc_now(),
-            "verdicts": result.verdict_counts(),
-            "control_exceptions": result.exception_counts(),
-        }
-        _inputs_at(manifest, str(args.data), data)
-        recorded = None
-        if register is not None:
-            clock("record findings")
-            recorded, verdicts = record_findings(register, result, "check")
-            manifest["review"] = recorded
-        clock("tabulate")
-        frames = {"results": result.results_table(), "verdicts": verdicts}
-        clock("write")
-        written = write_outputs(frames, args.out, args.format, {"manifest.json": manifest})
-        if register is not None and recorded is not None:
-            register.attach_manifest(
-                int(recorded["run_id"]), sha256_file(Path(written["manifest.json"]))
-            )
-    finally:
-        if register is not None:
-            register.close()
+    run = run_check(settings, progress=clock)
     clock.finish()
-    print(summary_text(result))
-    if recorded is not None:
+    if run.worker_peaks:
+        summed = peak_rss_mib() + sum(run.worker_peaks.values()) / 2**20
         print(
-            f"review register {recorded['register']}: run {recorded['run_id']} recorded "
-            f"{recorded['findings']} finding(s), {recorded['new']} seen for the first time"
+            f"[auditkit] peak RSS of this process and {len(run.worker_peaks)} worker(s), "
+            f"added up: {summed:.0f} MiB",
+            file=sys.stderr,
         )
-    for path in written.values():
-        print(f"wrote {path}")
+    if run.late_warning:
+        print(f"auditkit: warning: {run.late_warning}", file=sys.stderr)
+    print(format_summary(run.params, run.verdict_counts, run.rule_counts, run.exception_counts))
+    if run.review is not None:
+        review = run.review
+        print(
+            f"review register {review['register']}: run {review['run_id']} recorded "
+            f"{review['findings']} finding(s), {review['new']} seen for the first time"
+        )
+    for location in run.written.values():
+        print(f"wrote {location}")
     return EXIT_OK
-
-
-def _inputs_at(manifest: dict, location: str, copy: Path) -> None:
-    """Input paths as the user gave them when the files were copied from a URL."""
-    from auditkit.io.files import is_url, join
-
-    if is_url(location) and not location.startswith("file://"):
-        for entry in manifest["inputs"].values():
-            entry["path"] = join(location, entry["file"])
-
-
-def write_outputs(
-    frames: dict, out: str, fmt: str, documents: dict[str, object]
-) -> dict[str, str | Path]:
-    """Write the tables and the manifest into --out: a local folder, or staged and uploaded."""
-    from auditkit.io.files import local_path, upload
-    from auditkit.io.write import FORMATS, write_tables
-
-    folder = local_path(out)
-    if folder is not None:
-        return dict(write_tables(frames, folder, fmt, documents=documents))
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="auditkit-out-") as staging:
-        written = write_tables(frames, Path(staging), fmt, documents=documents)
-        stale = tuple(f"{name}.{other}" for name in frames for other in FORMATS if other != fmt)
-        files = {p.name: p for p in written.values()}
-        return dict(upload(files, out, last=tuple(documents), stale=stale))
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -70,9 +70,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         )
     from auditkit.analysis import sampling
     from auditkit.analysis.population import Period, in_period
+    from auditkit.dates import iso_seconds, utc_now
     from auditkit.engine.evaluate import evaluate
-    from auditkit.engine.store import describe
-    from auditkit.io.manifest import utc_now
+    from auditkit.io.manifest import describe_run
     from auditkit.io.tables import load_tables
     from auditkit.io.write import write_tables
 
@@ -88,9 +88,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     clock("draw")
     planned, drawn = sampling.sample_of(result, options)
     manifest = {
-        **describe(tables, result),
+        **describe_run(params, catalogue, tables),
         "command": "sample",
-        "written_at": utc_now(),
+        "written_at": iso_seconds(utc_now()),
         "population": population.to_dict() if population else {"requests": planned.population},
         "sample": {
             **options.to_dict(),

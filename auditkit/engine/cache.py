@@ -12,7 +12,7 @@ twice. An entry is a folder written in one atomic rename:
 - `tables/<table>.parquet`: the typed input tables, sorted by uin in row
   groups, so one member's rows are read without reading the rest, and the
   whole tables are there for a what-if without parsing and validating again;
-- `manifest.json`, the key and what it was made of (`store.describe`).
+- `manifest.json`, the key and what it was made of (`io.manifest.describe_run`).
 
 Hashing a file is skipped when its size, modification time and inode match
 the last hash taken (`hashes.json`, as git's index does).
@@ -23,31 +23,28 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
+from auditkit.dates import iso_seconds, utc_now
+from auditkit.engine.cache_entry import CachedRun, write_run
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
-from auditkit.engine.saved import CachedRun, write_run
-from auditkit.engine.store import describe
-from auditkit.io.manifest import sha256_file, utc_now
+from auditkit.io.manifest import describe_run, sha256_file
 from auditkit.io.read import find_table_files
 from auditkit.io.tables import Tables, load_tables
-from auditkit.io.write import staging_folder, swapped_folder, write_json
+from auditkit.io.write import staging_folder, utc_stamp, write_json
 from auditkit.params import Params
+from auditkit.progress import Progress, silent
 from auditkit.rules.model import Catalogue
 
 CACHE_VERSION = 1
 MANIFEST = "manifest.json"
 HASHES = "hashes.json"
 KEEP = 2  # entries kept; older ones are removed when a new one is written
-Progress = Callable[[str], None]
-
-
-def _silent(_phase: str) -> None:
-    return None
 
 
 def input_files(data_dir: Path, params: Params) -> dict[str, Path]:
@@ -124,7 +121,7 @@ class EvaluationCache:
         data_dir: Path | str,
         params: Params,
         catalogue: Catalogue,
-        progress: Progress = _silent,
+        progress: Progress = silent,
     ) -> CachedRun:
         """The evaluation of `data_dir` with `params`: read from the cache, or judged and saved.
 
@@ -166,13 +163,15 @@ class EvaluationCache:
         staging = staging_folder(self.root, ".staging-")
         try:
             write_run(staging, tables, result)
-            manifest = {
-                **describe(tables, result),
-                "cache_key": key,
-                "cache_version": CACHE_VERSION,
-                "requests": len(result.cases),
-                "written_at": utc_now(),
-            }
+            manifest = describe_run(
+                result.params,
+                result.catalogue,
+                tables,
+                cache_key=key,
+                cache_version=CACHE_VERSION,
+                requests=len(result.cases),
+                written_at=iso_seconds(utc_now()),
+            )
             write_json(staging / MANIFEST, manifest)
             with swapped_folder(staging, target):
                 pass
@@ -206,6 +205,31 @@ class EvaluationCache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def swapped_folder(staging: Path, target: Path) -> Iterator[Path | None]:
+    """Put the folder `staging` at `target`; yield the previous `target`, moved aside, or None.
+
+    The previous folder is kept until the new one is in place (and restored if
+    that rename fails); the caller may carry items over from it, then it is removed.
+    For a folder nobody links to by name (a cache entry); reports use versions and a link.
+    """
+    old = None
+    if target.exists():
+        old = target.with_name(f".replaced-{target.name}-{utc_stamp()}")
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    try:
+        yield old
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _manifest(folder: Path) -> dict[str, object]:

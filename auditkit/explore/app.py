@@ -1,4 +1,8 @@
-"""The explorer: five tabs over one evaluation; a notebook only calls `show()`.
+"""The explorer: six tabs over one evaluation; a notebook only calls `show()`.
+
+It opens on the review queue (what still needs a conclusion, riskiest first).
+The period above the tabs keeps the requests made in one month (UTC), the
+population of that month's report, in the queue, the overview and the findings.
 
 `show()` puts a progress box on the page at once and opens the data on a
 background thread (judging it first, in a worker process, when it is not
@@ -19,16 +23,19 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
-from auditkit.analysis.summaries import headline
+from auditkit.analysis.findings import Findings
+from auditkit.analysis.population import Period, months, population, result_in_period
+from auditkit.engine.result import AuditResult
 from auditkit.errors import AuditkitError, InputError
 from auditkit.explore import config
-from auditkit.explore.controls import EXPLORER_CSS, busy_markup, error_text
+from auditkit.explore.controls import EXPLORER_CSS, busy_markup, dropdown, error_text, html_box
 from auditkit.explore.drilldown import DrillTab
 from auditkit.explore.findings import FindingsTab
 from auditkit.explore.isolate import give_back_memory
 from auditkit.explore.member import MemberTab
 from auditkit.explore.overview import OverviewTab
 from auditkit.explore.page import query_string
+from auditkit.explore.queue import QueueTab
 from auditkit.explore.review import ReviewBoard
 from auditkit.explore.whatif import WhatIfTab
 from auditkit.explore.workspace import TablesWorkspace, Workspace
@@ -40,8 +47,10 @@ from auditkit.render.style import STYLESHEET
 from auditkit.review.register import Register
 from auditkit.review.scenarios import ScenarioStore
 
-TAB_TITLES = ("Overview", "Findings", "Drill-down", "Member", "What-if")
-FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = (TAB_TITLES.index(t) for t in TAB_TITLES[1:4])
+TAB_TITLES = ("Review queue", "Overview", "Findings", "Drill-down", "Member", "What-if")
+QUEUE_TAB, OVERVIEW_TAB, FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = range(5)
+ALL_PERIODS = ("every month", "")
+OVERVIEW_WAIT = "counting verdicts, exceptions and failures by rule ..."
 PHASES = {
     "hash": "checking the input files",
     "load": "reading the input files",
@@ -51,6 +60,46 @@ PHASES = {
     "open": "opening the saved judgement",
     "generate": "building the demo data",
 }
+
+
+def findings_index(result: AuditResult, board: ReviewBoard | None) -> Findings:
+    """The findings of `result`, with their review states when a register is open; shared by
+    the queue, the findings and the drill-down."""
+    index = Findings(result)
+    if board is not None:
+        index.set_review(board.codes, board.labels)
+    return index
+
+
+def period_choice(result: AuditResult) -> widgets.Dropdown:
+    """Every month (the default) or one of the months the requests were made in."""
+    found = months(result.cases["requested_at"])
+    choices = [ALL_PERIODS, *[(m, m) for m in found]]
+    return dropdown("Period (requested_at, UTC)", choices, "", "ak-period", "360px")
+
+
+def header_text(result: AuditResult, scoped: AuditResult, period: str | None, source: str) -> str:
+    """The line above the tabs: the requests shown (`scoped`: those of `period`, of all in
+    `result`), where they come from, and their verdicts."""
+    h = scoped.verdict_counts()  # not `headline`: its exception counts wait for the overview
+    where = f" from {source}" if source else ""
+    moment = (
+        "each judged at its requested_at"
+        if result.params.at_requested
+        else "judged against that snapshot"
+    )
+    made = ""
+    if period is not None:
+        n = population(result.cases["requested_at"], Period(period), result.params)
+        made = (
+            f" made in {period} (the population of its report; of {count(n.read)} read, "
+            f"{count(n.before_period)} before it and {count(n.after_period)} after)"
+        )
+    return message(
+        f"{count(sum(h.values()))} requests{made}{where}, as of {result.params.as_of.isoformat()}, "
+        f"{moment}: {count(h['eligible'])} eligible, {count(h['ineligible'])} ineligible, "
+        f"{count(h['unknown'])} unknown"
+    )
 
 
 class Explorer:
@@ -68,6 +117,7 @@ class Explorer:
         register: Register | None = None,
         reviewer: str = "",
         scenarios: ScenarioStore | None = None,
+        defer_overview: bool = False,
     ) -> None:
         workspace = TablesWorkspace(data, params, source) if isinstance(data, Tables) else data
         self.workspace = workspace
@@ -76,11 +126,17 @@ class Explorer:
         self.params = self.result.params
         self.source = source or workspace.source
         self.export_dir = Path(export_dir) if export_dir else config.export_dir()
-        self.header = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>" + self._header())
-        self.header.add_class("ak-header")
+        self.style = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>")
+        self.header = html_box("ak-header")
+        self.period = period_choice(self.result)
         # With a register, the evaluation's findings are recorded there and can be reviewed.
         self.board = ReviewBoard(register, self.result, reviewer) if register is not None else None
-        self.overview = OverviewTab(self.result, self.open_findings)
+        self.index = findings_index(self.result, self.board)
+        self.queue = QueueTab(self.index, self.open_request, self.board, self.review_changed)
+        self.overview: OverviewTab | None = None
+        self.overview_box = widgets.VBox([html_box("ak-overview-wait", busy_markup(OVERVIEW_WAIT))])
+        if not defer_overview:
+            self.finish()
         self.findings = FindingsTab(
             self.result,
             self.export_dir,
@@ -91,6 +147,7 @@ class Explorer:
             open_member=self.open_member,
             export_url=export_url,
             isolated_export=getattr(workspace, "export", None),
+            index=self.index,
         )
         self.drill = DrillTab(
             self.result, self.board, self.review_changed, self.open_member, self.findings.index
@@ -102,38 +159,40 @@ class Explorer:
             scenarios,
             reviewer,
         )
-        self.link_message = widgets.HTML()
-        self.link_message.add_class("ak-link-message")
+        self.link_message = html_box("ak-link-message")
+        pages = [self.queue.widget, self.overview_box, self.findings.widget, self.drill.widget]
         self.tabs = widgets.Tab(
-            children=[
-                self.overview.widget,
-                self.findings.widget,
-                self.drill.widget,
-                self.member.widget,
-                self.whatif.widget,
-            ],
-            titles=list(TAB_TITLES),
+            children=[*pages, self.member.widget, self.whatif.widget], titles=list(TAB_TITLES)
         )
         self.tabs.add_class("ak-tabs")
-        self.widget = widgets.VBox([self.header, self.link_message, self.tabs])
+        parts = [self.style, self.header, self.period, self.link_message, self.tabs]
+        self.widget = widgets.VBox(parts)
         self.widget.add_class("ak-explorer")
+        self.header.value = header_text(self.result, self.result, None, self.source)
+        self.period.observe(lambda _: self.set_period(self.period.value or None), names="value")
 
-    def _header(self) -> str:
-        h = headline(self.result)
-        where = f" from {self.source}" if self.source else ""
-        moment = (
-            "each judged at its requested_at"
-            if self.params.at_requested
-            else "judged against that snapshot"
-        )
-        return message(
-            f"{count(h['requests'])} requests{where}, as of {h['as_of']}, {moment}: "
-            f"{count(h['eligible'])} eligible, {count(h['ineligible'])} ineligible, "
-            f"{count(h['unknown'])} unknown"
-        )
+    def scoped(self) -> AuditResult:
+        """The evaluation of the chosen period's requests (all of them when none is chosen)."""
+        period = self.period.value or None
+        return self.result if period is None else result_in_period(self.result, Period(period))
+
+    def finish(self) -> None:
+        """Build the overview (its chart takes a moment at a million requests: `Launcher` shows
+        the explorer first, on the review queue, and calls this after)."""
+        self.overview = OverviewTab(self.scoped(), self.open_findings)
+        self.overview_box.children = [self.overview.widget]
+
+    def set_period(self, period: str | None) -> None:
+        """Keep the requests made in `period` (YYYY-MM, UTC) in the header, queue, overview and
+        findings, as the report of that month counts them; None: every request."""
+        self.header.value = header_text(self.result, self.scoped(), period, self.source)
+        self.finish()
+        self.queue.set_period(period)
+        self.findings.set_period(period)
 
     def review_changed(self) -> None:
-        """A state was set in one tab: show the new states in both."""
+        """A state was set in one tab: show the new states in every tab that shows them."""
+        self.queue.refresh()
         self.findings.refresh()
         self.drill.refresh()
 
@@ -152,16 +211,6 @@ class Explorer:
         self.findings.show_filter(**preset)
         self.tabs.selected_index = FINDINGS_TAB
 
-    def sign_in(self, reviewer: str) -> None:
-        """Record changes under `reviewer` (the page's, known once the page has been asked for)."""
-        if self.board is not None:
-            self.board.sign_in(reviewer)
-            for panel in (self.findings.review, self.drill.review):
-                if panel is not None:
-                    panel.show_reviewer()
-        if self.whatif.panel is not None:
-            self.whatif.panel.reviewer = reviewer
-
     def follow(self, query: str | None) -> None:
         """Open what a deep link names: ?request=ID, ?member=UIN (other keys are ignored)."""
         asked = parse_qs(query or "")
@@ -173,6 +222,18 @@ class Explorer:
                 self.open_member(asked["member"][0])
         except (AuditkitError, KeyError) as error:
             self.link_message.value = message(f"link: {error_text(error)}", error=True)
+
+
+def sign_in(explorer: Explorer, reviewer: str) -> None:
+    """Record `explorer`'s changes under `reviewer` (the page's, known once the page has been
+    asked for): in the review register and in saved what-if scenarios."""
+    if explorer.board is not None:
+        explorer.board.sign_in(reviewer)
+        for panel in (explorer.queue.review, explorer.findings.review, explorer.drill.review):
+            if panel is not None:
+                panel.show_reviewer()
+    if explorer.whatif.panel is not None:
+        explorer.whatif.panel.reviewer = reviewer
 
 
 class Launcher:
@@ -209,6 +270,7 @@ class Launcher:
                 register=register,
                 reviewer=config.reviewer(),
                 scenarios=config.scenario_store(register),
+                defer_overview=True,
             )
         except AuditkitError as error:
             self.fail(error.message() if isinstance(error, InputError) else str(error))
@@ -220,8 +282,14 @@ class Launcher:
             self.explorer = explorer
             self.widget.children = [explorer.widget]
             if self.query is not None:
-                explorer.sign_in(config.reviewer())
+                sign_in(explorer, config.reviewer())
                 explorer.follow(self.query)
+        try:
+            explorer.finish()
+        except Exception as error:  # on a thread: shown where the overview would be
+            words = f"the overview could not be built: {type(error).__name__}: {error}"
+            explorer.overview_box.children = [widgets.HTML(f"<pre>{html.escape(words)}</pre>")]
+            raise
         give_back_memory()
 
     def follow_link(self) -> None:
@@ -235,7 +303,7 @@ class Launcher:
         with self._lock:
             self.query = query
             if self.explorer is not None:
-                self.explorer.sign_in(config.reviewer())
+                sign_in(self.explorer, config.reviewer())
                 self.explorer.follow(query)
 
     def fail(self, words: str) -> None:

@@ -13,11 +13,12 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from auditkit.dates import parse_date
 from auditkit.explore.exports import ExportLimits
-from auditkit.explore.isolate import Progress
 from auditkit.explore.workspace import TablesWorkspace, Workspace, open_data
 from auditkit.io.tables import Tables, load_tables
-from auditkit.params import Params, parse_date, read_params_file
+from auditkit.params import Params, read_params_file
+from auditkit.progress import Progress, silent
 from auditkit.review.scenarios import DEFAULT_FILE, JsonScenarios, RegisterScenarios, ScenarioStore
 from auditkit.vocab import EnvVar, Moment
 
@@ -26,10 +27,6 @@ REPORTS = Path("reports")
 DEFAULT_EXPORTS = REPORTS / "exports"
 DEFAULT_CACHE = REPORTS / "cache"
 DEMO_SOURCE = "the built-in demo data"
-
-
-def _silent(_phase: str) -> None:
-    return None
 
 
 def _env(name: EnvVar) -> str | None:
@@ -80,7 +77,7 @@ def open_workspace(
     as_of: str | dt.date | None = None,
     demo_requests: int | None = None,
     at: str | None = None,
-    progress: Progress = _silent,
+    progress: Progress = silent,
 ) -> Workspace:
     """The evaluation to explore; environment variables fill what is not given.
 

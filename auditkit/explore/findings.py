@@ -12,60 +12,50 @@ them, or the member view.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
-import pandas as pd
 
 from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.engine.result import AuditResult
+from auditkit.explore.bulk import BulkBar
 from auditkit.explore.config import export_limits
-from auditkit.explore.controls import action, button, dropdown, guarded, html_box
+from auditkit.explore.controls import action, button, guarded, html_box
 from auditkit.explore.exports import SessionExports, export_message, write_export
 from auditkit.explore.filters import FindingsControls
-from auditkit.explore.grid import Grid
+from auditkit.explore.pages import Pages
 from auditkit.explore.review import ReviewBoard, ReviewPanel
 from auditkit.render.format import count
-from auditkit.render.html import css_name, message, text
+from auditkit.render.html import message, text
 
-PAGE_SIZES = (10, 25, 50, 100)
 # Writes the findings at positions (with review codes and labels) as fmt into a folder.
 IsolatedExport = Callable[
     [np.ndarray, tuple[np.ndarray, tuple[str, ...]] | None, str, Path], tuple[Path, int]
 ]
 
 
-class FindingsPages(FindingsControls):
+class FindingsPages(Pages, FindingsControls):
     """The selection the controls describe, sorted, and the page of it that is shown."""
 
-    def __init__(self, result: AuditResult, page_size: int, review: ReviewBoard | None) -> None:
-        index = Findings(result)
-        if review is not None:
-            index.set_review(review.codes, review.labels)
-        super().__init__(index, result.rule_ids)
-        self.selection = np.zeros(0, dtype=np.int64)
-        self.page = 0
-        self.sort_column: str | None = None
-        self.sort_descending = False
-        self.page_size = dropdown(
-            "Rows per page", list(PAGE_SIZES), page_size, "ak-page-size", "180px"
+    def __init__(
+        self,
+        result: AuditResult,
+        page_size: int,
+        review: ReviewBoard | None,
+        index: Findings | None = None,
+    ) -> None:
+        if index is None:
+            index = Findings(result)
+            if review is not None:
+                index.set_review(review.codes, review.labels)
+        FindingsControls.__init__(self, index, result.rule_ids)
+        Pages.__init__(
+            self, index.frame, page_size, "ak", "ak-findings", "No finding matches these filters."
         )
-        self.page_label = html_box("ak-page-label")
-        self.first_button = button("« First", "ak-first-page")
-        self.prev_button = button("◀ Previous", "ak-prev-page")
-        self.next_button = button("Next ▶", "ak-next-page")
-        self.last_button = button("Last »", "ak-last-page")
-        for small in (self.first_button, self.last_button):
-            small.layout = widgets.Layout(width="90px")
-        self.page_number = widgets.BoundedIntText(
-            value=1, min=1, max=1, description="Page", layout=widgets.Layout(width="170px")
-        )
-        self.page_number.add_class("ak-page-number")
-        self.go_button = button("Go", "ak-page-go")
-        self.go_button.layout = widgets.Layout(width="60px")
-        self.table = Grid(css="ak-findings", empty="No finding matches these filters.")
         self.review: ReviewPanel | None = None  # set by FindingsTab when a register is open
+        self.on_page.append(self._offer_page)
 
     def refresh(self) -> None:
         """Select and sort the findings the controls describe; show the current page."""
@@ -85,65 +75,9 @@ class FindingsPages(FindingsControls):
         self.page = 0
         self.refresh()
 
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-len(self.selection) // self.page_size.value))
-
-    def page_positions(self) -> np.ndarray:
-        size = self.page_size.value
-        return self.selection[self.page * size : (self.page + 1) * size]
-
-    def page_frame(self) -> pd.DataFrame:
-        """The findings shown on the current page."""
-        return self.index.frame(self.page_positions())
-
-    def selection_frame(self) -> pd.DataFrame:
-        """Every finding of the current selection, in the shown order."""
-        return self.index.frame(self.selection)
-
-    def turn_page(self, step: int) -> None:
-        self.go_to(self.page + step)
-
-    def go_to(self, page: int) -> None:
-        """Show page `page` (0-based), kept within the pages there are."""
-        self.page = int(np.clip(page, 0, self.page_count - 1))
-        self.show_page()
-
-    def show_page(self) -> None:
-        self.page = int(np.clip(self.page, 0, self.page_count - 1))
-        frame = self.page_frame()
-        total, start = len(self.selection), self.page * self.page_size.value
-        self.page_label.value = message(
-            f"{count(total)} finding(s) match; rows {count(start + 1 if total else 0)}-"
-            f"{count(start + len(frame))}, page {count(self.page + 1)} of {count(self.page_count)}"
-        )
-        self.table.sort_column = self.sort_column or ""
-        self.table.sort_descending = self.sort_descending
-        self.table.show(frame, [f"ak-status-{css_name(s)}" for s in frame["status"].astype(str)])
-        self.page_number.max = self.page_count
-        self.page_number.value = self.page + 1
-        for control, off in (
-            (self.first_button, self.page == 0),
-            (self.prev_button, self.page == 0),
-            (self.next_button, self.page >= self.page_count - 1),
-            (self.last_button, self.page >= self.page_count - 1),
-        ):
-            control.disabled = off
+    def _offer_page(self) -> None:
         if self.review is not None:
             self.review.offer(self.review.board.keys(self.page_positions()))
-
-    def paging(self) -> widgets.HBox:
-        return widgets.HBox(
-            [
-                self.page_size,
-                self.first_button,
-                self.prev_button,
-                self.next_button,
-                self.last_button,
-                self.page_number,
-                self.go_button,
-            ]
-        )
 
 
 class SearchHint:
@@ -248,21 +182,22 @@ class FindingsTab(FindingsPages):
         open_member: Callable[[str], None] | None = None,
         export_url: str | None = None,
         isolated_export: IsolatedExport | None = None,
+        index: Findings | None = None,
     ) -> None:
-        super().__init__(result, page_size, review)
+        super().__init__(result, page_size, review, index)
         self.open_request = open_request
         self.open_member = open_member
+        self.period: str | None = None
         self.reset_filters_button = button("Reset filters", "ak-reset-filters")
         self.search_hint = SearchHint(self.index)
         self.exports = ExportBar(self, export_dir, export_url, isolated_export)
+        changed = review_changed or self.refresh
         self.review = (
-            ReviewPanel(
-                review,
-                review_changed or self.show_page,
-                lambda: review.keys(self.selection),
-                css="ak-review-findings",
-            )
-            if review is not None
+            ReviewPanel(review, changed, css="ak-review-findings") if review is not None else None
+        )
+        self.bulk = (
+            BulkBar(self.review, self.index, lambda: self.selection, changed, "ak-bulk-findings")
+            if self.review is not None
             else None
         )
         self._wire()
@@ -277,6 +212,7 @@ class FindingsTab(FindingsPages):
                 self.table,
                 self.exports.widget,
                 *([self.review.widget] if self.review is not None else []),
+                *([self.bulk.widget] if self.bulk is not None else []),
             ]
         )
         self.widget.add_class("ak-findings-tab")
@@ -288,16 +224,7 @@ class FindingsTab(FindingsPages):
         for control in (*self.filters, self.page_size):
             control.observe(self._on_filter, names="value")
         self.segment_filter.observe(self._on_segment, names="value")
-        for control, step in (
-            (self.first_button, -(10**12)),
-            (self.prev_button, -1),
-            (self.next_button, +1),
-            (self.last_button, 10**12),
-        ):
-            control.on_click(guarded(lambda s=step: self.turn_page(s), self.page_label))
-        self.go_button.on_click(
-            guarded(lambda: self.go_to(self.page_number.value - 1), self.page_label)
-        )
+        self.wire_paging()
         self.reset_filters_button.on_click(guarded(self.reset_filters, self.page_label))
         self.search_hint.show_all_button.on_click(guarded(self.show_all_of_search, self.page_label))
         self.search_hint.member_button.on_click(
@@ -316,6 +243,16 @@ class FindingsTab(FindingsPages):
             return
         with self.muted():
             self.fill_segment_values()
+        self.refresh()
+
+    def current_filter(self) -> FindingsFilter:
+        """The controls' filter, kept to the explorer's period (when one is chosen)."""
+        return replace(super().current_filter(), period=self.period)
+
+    def set_period(self, period: str | None) -> None:
+        """Keep only the requests made in `period` (YYYY-MM), or every request (None)."""
+        self.period = period
+        self.page = 0
         self.refresh()
 
     def refresh(self) -> None:

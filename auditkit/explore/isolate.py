@@ -20,12 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from auditkit.errors import AuditkitError
-
-Progress = Callable[[str], None]
-
-
-def _silent(_phase: str) -> None:
-    return None
+from auditkit.progress import Progress, silent
 
 
 class IsolatedError(AuditkitError):
@@ -57,7 +52,7 @@ def _child(connection: Connection, function: Callable[..., Any], args: tuple[Any
 
 
 def run_isolated(
-    function: Callable[..., Any], *args: Any, progress: Progress = _silent, poll: float = 0.2
+    function: Callable[..., Any], *args: Any, progress: Progress = silent, poll: float = 0.2
 ) -> Any:
     """`function(*args, progress)` in a new process; its progress calls reach `progress` here.
 

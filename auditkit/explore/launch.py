@@ -16,6 +16,7 @@ import socket
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
 from auditkit.explore.handlers import EXPORTS_PATH, session_argv
 from auditkit.explore.identity import (
@@ -25,7 +26,7 @@ from auditkit.explore.identity import (
     read_reviewers,
 )
 from auditkit.io.read import find_table_files
-from auditkit.params import parse_date, read_params_file
+from auditkit.params import read_params_file
 from auditkit.resources import shipped_notebook
 from auditkit.vocab import EnvVar, Moment
 

@@ -15,7 +15,6 @@ from auditkit.analysis import summaries
 from auditkit.engine.result import AuditResult
 from auditkit.explore.controls import dropdown, html_box
 from auditkit.explore.grid import Grid
-from auditkit.render.charts import failures_chart
 from auditkit.render.html import heading, message, png
 from auditkit.vocab import ControlException, Status, Verdict, values
 
@@ -57,10 +56,13 @@ class OverviewTab:
         self.exceptions = Grid(css="ak-exception-counts")
         self.exceptions.show(_counts(result.exception_counts(), "control_exception"))
         self.exceptions.on_cell_click(["requests"], self._exception_clicked)
+        from auditkit.render.charts import failures_chart  # matplotlib: only once drawn
+
+        counts = result.rule_counts()  # counted once: the table and the chart both show them
         self.rules = Grid(css="ak-rules")
-        self.rules.show(summaries.failures_by_rule(result).reset_index())
+        self.rules.show(summaries.failures_by_rule(result, counts).reset_index())
         self.rules.on_cell_click(values(Status), self._rule_clicked)
-        chart = failures_chart(result.rule_counts(), title="Failures by rule")
+        chart = failures_chart(counts, title="Failures by rule")
         self.failures_chart = widgets.Image(
             value=png(chart, dpi=96), format="png", layout=widgets.Layout(width="760px")
         )

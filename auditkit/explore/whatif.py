@@ -17,6 +17,7 @@ from auditkit.analysis.whatif import (
     TopUpBalances,
     WhatIfDiff,
 )
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
 from auditkit.explore.controls import (
     ANY,
@@ -29,7 +30,7 @@ from auditkit.explore.controls import (
 )
 from auditkit.explore.scenarios import ScenarioPanel
 from auditkit.explore.workspace import Workspace
-from auditkit.params import Params, parse_date
+from auditkit.params import Params
 from auditkit.render.format import count, date
 from auditkit.render.html import heading, message, table
 from auditkit.review.scenarios import ScenarioStore

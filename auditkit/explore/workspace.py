@@ -22,17 +22,14 @@ from auditkit.analysis.scenarios import edit_from_dict, edit_to_dict
 from auditkit.analysis.whatif import WhatIfDiff, diff, whatif
 from auditkit.contract import REQUEST_FIELDS
 from auditkit.engine.cache import EvaluationCache
+from auditkit.engine.cache_entry import CachedRun, read_tables
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
-from auditkit.engine.saved import CachedRun, read_tables
-from auditkit.explore.isolate import IsolatedError, Progress, run_isolated
+from auditkit.explore.isolate import IsolatedError, run_isolated
 from auditkit.io.tables import Tables
 from auditkit.params import Params
+from auditkit.progress import Progress, silent
 from auditkit.rules.pob import POB
-
-
-def _silent(_phase: str) -> None:
-    return None
 
 
 class TablesWorkspace:
@@ -54,7 +51,7 @@ class TablesWorkspace:
         return self.tables.has_history
 
     def whatif(
-        self, params: Params, edits: tuple[Edit, ...], progress: Progress = _silent
+        self, params: Params, edits: tuple[Edit, ...], progress: Progress = silent
     ) -> WhatIfDiff:
         progress("evaluate")
         return whatif(self.tables, self.result, params, edits)
@@ -116,7 +113,7 @@ class CachedWorkspace:
         return self.run.has("account_history")
 
     def whatif(
-        self, params: Params, edits: tuple[Edit, ...], progress: Progress = _silent
+        self, params: Params, edits: tuple[Edit, ...], progress: Progress = silent
     ) -> WhatIfDiff:
         """The scenario judged in a worker. Only its status codes come back (the diff needs no
         more): its `cases` are the request columns and its reasons one placeholder."""
@@ -144,7 +141,7 @@ class CachedWorkspace:
         review: tuple[np.ndarray, tuple[str, ...]] | None,
         fmt: str,
         out: Path,
-        progress: Progress = _silent,
+        progress: Progress = silent,
     ) -> tuple[Path, int]:
         """Write the findings at `positions` in a worker (a million rows, or an Excel workbook,
         would otherwise stay in the session's memory); (path, rows)."""
@@ -168,7 +165,7 @@ def _judge_data(root: str, data_dir: str, params: dict[str, object], progress: P
 
 
 def judge_once(
-    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = _silent
+    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = silent
 ) -> bool:
     """Make sure `data_dir` is judged and cached (in a worker); True when it had to be judged."""
     if EvaluationCache(cache_root).has(data_dir, params, POB):
@@ -178,7 +175,7 @@ def judge_once(
 
 
 def open_data(
-    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = _silent
+    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = silent
 ) -> CachedWorkspace:
     """The evaluation of `data_dir`: read from the cache, else judged once in a worker first."""
     cache = EvaluationCache(cache_root)

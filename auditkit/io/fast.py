@@ -12,7 +12,6 @@ words it, so a refusal reads exactly the same whichever path ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,9 +38,9 @@ from auditkit.contract import (
 from auditkit.io.read import SourceFile, _decimal_cents, find_table_files
 from auditkit.io.tables import Tables, events_problems, extra_column, load_tables
 from auditkit.money import parse_cents
+from auditkit.progress import Progress
 from auditkit.vocab import Kind
 
-Progress = Callable[[str], None]
 MAX_UNITS = 10**15  # money: at most 15 digits before the point (contract)
 
 

@@ -8,10 +8,7 @@ fsspec as keyword arguments (e.g. {"anon": true} or {"endpoint_url": "..."}).
 
 The pandas engine reads a remote data set by copying its table files to a
 local folder first (each file is still read from disk once and hashed); the
-results are written locally and uploaded into place, the manifest last.
-An object store has no atomic rename of a set of files: files are uploaded
-under a staging prefix, then moved, the manifest last, so that no manifest
-ever describes a mixed set of files.
+results are published as `auditkit.io.output` describes.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from auditkit.errors import ParameterError
+from auditkit.errors import InputError, ParameterError, Problem
 from auditkit.vocab import EnvVar
 
 FORMATS = ("csv", "parquet")
@@ -63,6 +60,48 @@ def filesystem(location: str) -> tuple[Any, str]:
     from fsspec.core import url_to_fs
 
     return url_to_fs(str(location), **storage_options())
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def reachable_store(location: str, option: str) -> tuple[Any, str]:
+    """(file system, path) of a URL whose store answers and whose bucket exists.
+
+    An unknown scheme, a store library that is not installed, an endpoint that
+    does not answer or a missing bucket is a ParameterError naming `option`:
+    auditkit never creates a bucket. Called before anything is judged.
+    """
+    try:
+        fs, root = filesystem(location)
+    except (ValueError, ImportError) as error:  # "Protocol not known", "Install gcsfs ..."
+        raise ParameterError(f"{option} {location}: cannot open it ({one_line(error)})") from None
+    bucket = root.strip("/").split("/")[0]
+    if bucket:
+        try:
+            found = fs.isdir(bucket)  # exists() answers False for an endpoint that is down
+        except Exception as error:  # botocore, aiohttp, OSError: whatever the store raises
+            raise ParameterError(
+                f"{option} {location}: cannot reach the store ({one_line(error)})"
+            ) from None
+        if not found:
+            raise ParameterError(
+                f"{option} {location}: {bucket} does not exist (auditkit creates no buckets: "
+                "create it, or check the name)"
+            )
+    return fs, root
+
+
+def folder_of_parts(table: str, location: str) -> str:
+    """What to say of a table given as a folder where one file is read."""
+    return (
+        f"{location} is a folder (of Parquet parts?), not a file; the pandas engine reads one "
+        f"file per table: give {table}.csv or {table}.parquet as a file, or judge it with "
+        "auditkit check --engine dask"
+    )
 
 
 def join(location: str, *names: str) -> str:
@@ -114,52 +153,22 @@ def local_copy(location: str, tables: tuple[str, ...]) -> Iterator[Path]:
     Only files named after a table (NAME.csv, NAME.parquet) are copied; a missing
     or doubled table is left for the loader to report, as for a local folder.
     """
-    fs, root = filesystem(location)
+    fs, root = reachable_store(location, "--data")
     folder = Path(tempfile.mkdtemp(prefix="auditkit-data-"))
     try:
         if not fs.isdir(root):
             raise ParameterError(f"--data {location}: no such folder")
+        problems = []
         for table in tables:
             for fmt in FORMATS:
                 path = f"{root.rstrip('/')}/{table}.{fmt}"
                 if fs.isfile(path):
                     fs.get_file(path, str(folder / f"{table}.{fmt}"))
+                elif fs.isdir(path):
+                    where = join(location, f"{table}.{fmt}")
+                    problems.append(Problem(table, None, None, None, folder_of_parts(table, where)))
+        if problems:
+            raise InputError(problems)
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def upload(
-    files: dict[str, Path], location: str, last: tuple[str, ...] = (), stale: tuple[str, ...] = ()
-) -> dict[str, str]:
-    """Put local files (name -> path) under a remote folder: staged, then moved, `last` last.
-
-    `stale` names earlier outputs to remove before `last` arrives (results of the other
-    format). Returns name -> URL. A failure before the moves leaves the previous files.
-    """
-    from auditkit.io.write import utc_stamp
-
-    fs, root = filesystem(location)
-    root = root.rstrip("/")
-    staging = f"{root}/.auditkit-staging-{utc_stamp()}"
-    fs.makedirs(root, exist_ok=True)
-    try:
-        for name, path in files.items():
-            fs.put(str(path), f"{staging}/{name}", recursive=Path(path).is_dir())
-        for name in last:
-            if name in files and fs.exists(f"{root}/{name}"):
-                fs.rm(f"{root}/{name}", recursive=True)
-        for name in sorted(files, key=lambda n: (n in last, n)):
-            target = f"{root}/{name}"
-            if name not in last and fs.exists(target):
-                fs.rm(target, recursive=True)
-            move(fs, f"{staging}/{name}", target)
-            if name in last:
-                continue
-            for old in stale:
-                if fs.exists(f"{root}/{old}"):
-                    fs.rm(f"{root}/{old}", recursive=True)
-    finally:
-        if fs.exists(staging):
-            fs.rm(staging, recursive=True)
-    return {name: join(location, name) for name in files}

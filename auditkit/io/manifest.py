@@ -7,12 +7,12 @@ reports (`report`). Input hashes are of the bytes that were parsed (see
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Protocol
 
 from auditkit.io.tables import Tables
 from auditkit.params import Params
@@ -62,31 +62,54 @@ def library_versions() -> dict[str, str | None]:
     """Installed versions of the libraries a report depends on (None when not installed)."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in LIBRARIES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = None
+        versions[name] = installed_version(name)
     return versions
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def installed_version(name: str) -> str | None:
+    """The installed version of a distribution, or None when it is not installed."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
-def describe_inputs(
-    tables: Tables, params: Params, catalogue_sha256: str, rule_ids: list[str]
+class RunCatalogue(Protocol):
+    """What a manifest records of the rule catalogue a run used (`rules.model.Catalogue`)."""
+
+    decision_codes: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def rule_ids(self) -> list[str]: ...
+
+    def fingerprint(self) -> str: ...
+
+
+def describe_run(
+    params: Params,
+    catalogue: RunCatalogue,
+    inputs: Tables | dict[str, dict[str, object]],
+    libraries: tuple[str, ...] = (),
+    **facts: object,
 ) -> dict[str, object]:
-    """The facts every manifest starts with: versions, parameters, catalogue and inputs."""
+    """The manifest of a run, for every command and engine: versions, parameters, the
+    catalogue with its decision-code map, the inputs (from `Tables`, or as described
+    by the Dask engine), library versions (with `libraries` added), then `facts`."""
+    versions = library_versions()
+    for name in libraries:
+        versions[name] = installed_version(name)
     return {
         "manifest_version": MANIFEST_VERSION,
         "as_of": params.as_of.isoformat(),
         "auditkit_version": __version__,
         "params": params.to_dict(),
         "params_sha256": params.fingerprint(),
-        "rule_catalogue_sha256": catalogue_sha256,
-        "rule_ids": rule_ids,
-        "inputs": input_files(tables),
-        "libraries": library_versions(),
+        "rule_catalogue_sha256": catalogue.fingerprint(),
+        "rule_ids": catalogue.rule_ids,
+        "decision_codes": {code: list(rules) for code, rules in catalogue.decision_codes},
+        "inputs": input_files(inputs) if isinstance(inputs, Tables) else inputs,
+        "libraries": versions,
+        **facts,
     }
 
 

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from auditkit.contract import EXPECTED as EXPECTED_BY_KIND
 from auditkit.contract import TABLE_NAMES, ColumnSpec, column_spec
 from auditkit.errors import InputError, Problem
+from auditkit.io.files import folder_of_parts
 from auditkit.vocab import Kind
 
 FORMATS = ("csv", "parquet")
@@ -81,7 +82,10 @@ def find_table_files(
     problems: list[Problem] = []
     for table in (*required, *optional):
         present = [p for p in (data_dir / f"{table}.{ext}" for ext in FORMATS) if p.is_file()]
-        if not present:
+        folders = [p for p in (data_dir / f"{table}.{ext}" for ext in FORMATS) if p.is_dir()]
+        if not present and folders:
+            problems.append(Problem(table, None, None, None, folder_of_parts(table, folders[0])))
+        elif not present:
             if table in required:
                 expected = f"missing: expected {table}.csv or {table}.parquet in {data_dir}"
                 problems.append(Problem(table, None, None, None, expected))

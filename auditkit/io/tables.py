@@ -32,9 +32,8 @@ from auditkit.io.validate import (
     timestamp_values,
     validate_raw,
 )
+from auditkit.progress import Progress
 from auditkit.vocab import Kind
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -121,31 +121,6 @@ def staging_folder(out: Path, prefix: str) -> Path:
 
 
 @contextlib.contextmanager
-def swapped_folder(staging: Path, target: Path) -> Iterator[Path | None]:
-    """Put the folder `staging` at `target`; yield the previous `target`, moved aside, or None.
-
-    The previous folder is kept until the new one is in place (and restored if
-    that rename fails); the caller may carry items over from it, then it is removed.
-    For a folder nobody links to by name (a cache entry); reports use versions and a link.
-    """
-    old = None
-    if target.exists():
-        old = target.with_name(f".replaced-{target.name}-{utc_stamp()}")
-        os.replace(target, old)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        if old is not None:
-            os.replace(old, target)
-        raise
-    try:
-        yield old
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-@contextlib.contextmanager
 def locked(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on `folder` (created if missing) for the block.
 

@@ -10,20 +10,33 @@ from matplotlib.figure import Figure
 from auditkit.render.style import STATUS_COLOURS
 from auditkit.vocab import Status
 
+HEADROOM = 1.15  # the x axis runs this far past the longest bar: room for it and its label
+
 
 def failures_chart(counts: pd.DataFrame, title: str = "Requests failing each rule") -> Figure:
-    """Horizontal bars of failing and error requests per rule, top to bottom in `counts` order."""
-    figure = Figure(figsize=(8, 0.3 * len(counts) + 1.2))
+    """Horizontal bars of failing and error requests per rule, top to bottom in `counts` order.
+
+    Each bar is labelled with its total; the axis runs past the longest bar and its label
+    (HEADROOM), and the layout keeps every label inside the figure, so no bar is clipped.
+    """
+    figure = Figure(figsize=(8, 0.3 * len(counts) + 1.4), layout="constrained")
     axes = figure.subplots()
     positions = np.arange(len(counts))
-    fail, error = counts[Status.FAIL.value], counts[Status.ERROR.value]
+    fail = counts[Status.FAIL.value].to_numpy(dtype=np.int64)
+    error = counts[Status.ERROR.value].to_numpy(dtype=np.int64)
+    total = fail + error
     axes.barh(positions, fail, color=STATUS_COLOURS[Status.FAIL], label="fail")
     axes.barh(positions, error, left=fail, color=STATUS_COLOURS[Status.ERROR], label="error")
+    for y, n in zip(positions, total.tolist(), strict=True):
+        axes.annotate(
+            f"{n:,}", (n, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+        )
+    axes.set_xlim(0, max(int(total.max(initial=0)), 1) * HEADROOM)
     axes.set_yticks(positions, counts.index.astype("str"))
     axes.invert_yaxis()
     axes.set_xlabel("requests")
     axes.set_title(title)
-    axes.legend(loc="lower right")
+    figure.legend(loc="outside lower center", ncols=2, frameon=False)
     axes.grid(axis="x", alpha=0.3)
     return figure
 

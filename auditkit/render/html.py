@@ -12,12 +12,15 @@ import html
 import io
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from auditkit.render.format import shown as formatted
+
+if TYPE_CHECKING:  # matplotlib is imported where a chart is drawn, not by every page
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditkit.analysis.population import Population
-from auditkit.engine import store as saved
+from auditkit.engine import run_folder
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ReportError
 from auditkit.params import Params
@@ -69,7 +69,7 @@ def load_report(run_dir: str | Path, previous_dir: str | Path = "") -> ReportDat
             f"the run in {run_dir} was judged with another rule catalogue than this auditkit's"
         )
     params = Params.from_dict(dict(manifest["params"]))
-    result = saved.load(run_dir, params, catalogue)
+    result = run_folder.load(run_dir, params, catalogue)
     parameters = manifest.get("parameters") or {}
     previous = Path(previous_dir) if previous_dir else None
     return ReportData(

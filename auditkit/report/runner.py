@@ -18,21 +18,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditkit.analysis.population import Period, in_period
 from auditkit.analysis.sampling import SampleOptions, sample_of
 from auditkit.analysis.summaries import orphans, run_summary
-from auditkit.engine import store as saved
+from auditkit.dates import iso_seconds, utc_now
+from auditkit.engine import run_folder
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import ParameterError, ReportError
 from auditkit.io.fast import load
-from auditkit.io.manifest import describe_environment, describe_inputs, sha256_file, utc_now
+from auditkit.io.manifest import describe_environment, describe_run, sha256_file
 from auditkit.io.tables import Tables
 from auditkit.io.write import utc_stamp, write_frame, write_json
 from auditkit.params import Params
+from auditkit.progress import Progress
 from auditkit.report import execute as notebook
 from auditkit.report.index import write_index
 from auditkit.report.publish import keep_failure, new_staging, period_lock, publish, recover
@@ -51,7 +52,6 @@ from auditkit.rules.model import Catalogue
 from auditkit.rules.pob import POB
 from auditkit.vocab import RunStatus
 
-Progress = Callable[[str], None]
 REPORT_TITLE = "Pay-on-behalf compliance report {period}"
 SAMPLE_FILE = "sample.csv"
 
@@ -161,10 +161,9 @@ def describe_plan(plan: ReportPlan, tables: Tables, started_at: str) -> dict[str
     """The manifest as known before the run: inputs, parameters, notebook, status running."""
     catalogue = plan.catalogue
     return {
-        **describe_inputs(tables, plan.params, catalogue.fingerprint(), catalogue.rule_ids),
+        **describe_run(plan.params, catalogue, tables),
         **describe_environment(),
         "period": plan.period,
-        "decision_codes": {code: list(rules) for code, rules in catalogue.decision_codes},
         "tolerable_rate": plan.tolerable_rate,
         "status": RunStatus.RUNNING,
         "started_at": started_at,
@@ -208,7 +207,7 @@ def evaluate_and_save(
     verdicts = None
     if register is not None:
         manifest["review"], verdicts = record_and_snapshot(register, result, plan.period, staging)
-    saved.save(result, staging, verdicts=verdicts)
+    run_folder.save(result, staging, verdicts=verdicts)
     drawn = None
     if plan.sample is not None:
         planned, drawn = sample_of(result, plan.sample)
@@ -259,7 +258,7 @@ def export(plan: ReportPlan, executed: object, staging: Path, manifest: dict) ->
 def finish(staging: Path, manifest: dict) -> None:
     """Mark the run succeeded and record the sha256 of every output."""
     manifest["status"] = RunStatus.SUCCEEDED
-    manifest["finished_at"] = utc_now()
+    manifest["finished_at"] = iso_seconds(utc_now())
     manifest["outputs"] = {
         path.name: sha256_file(path)
         for path in sorted(staging.iterdir())
@@ -277,7 +276,11 @@ def record_failure(
     saying where, for the one-line message the command prints.
     """
     failure = notebook.describe_failure(error, plan.cell_timeout)
-    manifest |= {"status": RunStatus.FAILED, "finished_at": utc_now(), "error": failure}
+    manifest |= {
+        "status": RunStatus.FAILED,
+        "finished_at": iso_seconds(utc_now()),
+        "error": failure,
+    }
     write_json(staging / MANIFEST, manifest)
     record = keep_failure(staging, plan.target)
     kept = f"the previous report (if any) is unchanged; the failed run is kept in {record}"
@@ -312,7 +315,7 @@ def run_report(
     With an open review `register`, the run's findings are recorded there; a
     signed-off period is replaced only with `supersede`, keeping the signed version.
     """
-    started_at = utc_now()
+    started_at = iso_seconds(utc_now())
     note = progress or (lambda _: None)
     plan = prepare(
         data_dir,

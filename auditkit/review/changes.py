@@ -8,13 +8,12 @@ row) and the explorer.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
+from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
 from auditkit.vocab import SETTABLE_STATES, ReviewState, values
 
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_NOTE = 2000
 MAX_NAME = 128
 STATE_EXPECTED = "one of " + ", ".join(state.value for state in SETTABLE_STATES)
@@ -42,16 +41,6 @@ class Flaw:
 
     def sentence(self) -> str:
         return f"{self.field} {self.value!r}: {self.expected}"
-
-
-def parse_date(text: str) -> dt.date | None:
-    """A strict YYYY-MM-DD date, or None when it is not one."""
-    if not DATE_PATTERN.match(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def check_change(
@@ -85,7 +74,10 @@ def check_change(
         flaws.append(Flaw("note", note_text[:40] + "...", f"at most {MAX_NOTE} characters"))
     expires_date = None
     if expires_text:
-        expires_date = parse_date(expires_text)
+        try:
+            expires_date = parse_date(expires_text, "expires")
+        except ParameterError:
+            expires_date = None
         if expires_date is None:
             flaws.append(Flaw("expires", expires_text, DATE_EXPECTED))
         elif state_text != ReviewState.WAIVED:

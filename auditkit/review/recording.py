@@ -17,9 +17,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from auditkit.dates import utc_now
 from auditkit.params import Params
 from auditkit.review import schema
-from auditkit.review.rows import frame, utc_now
+from auditkit.review.rows import frame
 from auditkit.review.states import REVIEWED_COLUMNS
 
 # Params.at ("snapshot" or "requested", contract §4) is recorded as the moment judged;

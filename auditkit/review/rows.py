@@ -9,10 +9,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def as_utc(moment: object) -> object:
     """A timestamp read back as UTC (SQLite returns them without a zone)."""
     if isinstance(moment, dt.datetime) and moment.tzinfo is None:

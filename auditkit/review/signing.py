@@ -10,8 +10,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from auditkit.dates import utc_now
 from auditkit.review import schema
-from auditkit.review.rows import frame, utc_now
+from auditkit.review.rows import frame
 from auditkit.vocab import SignoffRole
 
 SIGNOFF_COLUMNS = ("period", "role", "signed_by", "signed_at", "manifest_sha256")

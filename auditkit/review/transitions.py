@@ -19,10 +19,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from auditkit.dates import utc_now
 from auditkit.errors import ParameterError
 from auditkit.review import schema
 from auditkit.review.changes import StateChange
-from auditkit.review.rows import frame, utc_now
+from auditkit.review.rows import frame
 from auditkit.vocab import ReviewState, ReviewVia
 
 LOOKUP_CHUNK = 500  # (request_id, rule_id) pairs per IN (...) list

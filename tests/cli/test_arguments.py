@@ -104,3 +104,104 @@ def test_odd_folders_are_not_periods(tmp_path: Path) -> None:
         (folder / "verdicts.csv").write_text("request_id,member_uin,verdict,failed_rules\n")
     assert list(store.period_folders(tmp_path)) == ["2026-09"]
     assert store.usable_previous(tmp_path, "2026-11") == (tmp_path / "2026-09", [])
+
+
+# ---- check: options refused before anything is read or judged ---------------------------
+
+
+def deep(levels: int) -> str:
+    return '{"q03_tiers": ' + "[" * levels + "]" * levels + "}"
+
+
+@pytest.mark.parametrize("option", ["--params", "--decision-codes"])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("/dev/zero", "more than 1,048,576 bytes; not a parameters file"),  # read until OOM
+        (deep(100_000), "nested deeper than 32 levels"),  # exit 1 RecursionError
+        (deep(40), "nested deeper than 32 levels"),
+        (
+            '{"j10_require_both": true, "j10_require_both": false}',
+            'the key "j10_require_both" is given twice',
+        ),
+        ('{"j10_require_both": NaN}', "NaN is not a JSON value"),
+        ("\xff", "not UTF-8 text (invalid start byte)"),
+    ],
+    ids=["dev-zero", "100k-deep", "41-deep", "duplicate-key", "nan", "not-utf8"],
+)
+def test_check_refuses_json_options_beyond_their_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, content: str, message: str
+) -> None:
+    if content == "/dev/zero":
+        source = content
+    else:
+        source = str(tmp_path / "given.json")
+        Path(source).write_bytes(content.encode("latin-1" if content == "\xff" else "utf-8"))
+    argv = ["check", "--data", tmp_path, "--out", tmp_path / "out", option, source]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    assert err == f"invalid parameter: {option} {source}: {message}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_inline_params_are_held_to_the_same_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["check", "--data", tmp_path, "--out", tmp_path / "out", "--params"]
+    code, _, err = run_cli(capsys, *argv, '{"at": "snapshot", "at": "requested"}')
+    assert (code, err) == (2, 'invalid parameter: --params: the key "at" is given twice')
+    code, _, err = run_cli(capsys, *argv, deep(50_000))
+    assert (code, err) == (2, "invalid parameter: --params: nested deeper than 32 levels")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--scheduler", "tcp://127.0.0.1:1"], ["--workers", "2"], ["--memory-limit", "1GiB"]],
+)
+def test_check_refuses_dask_options_without_the_dask_engine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: list[str]
+) -> None:
+    code, _, err = run_cli(capsys, "check", "--data", tmp_path, "--out", tmp_path / "o", *extra)
+    assert code == 2, err
+    assert err == (
+        f"invalid parameter: {extra[0]} sizes or names a Dask cluster; it needs --engine dask "
+        "(the pandas engine runs in this process)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "url", "said"),
+    [
+        (
+            "--data",
+            "nosuch://bucket/data",
+            "cannot open it (ValueError: Protocol not known: nosuch)",
+        ),
+        ("--out", "nosuch://bucket/out", "cannot open it (ValueError: Protocol not known: nosuch)"),
+    ],
+)
+def test_check_refuses_an_unknown_url_scheme(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, url: str, said: str
+) -> None:
+    other = {"--data": str(tmp_path), "--out": str(tmp_path / "out")}
+    other[option] = url
+    code, _, err = run_cli(capsys, "check", "--data", other["--data"], "--out", other["--out"])
+    assert code == 2, err
+    assert err == f"invalid parameter: {option} {url}: {said}"
+
+
+def test_check_refuses_an_unreachable_store_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    options = '{"config_kwargs": {"retries": {"max_attempts": 1}}, "skip_instance_cache": true}'
+    monkeypatch.setenv("AUDITKIT_STORAGE_OPTIONS", options)
+    code, _, err = run_cli(capsys, "check", "--data", "s3://audit/data", "--out", tmp_path / "o")
+    assert code == 2, err
+    assert err.startswith(
+        "invalid parameter: --data s3://audit/data: cannot reach the store "
+        "(EndpointConnectionError: Could not connect to the endpoint URL"
+    )
+    assert "\n" not in err

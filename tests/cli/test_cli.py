@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import account, good_frames, raw_frames, request, run_cli, write_data_dir
 
+import auditkit.io.output
 import auditkit.io.read
-import auditkit.io.write
 from auditkit.contract import ALL_TABLES
 from auditkit.io.write import write_frame
 
@@ -34,6 +34,11 @@ VERDICT_HEADER = [
 ]
 RULE_IDS = [f"POB-J{i:02d}" for i in range(1, 11)] + ["POB-Q01", "POB-Q02", "POB-Q03"]
 AS_OF = ("--as-of", "2026-11-01")
+
+
+def shown(out: Path) -> list[str]:
+    """The names a reader sees in an output folder (not the hidden versions behind them)."""
+    return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
 
 
 def read_csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -113,11 +118,7 @@ def test_parquet_output_holds_the_same_tables(
         capsys, "check", "--data", data, "--out", tmp_path, "--format", "parquet", *AS_OF
     )
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "manifest.json",
-        "results.parquet",
-        "verdicts.parquet",
-    ]
+    assert shown(tmp_path) == ["manifest.json", "results.parquet", "verdicts.parquet"]
     assert f"wrote {tmp_path / 'results.parquet'}" in stdout
     for name in ("results", "verdicts"):
         table = pq.read_table(tmp_path / f"{name}.parquet").to_pandas().astype(object)
@@ -247,7 +248,7 @@ def test_failed_write_keeps_the_previous_results(
 ) -> None:
     assert check(capsys, good_frames(), tmp_path, *AS_OF)[0] == 0
     out = tmp_path / "out"
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {name: (out / name).read_bytes() for name in shown(out)}
     assert sorted(before) == ["manifest.json", "results.csv", "verdicts.csv"]
 
     calls: list[Path] = []
@@ -258,13 +259,16 @@ def test_failed_write_keeps_the_previous_results(
             raise OSError("disk full")
         write_frame(frame, path)
 
-    monkeypatch.setattr(auditkit.io.write, "write_frame", fail_on_second)
+    monkeypatch.setattr(auditkit.io.output, "write_frame", fail_on_second)
     frames = good_frames()
     frames["requests"] = raw_frames(requests=[request("R9")])["requests"]
     code, _, err = check(capsys, frames, tmp_path, *AS_OF)
     assert (code, err) == (1, "auditkit: disk full")
     assert len(calls) == 2
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {name: (out / name).read_bytes() for name in shown(out)} == before
+    assert [p.name for p in (out / ".auditkit" / "versions").iterdir()] == [
+        (out / ".auditkit" / "current").resolve().name
+    ]
 
 
 def test_manifest_records_as_of_params_and_input_hashes(demo_run: tuple[Path, Path]) -> None:
@@ -346,15 +350,14 @@ def test_parquet_schema_does_not_depend_on_the_number_of_requests(
     assert schemas[0] == schemas[1]
 
 
-def test_unwritable_out_is_exit_1_without_traceback(
+def test_out_naming_a_file_is_refused_before_judging(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     (tmp_path / "out").write_text("a file, not a folder")
     code, _, err = check(capsys, good_frames(), tmp_path, *AS_OF)
-    assert code == 1
-    assert err.startswith("auditkit: ")
-    assert "internal error" not in err
-    assert "Traceback" not in err
+    assert code == 2
+    assert err == f"invalid parameter: --out {tmp_path / 'out'} is a file, not a folder"
+    assert "evaluate" not in capsys.readouterr().err
 
 
 def test_demo_months_is_the_same_population_a_month_later(tmp_path: Path) -> None:
@@ -410,7 +413,11 @@ def test_an_unreplaceable_output_changes_nothing(
     (out / "verdicts.csv").mkdir()
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     code, _, err = check(capsys, good_frames(), tmp_path, "--as-of", "2026-12-01")
-    assert code == 1 and "is a directory" in err
+    assert code == 2
+    assert err == (
+        f"invalid parameter: --out {out}: {out / 'verdicts.csv'} is not one of the outputs "
+        "auditkit published there; move it away or choose another --out"
+    )
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
@@ -419,8 +426,7 @@ def test_switching_format_removes_the_other_formats_results(
 ) -> None:
     assert check(capsys, good_frames(), tmp_path, *AS_OF)[0] == 0
     assert check(capsys, good_frames(), tmp_path, *AS_OF, "--format", "parquet")[0] == 0
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["manifest.json", "results.parquet", "verdicts.parquet"]
+    assert shown(tmp_path / "out") == ["manifest.json", "results.parquet", "verdicts.parquet"]
 
 
 def test_the_manifest_hashes_the_bytes_that_were_judged(
@@ -464,3 +470,57 @@ def test_params_file_is_applied_and_recorded(
     assert runs["strict"]["params"]["j10_require_both"] is True
     assert runs["strict"]["params_sha256"] != runs["default"]["params_sha256"]
     assert runs["strict"]["rule_catalogue_sha256"] == runs["default"]["rule_catalogue_sha256"]
+
+
+def test_manifest_records_the_decision_code_map(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = write_data_dir(tmp_path / "data", good_frames())
+    codes = {"My.Code": ["POB-J07", "POB-Q02"]}
+    (tmp_path / "codes.json").write_text(json.dumps(codes))
+    argv = ["check", "--data", data, *AS_OF, "--decision-codes", tmp_path / "codes.json"]
+    assert run_cli(capsys, *argv, "--out", tmp_path / "mapped")[0] == 0
+    assert run_cli(capsys, "check", "--data", data, *AS_OF, "--out", tmp_path / "default")[0] == 0
+    mapped = json.loads((tmp_path / "mapped" / "manifest.json").read_text())
+    default = json.loads((tmp_path / "default" / "manifest.json").read_text())
+    assert mapped["decision_codes"] == codes
+    assert default["decision_codes"]["UnsupportedOperation.OrderInProgressExisted"] == [
+        "POB-J07",
+        "POB-Q02",
+    ]
+    assert len(default["decision_codes"]) == 16
+
+
+def test_a_folder_written_before_versions_is_taken_over_and_replaced(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Plain files of an earlier auditkit, and a Dask run's folders of parts, are replaced whole."""
+    data = write_data_dir(tmp_path / "data", good_frames())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"engine": {"name": "dask"}}')
+    (out / "results.parquet").mkdir()
+    (out / "results.parquet" / "part-00000.parquet").write_bytes(b"old part")
+    (out / "verdicts.csv").write_text("old verdicts\n")
+    code, _, err = run_cli(capsys, "check", "--data", data, "--out", out, *AS_OF)
+    assert (code, err) == (0, "")
+    assert shown(out) == ["manifest.json", "results.csv", "verdicts.csv"]
+    assert json.loads((out / "manifest.json").read_text())["command"] == "check"
+    assert read_csv_rows(out / "verdicts.csv")[0] == VERDICT_HEADER
+    assert [p.name for p in (out / ".auditkit" / "versions").iterdir()] == [
+        (out / ".auditkit" / "current").resolve().name
+    ]
+
+
+def test_a_parquet_folder_is_named_as_a_folder_not_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = write_data_dir(tmp_path / "data", good_frames(), "parquet")
+    (data / "requests.parquet").rename(tmp_path / "part-00000.parquet")
+    (data / "requests.parquet").mkdir()
+    (tmp_path / "part-00000.parquet").rename(data / "requests.parquet" / "part-00000.parquet")
+    code, _, err = run_cli(capsys, "check", "--data", data, "--out", tmp_path / "out", *AS_OF)
+    assert code == 2
+    assert "missing" not in err
+    assert f"{data / 'requests.parquet'} is a folder (of Parquet parts?), not a file" in err
+    assert "or judge it with auditkit check --engine dask" in err

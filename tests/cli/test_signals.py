@@ -102,7 +102,7 @@ def test_check_stopped_mid_run_cleans_up_and_keeps_old_or_new_results(
     out = tmp_path / "out"
     assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
     run = signalled([*CHECK, str(out), "--data", str(second)], signum, phase, delay)
-    assert not list(out.glob(".auditkit-staging-*"))
+    assert not list(out.glob(".auditkit/versions/.staging-*"))
     key, files = results_of(out)
     assert complete[key] == files, "results, verdicts and manifest of different runs"
     if run.returncode == 0:  # it finished before the signal came: ignored, no message
@@ -122,9 +122,44 @@ def test_check_killed_while_writing_leaves_staging_that_the_next_run_removes(
     signalled([*CHECK, str(out), "--data", str(second)], signal.SIGKILL, "write", 0.2)
     key, files = results_of(out)
     assert complete[key] == files
-    assert list(out.glob(".auditkit-staging-*")), "the kill came too late to test the clean-up"
+    assert list(out.glob(".auditkit/versions/.staging-*")), (
+        "the kill came too late to test the clean-up"
+    )
     assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
-    assert not list(out.glob(".auditkit-staging-*"))
+    assert not list(out.glob(".auditkit/versions/.staging-*"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_check_stopped_in_any_phase_shows_the_old_or_the_new_complete_set(
+    two_data_sets: tuple[Path, Path],
+    complete: dict[str, dict[str, str]],
+    tmp_path: Path,
+    signum: int,
+):
+    """A fresh OUT stopped at once shows nothing or all; later runs show the old or the new set."""
+    first, second = two_data_sets
+    out = tmp_path / "out"
+    signalled([*CHECK, str(out), "--data", str(first)], signum, "write", 0.0)
+    if (out / "manifest.json").exists():
+        key, files = results_of(out)
+        assert complete[key] == files
+    elif out.exists():
+        assert not [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
+    data = second
+    phases = (("load", 0.0), ("validate", 0.0), ("evaluate", 0.0), ("write", 0.0), ("write", 0.2))
+    for phase, delay in phases:
+        run = signalled([*CHECK, str(out), "--data", str(data)], signum, phase, delay)
+        key, files = results_of(out)
+        assert complete[key] == files, f"a mixed set after {phase}: {run.stderr}"
+        if signum == signal.SIGTERM and run.returncode != 0:
+            assert run.returncode == 143 and "Traceback" not in run.stderr, run.stderr
+        data = first if data == second else second
+    assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
+    key, files = results_of(out)
+    assert complete[key] == files
+    home = out / ".auditkit"
+    assert [p.name for p in (home / "versions").iterdir()] == [(home / "current").resolve().name]
 
 
 # ---- report ------------------------------------------------------------------------

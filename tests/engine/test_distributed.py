@@ -31,7 +31,7 @@ from test_reference import worlds
 import auditkit.demo as demo
 from auditkit.demo.files import arrow_table
 from auditkit.engine.distributed import checks, judging
-from auditkit.engine.distributed.run import run_check
+from auditkit.engine.distributed.run import check_on_dask
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import InputError
 from auditkit.io.tables import load_tables, tables_from_frames
@@ -107,7 +107,9 @@ def test_dask_matches_pandas_on_demo_data(
         tmp_path / "data", {n: arrow_table(f, for_csv=False) for n, f in raw.items()}, 97
     )
     run_params = Params(as_of=AS_OF, **params)
-    run, manifest = run_check(client, str(data), str(tmp_path / "out"), "parquet", run_params, POB)
+    run, manifest = check_on_dask(
+        client, str(data), str(tmp_path / "out"), "parquet", run_params, POB
+    )
     result = evaluate(load_tables(data), run_params)
     assert_same_as_pandas(tmp_path / "out", result)
     assert run.verdict_counts == result.verdict_counts()
@@ -115,7 +117,9 @@ def test_dask_matches_pandas_on_demo_data(
     pd.testing.assert_frame_equal(run.rule_counts, result.rule_counts(), check_dtype=False)
     assert run.partitions >= 2
     assert manifest["inputs"]["orders"]["rows"] == len(raw["orders"])
-    assert not list((tmp_path / "out").glob(".auditkit-staging-*"))
+    assert [p.name for p in (tmp_path / "out" / ".auditkit" / "versions").iterdir()] == [
+        (tmp_path / "out" / ".auditkit" / "current").resolve().name
+    ]
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
@@ -130,7 +134,7 @@ def test_dask_matches_pandas_on_random_tables(client, tmp_path_factory, world) -
     }
     folder = tmp_path_factory.mktemp("world")
     data = write_pieces(folder / "data", raw_arrow(frames), 3)
-    run_check(client, str(data), str(folder / "out"), "parquet", params, POB)
+    check_on_dask(client, str(data), str(folder / "out"), "parquet", params, POB)
     assert_same_as_pandas(folder / "out", evaluate(tables_from_frames(frames), params))
 
 
@@ -142,7 +146,7 @@ def test_dask_writes_csv_parts(client, tmp_path: Path) -> None:
         requests=[request("R1"), request("R2", "3"), request("R3", "4")],
     )
     data = write_pieces(tmp_path / "data", raw_arrow(frames), 1)
-    run_check(client, str(data), str(tmp_path / "out"), "csv", Params(as_of=AS_OF), POB)
+    check_on_dask(client, str(data), str(tmp_path / "out"), "csv", Params(as_of=AS_OF), POB)
     assert_same_as_pandas(tmp_path / "out", evaluate(tables_from_frames(frames)), "csv")
 
 
@@ -161,7 +165,7 @@ def test_dask_refuses_like_pandas(client, tmp_path: Path, monkeypatch, one_task_
     with pytest.raises(InputError) as pandas_error:
         load_tables(data)
     with pytest.raises(InputError) as dask_error:
-        run_check(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
+        check_on_dask(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
     assert dask_error.value.message() == pandas_error.value.message()
     assert "row 8" in dask_error.value.message()  # the second O2, in the fourth piece
 
@@ -178,7 +182,7 @@ def test_dask_lists_the_first_rows_of_a_check_and_counts_the_rest_like_pandas(
     with pytest.raises(InputError) as pandas_error:
         load_tables(data)
     with pytest.raises(InputError) as dask_error:
-        run_check(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
+        check_on_dask(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
     assert dask_error.value.message() == pandas_error.value.message()
     message = dask_error.value.message()
     assert message.count("column amount, row ") == 20
@@ -200,7 +204,7 @@ def test_dask_checks_event_links_like_pandas(client, tmp_path: Path) -> None:
     with pytest.raises(InputError) as pandas_error:
         load_tables(data)
     with pytest.raises(InputError) as dask_error:
-        run_check(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
+        check_on_dask(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
     assert dask_error.value.message() == pandas_error.value.message()
 
 
@@ -223,6 +227,11 @@ def test_cli_runs_dask_on_its_own_local_cluster(capsys, tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert "1 requests, judged against the snapshot" in out
+    assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == 13
+    # The pandas engine over the Dask engine's folders of parts: checked, judged, replaced.
+    code, _, err = run_cli(capsys, *argv, "--format", "parquet")
+    assert code == 0, err
+    assert (tmp_path / "out" / "results.parquet").resolve().is_file()
     assert len(pd.read_parquet(tmp_path / "out" / "results.parquet")) == 13
 
 

@@ -10,8 +10,9 @@ from conftest import PARAMS, account, build_tables, order, request
 
 import auditkit.demo as demo
 from auditkit import POB, evaluate
-from auditkit.engine import store
+from auditkit.engine import run_folder
 from auditkit.errors import AuditkitError
+from auditkit.io.manifest import describe_run
 
 
 @pytest.mark.parametrize("requests", [1, 500])
@@ -76,8 +77,8 @@ def test_shuffled_input_rows_give_the_same_results() -> None:
 
 def test_a_saved_run_reads_back_as_the_same_evaluation(tmp_path) -> None:
     result = evaluate(demo.tables(300), PARAMS)
-    store.save(result, tmp_path)
-    loaded = store.load(tmp_path, PARAMS, POB)
+    run_folder.save(result, tmp_path)
+    loaded = run_folder.load(tmp_path, PARAMS, POB)
     assert np.array_equal(loaded.status_codes, result.status_codes)
     assert np.array_equal(
         loaded.reason_texts[loaded.reason_codes], result.reason_texts[result.reason_codes]
@@ -88,18 +89,18 @@ def test_a_saved_run_reads_back_as_the_same_evaluation(tmp_path) -> None:
 
 def test_a_saved_run_of_another_catalogue_is_refused(tmp_path) -> None:
     result = evaluate(demo.tables(20), PARAMS)
-    store.save(result, tmp_path)
+    run_folder.save(result, tmp_path)
     shorter = without_q03()
     with pytest.raises(AuditkitError, match="rows"):
-        store.load(tmp_path, PARAMS, shorter)
+        run_folder.load(tmp_path, PARAMS, shorter)
 
 
 def test_the_manifest_describes_the_catalogue_and_params_that_ran() -> None:
     tables = demo.tables(20)
-    default = store.describe(tables, evaluate(tables, PARAMS))
+    default = describe_run(PARAMS, POB, tables)
     shorter = without_q03()
-    custom = store.describe(tables, evaluate(tables, PARAMS, shorter))
-    strict = store.describe(tables, evaluate(tables, PARAMS.replace(j10_require_both=True)))
+    custom = describe_run(PARAMS, shorter, tables)
+    strict = describe_run(PARAMS.replace(j10_require_both=True), POB, tables)
     assert default["rule_catalogue_sha256"] == POB.fingerprint()
     assert custom["rule_catalogue_sha256"] == shorter.fingerprint() != POB.fingerprint()
     assert custom["rule_ids"] == shorter.rule_ids

@@ -108,7 +108,7 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.add_init_script("window.alert = () => { window.__alerted = true; };")
             page.goto(url, timeout=WAIT_MS)
-            expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator(".ak-queue-grid table").first).to_be_visible(timeout=WAIT_MS)
             assert "import auditkit" not in page.content()  # Voilà shows no code
 
             # Findings: filter by one rule; the table shows the first page of its findings.

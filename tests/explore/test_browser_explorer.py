@@ -190,6 +190,7 @@ def test_an_overview_number_opens_its_findings(served, browser):
 
     url, expected, _work = served
     page = open_page(browser, url)
+    page.locator(".lm-TabBar-tab", has_text="Overview").click()
     count = page.locator(".ak-verdict-counts-grid tbody tr", has_text="ineligible").locator(
         "td.ak-link"
     )

@@ -52,7 +52,7 @@ def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path
             page = browser.new_page(viewport={"width": 1500, "height": 1300})
             page.add_init_script("window.alert = () => { window.__alerted = true; };")
             page.goto(url, timeout=WAIT_MS)
-            expect(page.locator(".ak-overview-counts table").first).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator(".ak-queue-grid table").first).to_be_visible(timeout=WAIT_MS)
             page.locator(".lm-TabBar-tab", has_text="Findings").click()
             page.locator(".ak-rule-filter select").select_option(RULE)
             table = page.locator(".ak-findings-grid table")

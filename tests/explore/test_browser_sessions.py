@@ -114,6 +114,7 @@ def test_a_page_over_the_cap_gets_503_while_the_others_keep_working(tmp_path):
             expect(over.locator("body")).to_contain_text("all 2 explorer sessions are in use")
             assert len(kernels(server)) == 2
             for page in pages:  # each page's widgets still talk to its kernel
+                page.locator(".lm-TabBar-tab", has_text="Overview").click()
                 page.locator(".ak-verdict-counts-grid td.ak-link").first.click()
                 expect(page.locator(".ak-tabs .lm-TabBar-tab.lm-mod-current")).to_contain_text(
                     "Findings", timeout=WAIT_MS

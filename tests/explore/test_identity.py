@@ -128,8 +128,8 @@ def test_two_reviewers_record_changes_under_their_own_names(served):
                 context = browser.new_context(viewport={"width": 1500, "height": 1300})
                 page = context.new_page()
                 page.goto(f"{base}?token={tokens[name]}", timeout=WAIT_MS)
-                overview = page.locator(".ak-overview-counts table").first
-                expect(overview).to_be_visible(timeout=WAIT_MS * 2)  # the register is recorded
+                queue = page.locator(".ak-queue-grid table").first
+                expect(queue).to_be_visible(timeout=WAIT_MS * 2)  # the register is recorded
                 page.locator(".lm-TabBar-tab", has_text="Findings").click()
                 page.locator(".ak-rule-filter select").select_option(rule_id)
                 panel = page.locator(".ak-review-findings")

@@ -64,8 +64,9 @@ def test_set_all_findings_of_the_selection_and_filter_by_state(explorer):
     selected = len(findings.selection)
     assert selected > 1
     findings.review.state.value = "confirmed"
-    findings.review.set_all.click()
-    assert f"set {selected} finding(s) to confirmed" in findings.review.message.value
+    findings.bulk.set_all.click()
+    findings.bulk.confirm.click()
+    assert f"set {selected} finding(s) to confirmed" in findings.bulk.message.value
     findings.rule_filter.value = ""
     findings.review_filter.value = codes_of(findings.review_filter.options, "confirmed")
     assert len(findings.selection) == selected

@@ -96,9 +96,8 @@ def test_missing_s3_table_is_an_input_error(capsys, bucket: str) -> None:
     fsspec.filesystem("s3", skip_instance_cache=True).rm(f"{bucket}/data/orders.parquet")
     for engine in ("pandas", "dask"):
         argv = ["check", "--data", f"s3://{bucket}/data", "--out", f"s3://{bucket}/out"]
-        code, _, err = run_cli(
-            capsys, *argv, "--as-of", AS_OF, "--engine", engine, "--workers", "1"
-        )
+        workers = ["--workers", "1"] if engine == "dask" else []
+        code, _, err = run_cli(capsys, *argv, "--as-of", AS_OF, "--engine", engine, *workers)
         assert code == 2
         assert "missing: expected orders.csv or orders.parquet" in err
 
@@ -118,3 +117,24 @@ def test_file_url_data(capsys, tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, *argv, "--as-of", dt.date(2026, 11, 1).isoformat())
     assert code == 0, err
     assert (tmp_path / "out" / "results.csv").is_file()
+
+
+def test_out_in_a_missing_bucket_is_refused_before_judging_not_created(capsys, bucket: str) -> None:
+    import fsspec
+
+    out = "s3://no-such-bucket-auditkit/out"
+    argv = ["check", "--data", f"s3://{bucket}/data", "--out", out, "--as-of", AS_OF]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    assert err == (
+        f"invalid parameter: --out {out}: no-such-bucket-auditkit does not exist (auditkit "
+        "creates no buckets: create it, or check the name)"
+    )
+    assert not fsspec.filesystem("s3", skip_instance_cache=True).exists("no-such-bucket-auditkit")
+
+
+def test_out_naming_an_s3_file_is_refused_before_judging(capsys, bucket: str) -> None:
+    argv = ["check", "--data", f"s3://{bucket}/data", "--as-of", AS_OF]
+    out = f"s3://{bucket}/data/accounts.parquet"
+    code, _, err = run_cli(capsys, *argv, "--out", out)
+    assert (code, err) == (2, f"invalid parameter: --out {out} is a file, not a folder")

@@ -1,8 +1,7 @@
-"""One `auditkit check --engine dask` run: plan, validate, judge and write, describe."""
+"""One `auditkit check --engine dask` run: plan, validate, judge and write, describe, publish."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -12,13 +11,12 @@ from auditkit.engine.distributed import checks, judging
 from auditkit.engine.distributed.output import Output
 from auditkit.engine.distributed.sources import TableFiles, plan, sha256_of
 from auditkit.errors import InputError, ParameterError
-from auditkit.io.manifest import MANIFEST_VERSION, library_versions
+from auditkit.io.manifest import describe_run
+from auditkit.io.output import output_folder
 from auditkit.params import Params
+from auditkit.progress import Progress, silent
 from auditkit.rules.model import Catalogue
-from auditkit.version import __version__
 from auditkit.vocab import STATUSES, ControlException, Verdict
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -36,53 +34,48 @@ class DistributedRun:
     written: dict[str, str] = field(default_factory=dict)
 
 
-def run_check(
+def check_on_dask(
     client,
     data: str,
     out: str,
     fmt: str,
     params: Params,
     catalogue: Catalogue,
-    progress: Progress | None = None,
+    progress: Progress = silent,
 ) -> tuple[DistributedRun, dict[str, object]]:
-    """Validate the tables under `data`, judge every request, write into `out`; (run, manifest)."""
-    note = progress or (lambda _: None)
+    """Validate the tables under `data`, judge every request, publish into `out`; (run, manifest)."""
     if params.at_requested:
         raise ParameterError(
             "--at requested runs on the pandas engine only; the Dask engine judges the "
             "snapshot at --as-of (--at snapshot)"
         )
-    note("plan")
+    progress("plan")
     files = plan(data, TABLE_NAMES, HISTORY_TABLES)
     hashes = {
         table: client.map(sha256_of, [url for url, _ in tf.files], pure=False)
         for table, tf in files.items()
     }
-    note("validate")
+    progress("validate")
     problems, unlisted, rows = checks.check(client, files)
     if problems:
         raise InputError(problems, {table: tf.name for table, tf in files.items()}, unlisted)
-    note("evaluate and write")
+    progress("evaluate and write")
     workers = max(len(client.scheduler_info().get("workers", {})), 1)
     requests, shared = judging.joined_requests(files, params, catalogue, workers)
-    output = Output.open(out, fmt)
-    try:
+    with output_folder(out, fmt) as folder:
         counts = requests.map_partitions(
             judging.judge_partition,
             params,
             catalogue,
-            output,
+            Output(folder),
             shared,
             meta=judging.counts_meta(catalogue),
             align_dataframes=False,
         ).compute()
         run = _run_of(counts, params, catalogue, requests.npartitions)
-        note("finish")
+        progress("publish")
         manifest = describe(files, rows, client.gather(hashes), run, workers)
-        written = output.finish(manifest)
-    except BaseException:
-        output.discard()
-        raise
+        written = Output(folder).finish(manifest)
     return DistributedRun(**{**run.__dict__, "written": written}), manifest
 
 
@@ -119,7 +112,7 @@ def describe(
     workers: int,
 ) -> dict[str, object]:
     """The manifest of a Dask run: the same facts as the pandas engine's, and the engine."""
-    from auditkit.io.manifest import utc_now
+    from auditkit.dates import iso_seconds, utc_now
 
     inputs: dict[str, dict[str, object]] = {}
     for table, tf in files.items():
@@ -136,31 +129,14 @@ def describe(
                 {"path": url, "bytes": size, "sha256": digest}
                 for (url, size), digest in zip(tf.files, hashes[table], strict=True)
             ]
-    versions = library_versions()
-    for name in ("dask", "distributed", "fsspec"):
-        versions[name] = _version(name)
-    return {
-        "manifest_version": MANIFEST_VERSION,
-        "as_of": run.params.as_of.isoformat(),
-        "auditkit_version": __version__,
-        "params": run.params.to_dict(),
-        "params_sha256": run.params.fingerprint(),
-        "rule_catalogue_sha256": run.catalogue.fingerprint(),
-        "rule_ids": run.catalogue.rule_ids,
-        "inputs": inputs,
-        "libraries": versions,
-        "engine": {"name": "dask", "workers": workers, "partitions": run.partitions},
-        "command": "check",
-        "written_at": utc_now(),
-        "verdicts": run.verdict_counts,
-        "control_exceptions": run.exception_counts,
-    }
-
-
-def _version(name: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
+    return describe_run(
+        run.params,
+        run.catalogue,
+        inputs,
+        libraries=("dask", "distributed", "fsspec"),
+        engine={"name": "dask", "workers": workers, "partitions": run.partitions},
+        command="check",
+        written_at=iso_seconds(utc_now()),
+        verdicts=run.verdict_counts,
+        control_exceptions=run.exception_counts,
+    )

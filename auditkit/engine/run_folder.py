@@ -19,8 +19,6 @@ import pyarrow.parquet as pq
 
 from auditkit.engine.result import AuditResult
 from auditkit.errors import AuditkitError
-from auditkit.io.manifest import describe_inputs
-from auditkit.io.tables import Tables
 from auditkit.io.write import write_frame
 from auditkit.params import Params
 from auditkit.rules.model import Catalogue
@@ -29,11 +27,6 @@ from auditkit.vocab import Status, values
 RESULTS = "results.parquet"
 VERDICTS = "verdicts.csv"
 CASES = "cases.parquet"
-
-
-def describe(tables: Tables, result: AuditResult) -> dict[str, object]:
-    """The manifest facts of one evaluation: inputs read, and the params and catalogue that ran."""
-    return describe_inputs(tables, result.params, result.catalogue.fingerprint(), result.rule_ids)
 
 
 def save(result: AuditResult, folder: Path, verdicts: pd.DataFrame | None = None) -> list[Path]:
