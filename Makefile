@@ -25,10 +25,12 @@ report: $(BIN)/auditkit
 	@echo "Index:  reports/index.html"
 
 # The explorer in JupyterLab on the data `make report` writes (made here when missing), judged
-# at the moment of decision. The notebook opened is a copy in reports/lab/, never the shipped
-# one. `make lab LAB_ARGS="--no-browser --port 8888"` only prints the address.
+# at the moment of decision, with the review register (LAB_DB, the reports' register by
+# default) so that the review panel is there. The notebook opened is a copy in reports/lab/,
+# never the shipped one. `make lab LAB_ARGS="--no-browser --port 8888"` only prints the address.
+LAB_DB ?= reports/review.db
 lab: $(BIN)/jupyter-lab $(DEMO)/requests.csv
-	$(BIN)/auditkit explore --lab --data $(DEMO) --as-of 2026-12-01 --at requested $(LAB_ARGS)
+	$(BIN)/auditkit explore --lab --data $(DEMO) --as-of 2026-12-01 --at requested --db $(LAB_DB) $(LAB_ARGS)
 
 $(BIN)/jupyter-lab: $(BIN)/auditkit
 	$(BIN)/python -m pip install --quiet -e '.[lab]'

@@ -259,6 +259,12 @@ class EnvVar(StrEnum):
     SCENARIOS = "AUDITKIT_EXPLORE_SCENARIOS"  # the JSON file of saved scenarios (without --db)
     EXPORTS_URL = "AUDITKIT_EXPLORE_EXPORTS_URL"  # where the server hands exports out
     STORAGE_OPTIONS = "AUDITKIT_STORAGE_OPTIONS"
+    KERNEL_SECRET = "AUDITKIT_EXPLORE_KERNEL_SECRET"  # a kernel asks for its page's request with it
+    EXPORT_FILES = "AUDITKIT_EXPLORE_EXPORT_FILES"  # exports one session may write
+    EXPORT_BYTES = "AUDITKIT_EXPLORE_EXPORT_BYTES"  # bytes of exports one session may write
+    PROXY_SECRET = "AUDITKIT_EXPLORE_PROXY_SECRET"  # read by `auditkit explore`, then removed
+    # The reviewer who opened the page, as Voilà names the request header it forwards.
+    REVIEWER = "HTTP_X_AUDITKIT_REVIEWER"
 
 
 class Engine(StrEnum):

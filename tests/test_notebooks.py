@@ -20,7 +20,7 @@ import pytest
 
 import auditkit.demo as demo
 from auditkit.dates import iso_seconds, utc_now
-from auditkit.explore.serve import notebook_path
+from auditkit.explore.launch import notebook_path
 from auditkit.io.tables import load_tables
 from auditkit.report import runner
 from auditkit.report.settings import ReportSettings, prepare

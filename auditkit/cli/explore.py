@@ -1,6 +1,6 @@
 """`auditkit explore`: serve the explorer with Voilà on 127.0.0.1, behind a token.
 
-See `auditkit.explore.serve` and, for the access rules, `auditkit.explore.server`.
+See `auditkit.explore.launch` and, for the access rules, `auditkit.explore.handlers`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
         lab(args)
         return EXIT_OK
-    from auditkit.explore.serve import serve
+    if args.add_user or args.remove_user:
+        return manage_reviewers(args)
+    from auditkit.explore.launch import serve
 
     serve(
         args.data,
@@ -36,7 +38,28 @@ def cmd_explore(args: argparse.Namespace) -> int:
         cull_idle=args.cull_idle,
         max_sessions=args.max_sessions,
         preheat=args.preheat,
+        users=args.users,
+        trusted_proxies=args.trusted_proxy,
+        user_header=args.user_header,
     )
+    return EXIT_OK
+
+
+def manage_reviewers(args: argparse.Namespace) -> int:
+    """--add-user / --remove-user: change the users file and stop (the token is shown once)."""
+    from auditkit.errors import ParameterError
+    from auditkit.explore.identity import add_reviewer, remove_reviewer
+
+    if args.users is None:
+        raise ParameterError("--add-user and --remove-user need --users FILE")
+    if args.add_user:
+        token = add_reviewer(args.users, args.add_user)
+        print(f"{args.add_user}'s token (shown this once; {args.users} keeps only its hash):")
+        print(token)
+    if args.remove_user:
+        if not remove_reviewer(args.users, args.remove_user):
+            raise ParameterError(f"--remove-user {args.remove_user!r}: not in {args.users}")
+        print(f"removed {args.remove_user} from {args.users}")
     return EXIT_OK
 
 
@@ -85,15 +108,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-sessions",
         type=int,
         default=4,
-        help="sessions (kernels) at once; one more first replaces an idle one (default 4; 0: any)",
+        help="sessions (kernels) at once; a page over the cap gets 503 unless a tab of the "
+        "explorer has been closed (default 4; 0: any)",
     )
     explore.add_argument(
         "--preheat",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
         help="kernels that open the data before a page asks, so a page opens at once "
-        "(default 1; 0: none)",
+        "(default: one per session of --max-sessions, 1 without a cap; 0: none)",
     )
     explore.add_argument(
         "--lab",
@@ -122,5 +146,30 @@ def register(sub: argparse._SubParsersAction) -> None:
             "also accept requests whose Host header is NAME (e.g. behind a reverse proxy); "
             "by default only 127.0.0.1 and localhost. May be repeated"
         ),
+    )
+    explore.add_argument(
+        "--users",
+        type=Path,
+        metavar="FILE",
+        help="reviewers, each with a token of their own (the file keeps only hashes): changes "
+        "are recorded under the reviewer's name; see docs/explorer-access.md",
+    )
+    explore.add_argument(
+        "--add-user", metavar="NAME", help="with --users: give NAME a new token, print it once"
+    )
+    explore.add_argument("--remove-user", metavar="NAME", help="with --users: remove NAME")
+    explore.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="an authenticating proxy's address (or network) whose user header is believed, "
+        "with $AUDITKIT_EXPLORE_PROXY_SECRET; may be repeated",
+    )
+    explore.add_argument(
+        "--user-header",
+        default="X-Forwarded-User",
+        metavar="NAME",
+        help="the header a trusted proxy names the user in (default X-Forwarded-User)",
     )
     explore.set_defaults(run=cmd_explore)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import threading
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from auditkit.explore.findings import FindingsTab
 from auditkit.explore.isolate import give_back_memory
 from auditkit.explore.member import MemberTab
 from auditkit.explore.overview import OverviewTab
+from auditkit.explore.page import query_string
 from auditkit.explore.queue import QueueTab
 from auditkit.explore.review import ReviewBoard
 from auditkit.explore.whatif import WhatIfTab
@@ -51,7 +51,6 @@ TAB_TITLES = ("Review queue", "Overview", "Findings", "Drill-down", "Member", "W
 QUEUE_TAB, OVERVIEW_TAB, FINDINGS_TAB, DRILL_TAB, MEMBER_TAB = range(5)
 ALL_PERIODS = ("every month", "")
 OVERVIEW_WAIT = "counting verdicts, exceptions and failures by rule ..."
-QUERY_STRING = "QUERY_STRING"
 PHASES = {
     "hash": "checking the input files",
     "load": "reading the input files",
@@ -225,6 +224,18 @@ class Explorer:
             self.link_message.value = message(f"link: {error_text(error)}", error=True)
 
 
+def sign_in(explorer: Explorer, reviewer: str) -> None:
+    """Record `explorer`'s changes under `reviewer` (the page's, known once the page has been
+    asked for): in the review register and in saved what-if scenarios."""
+    if explorer.board is not None:
+        explorer.board.sign_in(reviewer)
+        for panel in (explorer.queue.review, explorer.findings.review, explorer.drill.review):
+            if panel is not None:
+                panel.show_reviewer()
+    if explorer.whatif.panel is not None:
+        explorer.whatif.panel.reviewer = reviewer
+
+
 class Launcher:
     """What `show()` displays: progress while the data opens, then the explorer (or the problem)."""
 
@@ -271,31 +282,31 @@ class Launcher:
             self.explorer = explorer
             self.widget.children = [explorer.widget]
             if self.query is not None:
+                sign_in(explorer, config.reviewer())
                 explorer.follow(self.query)
-        try:
-            explorer.finish()
-        except Exception as error:  # on a thread: shown where the overview would be
-            words = f"the overview could not be built: {type(error).__name__}: {error}"
-            explorer.overview_box.children = [widgets.HTML(f"<pre>{html.escape(words)}</pre>")]
-            raise
+        # The overview is built after the explorer shows, under the lock that `follow_link`
+        # takes on the notebook's thread: two threads never change widgets at once.
+        with self._lock:
+            try:
+                explorer.finish()
+            except Exception as error:  # on a thread: shown where the overview would be
+                words = f"the overview could not be built: {type(error).__name__}: {error}"
+                explorer.overview_box.children = [widgets.HTML(f"<pre>{html.escape(words)}</pre>")]
+                raise
         give_back_memory()
 
     def follow_link(self) -> None:
         """Follow the page's deep link once it is known (and the explorer once it is open).
 
         Served by a pre-started Voilà kernel, the page is asked for only after the
-        notebook ran: `voila.utils.get_query_string` waits for it. Otherwise the
+        notebook ran: `explore.page.query_string` waits for it. Otherwise the
         query string is in $QUERY_STRING already (or there is none, in JupyterLab).
         """
-        try:
-            from voila.utils import get_query_string
-
-            query = get_query_string() or ""
-        except ImportError:  # pragma: no cover - voila is a dependency
-            query = os.environ.get(QUERY_STRING, "")
+        query = query_string()
         with self._lock:
             self.query = query
             if self.explorer is not None:
+                sign_in(self.explorer, config.reviewer())
                 self.explorer.follow(query)
 
     def fail(self, words: str) -> None:

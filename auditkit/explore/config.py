@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from auditkit.dates import parse_date
+from auditkit.explore.exports import ExportLimits
 from auditkit.explore.workspace import TablesWorkspace, Workspace, open_data
 from auditkit.io.tables import Tables, load_tables
 from auditkit.params import Params, read_params_file
@@ -35,6 +36,16 @@ def _env(name: EnvVar) -> str | None:
 def export_dir() -> Path:
     """Where exports are written: $AUDITKIT_EXPLORE_EXPORTS, else ./reports/exports."""
     return Path(_env(EnvVar.EXPORTS) or Path.cwd() / DEFAULT_EXPORTS)
+
+
+def export_limits() -> ExportLimits:
+    """What one session may export: $AUDITKIT_EXPLORE_EXPORT_FILES files and
+    $AUDITKIT_EXPLORE_EXPORT_BYTES bytes, else `ExportLimits()`'s defaults."""
+    default = ExportLimits()
+    return ExportLimits(
+        int(_env(EnvVar.EXPORT_FILES) or default.files),
+        int(_env(EnvVar.EXPORT_BYTES) or default.bytes),
+    )
 
 
 def export_url() -> str | None:
@@ -128,10 +139,11 @@ def scenario_store(register: object | None) -> ScenarioStore:
 
 
 def reviewer() -> str:
-    """Who reviews: $AUDITKIT_USER (set by `auditkit explore --user`), else the OS user."""
+    """Who reviews: the reviewer who opened the page (with per-reviewer sign-in, see
+    `explore.identity`), else $AUDITKIT_USER (`auditkit explore --user`), else the OS user."""
     import getpass
 
-    given = os.environ.get(EnvVar.USER, "").strip()
+    given = (os.environ.get(EnvVar.REVIEWER) or os.environ.get(EnvVar.USER, "")).strip()
     if given:
         return given
     try:

@@ -21,8 +21,9 @@ import numpy as np
 from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.engine.result import AuditResult
 from auditkit.explore.bulk import BulkBar
+from auditkit.explore.config import export_limits
 from auditkit.explore.controls import action, button, guarded, html_box
-from auditkit.explore.exports import export_message, write_export
+from auditkit.explore.exports import SessionExports, export_message, write_export
 from auditkit.explore.filters import FindingsControls
 from auditkit.explore.pages import Pages
 from auditkit.explore.review import ReviewBoard, ReviewPanel
@@ -127,6 +128,7 @@ class ExportBar:
     ) -> None:
         self.pages, self.export_dir, self.export_url = pages, export_dir, export_url
         self.isolated = isolated
+        self.quota = SessionExports(export_limits())
         self.csv_button = button("Export CSV", "ak-export-csv")
         self.excel_button = button("Export Excel", "ak-export-excel")
         self.message = html_box("ak-export-message")
@@ -146,10 +148,14 @@ class ExportBar:
         )
 
     def export(self, fmt: str) -> Path:
-        """Write the current selection to the export folder as CSV or xlsx; link it.
+        """Write the current selection to the export folder as CSV or xlsx, if this session
+        may (`exports.SessionExports`); link it."""
+        written, rows = self.quota.write(lambda: self._write(fmt))
+        self.message.value = export_message(written, rows, self.export_url)
+        return written
 
-        On a cached evaluation a worker process writes it (see `CachedWorkspace.export`).
-        """
+    def _write(self, fmt: str) -> tuple[Path, int]:
+        """On a cached evaluation a worker process writes it (see `CachedWorkspace.export`)."""
         if self.isolated is None:
             frame = self.pages.selection_frame()
             written, rows = write_export(frame, self.export_dir, fmt), len(frame)
@@ -159,8 +165,7 @@ class ExportBar:
             if index.review_codes is not None:
                 review = (index.review_codes, tuple(index.review_labels[1:]))
             written, rows = self.isolated(self.pages.selection, review, fmt, self.export_dir)
-        self.message.value = export_message(written, rows, self.export_url)
-        return written
+        return written, rows
 
 
 class FindingsTab(FindingsPages):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -26,12 +27,24 @@ class IsolatedError(AuditkitError):
     """The step failed in its process; the message is the original error's."""
 
 
+def one_line(error: BaseException) -> str:
+    """What the page says about a failed step: auditkit's message, the system's reason for a
+    file that could not be written (no path), else the kind of error; never a traceback."""
+    if isinstance(error, AuditkitError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return f"an internal error ({type(error).__name__}); the server's log has the details"
+
+
 def _child(connection: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
         result = function(*args, lambda phase: connection.send(("progress", phase)))
     except BaseException as error:  # everything goes back to the parent, which raises it
-        message = str(error) if isinstance(error, AuditkitError) else traceback.format_exc()
-        connection.send(("error", message))
+        connection.send(("error", one_line(error)))
+        if not isinstance(error, AuditkitError):
+            # The details are for the server's log (this process's stderr), not for the page.
+            traceback.print_exc(file=sys.stderr)
     else:
         connection.send(("result", result))
     finally:

@@ -18,14 +18,14 @@ import shutil
 from pathlib import Path
 
 from auditkit.errors import ParameterError
-from auditkit.explore.serve import (
+from auditkit.explore.handlers import culling_argv
+from auditkit.explore.launch import (
     HOST,
     explore_environment,
     free_port,
     judge_before_serving,
     notebook_path,
 )
-from auditkit.explore.server import culling_argv
 from auditkit.vocab import EnvVar
 
 WORKSPACE = Path("reports") / "lab"

@@ -109,6 +109,10 @@ class ReviewBoard:
         self.decisions = Decisions(result)
         self.decisions.read(recorded.reviewed)
 
+    def sign_in(self, reviewer: str) -> None:
+        """The reviewer of the page this session serves, once the page has been asked for."""
+        self.reviewer = check_name(reviewer, "reviewer")
+
     @property
     def labels(self) -> tuple[str, ...]:
         return SHOWN
@@ -270,11 +274,8 @@ class ReviewPanel:
         self.board = board
         self.changed = changed
         self.selection = selection
-        self.header = html_box(
-            "ak-review-header",
-            heading("Review", 4)
-            + message(f"Reviewer: {board.reviewer}; register: {board.register.label}"),
-        )
+        self.header = html_box("ak-review-header")
+        self.show_reviewer()
         self.finding = dropdown("Finding", [], None, "ak-review-finding", "360px")
         self.state = dropdown(
             "State",
@@ -312,6 +313,11 @@ class ReviewPanel:
         self.widget.add_class("ak-review")
         if css:
             self.widget.add_class(css)  # which tab's panel, for the page and its tests
+
+    def show_reviewer(self) -> None:
+        self.header.value = heading("Review", 4) + message(
+            f"Reviewer: {self.board.reviewer}; register: {self.board.register.label}"
+        )
 
     def offer(self, keys: list[Key], requests: object = ()) -> None:
         """The items the reviewer may pick from (e.g. those on the page, or of one request); the

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from auditkit.explore.serve import free_port
+from auditkit.explore.launch import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +44,8 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
     printed (token included) and its process, and stops it afterwards."""
     port = free_port()
     log_path = work / "server.log"
+    if "--preheat" not in options:  # one kernel ahead is enough for a test (default: one a session)
+        options = (*options, "--preheat", "1")
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [
@@ -71,7 +73,8 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
                 if time.monotonic() > deadline:
                     pytest.fail(f"no answer on {base}:\n{log_path.read_text()}")
                 time.sleep(0.5)
-        printed = re.search(re.escape(base) + r"\?token=[\w-]+", log_path.read_text())
+        # With --users there is no shared token: the address is printed without one.
+        printed = re.search(re.escape(base) + r"(\?token=[\w-]+)?", log_path.read_text())
         assert printed, f"no address with a token printed:\n{log_path.read_text()}"
         yield printed.group(0), server
     finally:
@@ -105,6 +108,32 @@ def kernels(server: subprocess.Popen) -> list[int]:
             if "ipykernel_launcher" in " ".join(child.cmdline()):
                 found.append(child.pid)
     return found
+
+
+def kernel_ids(server: subprocess.Popen) -> list[str]:
+    """Ids of the server's kernels, read from their command lines as any local user can (`ps`)."""
+    import psutil
+
+    found = []
+    for pid in kernels(server):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            named = re.search(
+                r"kernel-([0-9a-f-]{36})\.json", " ".join(psutil.Process(pid).cmdline())
+            )
+            if named:
+                found.append(named.group(1))
+    return found
+
+
+def wait_for(condition, seconds: float):
+    """`condition()` once it is true (polled every half second), else its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    return condition()
 
 
 def screenshot(target, name: str) -> Path:

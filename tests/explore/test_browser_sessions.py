@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, explore_server, kernels
@@ -34,7 +35,8 @@ def _wait_for(condition, seconds: float) -> bool:
 def _open(browser, url: str):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1200, "height": 900})
     page.goto(url, timeout=WAIT_MS)
     expect(page.locator(".ak-verdict-counts-grid td.ak-link").first).to_be_attached(timeout=WAIT_MS)
     return page
@@ -75,5 +77,54 @@ def test_idle_kernels_are_culled_and_their_number_capped(tmp_path):
             assert len(kernels(server)) <= 2
             third.close()
             pages[1].close()
+        finally:
+            browser.close()
+
+
+def test_a_page_over_the_cap_gets_503_while_the_others_keep_working(tmp_path):
+    """`--max-sessions 2` with a pre-started kernel: two pages open in Chromium, the third gets
+    the 503 page, and the first two still answer clicks (their kernels were never taken).
+    The browser may reach the server only: the pages render with every asset served locally."""
+    from playwright.sync_api import expect, sync_playwright
+
+    demo.write(demo.generate(requests=60), tmp_path / "data")
+    options = ["--data", str(tmp_path / "data"), "--as-of", demo.DEFAULT_AS_OF.isoformat()]
+    options += ["--max-sessions", "2", "--preheat", "1"]
+    with (
+        explore_server(tmp_path, *options) as (url, server),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # No request may leave the machine: everything else is aborted, and listed.
+        context, external = browser.new_context(), []
+
+        def local_only(route) -> None:
+            if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                external.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", local_only)
+        try:
+            pages = [_open(context, url), _open(context, url)]
+            over = context.new_page()
+            response = over.goto(url, timeout=WAIT_MS)
+            assert response.status == 503
+            expect(over.locator("body")).to_contain_text("all 2 explorer sessions are in use")
+            assert len(kernels(server)) == 2
+            for page in pages:  # each page's widgets still talk to its kernel
+                page.locator(".lm-TabBar-tab", has_text="Overview").click()
+                page.locator(".ak-verdict-counts-grid td.ak-link").first.click()
+                expect(page.locator(".ak-tabs .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+                    "Findings", timeout=WAIT_MS
+                )
+            assert "to make room" not in (tmp_path / "server.log").read_text()
+            # Every asset came from the server, Font Awesome's icons included.
+            assert external == []
+            icons = pages[0].evaluate(
+                "async () => (await document.fonts.load('900 16px \"Font Awesome 5 Free\"')).length"
+            )
+            assert icons > 0
         finally:
             browser.close()

@@ -15,7 +15,7 @@ import auditkit.demo as demo
 from auditkit import cli
 from auditkit.errors import ParameterError
 from auditkit.explore import lab
-from auditkit.explore.serve import free_port, notebook_path
+from auditkit.explore.launch import free_port, notebook_path
 
 
 def test_the_workspace_copy_is_made_once_and_kept(tmp_path: Path):
@@ -45,6 +45,30 @@ def test_without_jupyterlab_it_says_how_to_get_it(monkeypatch, tmp_path: Path):
     args = cli.build_parser().parse_args(["explore", "--lab", "--no-browser"])
     with pytest.raises(ParameterError, match="make lab"):
         lab.lab(args)
+
+
+def make_lab_command(data: Path) -> list[str]:
+    """The `auditkit explore --lab ...` command `make lab` runs on `data` (make -n, nothing
+    made)."""
+    import shlex
+
+    made = ["-o", ".venv/bin/jupyter-lab", "-o", f"{data}/requests.csv"]
+    run = subprocess.run(
+        ["make", "-n", *made, f"DEMO={data}", "lab"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = run.stdout.strip().splitlines()[-1]
+    words = shlex.split(printed)
+    assert words[0].endswith("auditkit") and words[1:3] == ["explore", "--lab"], printed
+    return words
+
+
+def test_make_lab_opens_the_review_register(tmp_path: Path):
+    command = make_lab_command(tmp_path / "data")
+    assert command[command.index("--db") + 1] == "reports/review.db"
 
 
 def run_all_cells(page, attempts: int = 12) -> None:
@@ -86,8 +110,9 @@ def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
     demo.write(demo.generate(requests=200, as_of=demo.DEFAULT_AS_OF), data)
     port = free_port()
     log_path = tmp_path / "lab.log"
-    command = [sys.executable, "-m", "auditkit.cli", "explore", "--lab", "--data", str(data)]
-    command += ["--as-of", "2026-11-01", "--at", "requested", "--no-browser", "--port", str(port)]
+    command = [sys.executable, "-m", "auditkit.cli", *make_lab_command(data)[1:]]
+    command += ["--no-browser", "--port", str(port)]
+    assert command[command.index("--db") + 1] == "reports/review.db"
     with log_path.open("w") as log:
         server = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -109,7 +134,11 @@ def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
             run_all_cells(page)
             header = page.locator(".ak-explorer .ak-header")
             expect(header).to_contain_text(f"200 requests from {data}", timeout=WAIT_MS * 2)
-            expect(header).to_contain_text("as of 2026-11-01, each judged at its requested_at")
+            expect(header).to_contain_text("as of 2026-12-01, each judged at its requested_at")
+            # `make lab` opens the review register: the review panel is there.
+            expect(page.locator(".ak-review-findings .ak-review-header")).to_contain_text(
+                "register:", timeout=WAIT_MS
+            )
             screenshot(page, "explorer-lab.png")
             browser.close()
     finally:

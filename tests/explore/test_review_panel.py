@@ -8,7 +8,7 @@ import auditkit.demo as demo
 from auditkit import Params
 from auditkit.explore.app import Explorer
 from auditkit.explore.config import reviewer
-from auditkit.explore.serve import explore_environment
+from auditkit.explore.launch import explore_environment
 from auditkit.review.changes import DECISION, one_change
 from auditkit.review.register import Register
 from auditkit.rules.pob import POB

@@ -16,9 +16,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from serving import explore_server
+from serving import explore_server, kernel_ids, wait_for
 
-from auditkit.explore.server import KERNEL_PROTOCOL
+from auditkit.explore.handlers import KERNEL_PROTOCOL, without_token
+from auditkit.explore.page import KERNEL_SECRET_HEADER
 
 pytestmark = pytest.mark.slow
 
@@ -64,19 +65,38 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     work: Path = tmp_path_factory.mktemp("explore-security")
-    argv = ["--demo-requests", "50", "--allow-host", "audit.example.com"]
-    with explore_server(work, *argv) as (url, _process):
-        yield Server(url)
+    argv = ["--demo-requests", "50", "--allow-host", "audit.example.com", "--preheat", "1"]
+    argv += ["--max-sessions", "0"]  # many pages, never connected: no cap to wait for here
+    with explore_server(work, *argv) as (url, process):
+        server = Server(url)
+        server.process = process
+        yield server
 
 
 def test_the_printed_address_carries_a_random_token(server: Server):
     assert len(server.token) >= 32
 
 
+STATIC = [
+    "/voila/static/voila.js",
+    "/voila/templates/lab/static/index.css",
+    "/voila/labextensions/@jupyter-widgets/jupyterlab-manager/package.json",
+    "/voila/api/themes/@jupyterlab/theme-light-extension/index.css",
+    "/voila/files/explorer.ipynb",
+]
+
+
 def test_without_the_token_every_page_is_refused(server: Server):
-    for path in ("/", "/?token=wrong", "/api/kernels", "/voila/api/shutdown/x"):
+    for path in ("/", "/?token=wrong", "/api/kernels", "/voila/api/shutdown/x", *STATIC):
         response = server.get(path)
         assert response.status == 403, path
+
+
+def test_static_files_are_served_to_a_signed_in_page_only(server: Server):
+    _kernel, cookie = server.page()
+    assert server.get("/voila/static/voila.js", Cookie=cookie).status == 200
+    assert server.get("/voila/static/voila.js").status == 403
+    assert server.get(f"/voila/static/voila.js?token={server.token}").status == 200
     # No login form to guess at, and no redirect to one.
     assert server.get("/login").status in (403, 404)
 
@@ -113,3 +133,53 @@ def test_a_kernel_websocket_needs_the_cookie_the_same_origin_and_protocol_v1(ser
     # The legacy protocol, whose binary messages Voilà misreads, is not served at all.
     assert server.websocket(kernel, protocol=None, Origin=origin, Cookie=cookie).status == 400
     assert server.websocket(kernel, Origin=origin, Cookie=cookie).status == 101
+
+
+def test_the_token_is_taken_out_of_the_request_the_kernel_sees():
+    assert without_token("token=abc&request=REQ-1") == "request=REQ-1"
+    assert without_token("request=a%3Db&token=x&token=y&member=1") == "request=a%3Db&member=1"
+    assert without_token("tokens=1") == "tokens=1"
+
+
+def test_a_local_listener_on_voila_query_gets_nothing(server: Server):
+    """Another local user reads a pre-started kernel's id from `ps`, listens on
+    /voila/query/<id> before the next page load, and must get neither the page's request
+    (which held the token) nor the kernel's place (the page would hang)."""
+    import threading
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    kernels = wait_for(lambda: kernel_ids(server.process), 120)
+    received: list[str] = []
+    refused: list[int] = []
+    opened = threading.Event()
+
+    def listen(kernel: str, headers: dict[str, str]) -> None:
+        url = f"ws://{server.local}/voila/query/{kernel}"
+        try:
+            with connect(url, additional_headers=headers, open_timeout=10) as socket:
+                opened.set()
+                received.append(socket.recv(timeout=30))
+        except InvalidStatus as error:
+            refused.append(error.response.status_code)
+        except TimeoutError:
+            pass
+        opened.set()
+
+    credentials = [{}, {"Authorization": f"token {server.token}"}, {KERNEL_SECRET_HEADER: "guess"}]
+    listeners = [
+        threading.Thread(target=listen, args=(kernel, headers))
+        for kernel in kernels
+        for headers in credentials
+    ]
+    for listener in listeners:
+        listener.start()
+    assert opened.wait(15)
+    kernel, _cookie = server.page()  # the next page load takes a pre-started kernel
+    for listener in listeners:
+        listener.join(timeout=60)
+    assert kernel in kernels
+    assert refused == [403] * len(listeners) and received == []
+    # The page's own kernel got its request: its deep link is followed, so the page works.
+    assert server.get(f"/api/kernels/{kernel}?token={server.token}").status == 200

@@ -18,13 +18,21 @@ from pathlib import Path
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
 from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
-from auditkit.explore.server import EXPORTS_PATH, session_argv
+from auditkit.explore.handlers import EXPORTS_PATH, session_argv
+from auditkit.explore.identity import (
+    PROXY_SECRET_HEADER,
+    USER_HEADER,
+    check_proxies,
+    read_reviewers,
+)
 from auditkit.io.read import find_table_files
 from auditkit.params import read_params_file
 from auditkit.resources import shipped_notebook
 from auditkit.vocab import EnvVar, Moment
 
 NOTEBOOK = "explorer.ipynb"
+TEMPLATE = "auditkit"
+JUPYTER_DATA = Path(__file__).parent / "jupyter"  # holds voila/templates/auditkit
 HOST = "127.0.0.1"
 HOST_NAME = re.compile(
     r"(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
@@ -36,8 +44,15 @@ MIN_TOKEN_LENGTH = 16
 DEFAULT_CACHE = Path("reports") / "cache"
 DEFAULT_SCENARIOS = Path("reports") / "scenarios.json"
 CULL_IDLE_SECONDS = 300  # a kernel idle this long with no page connected is shut down
-MAX_SESSIONS = 4  # kernels at once; a fifth page first takes the place of an idle one
-PREHEAT = 1  # kernels that have opened the data before a page asks for one
+MAX_SESSIONS = 4  # kernels at once; a fifth page gets 503 unless one of the four has gone
+
+
+def preheat_count(preheat: int | None, max_sessions: int) -> int:
+    """Kernels kept started ahead of the pages: as given, else one per session under the cap
+    (so that any page opened under the cap finds one ready), else 1 with no cap."""
+    if preheat is None:
+        return max_sessions or 1
+    return check_count(preheat, "--preheat")
 
 
 def notebook_path() -> Path:
@@ -58,10 +73,10 @@ def voila_argv(
     open_browser: bool,
     cull_idle: int = CULL_IDLE_SECONDS,
     max_sessions: int = MAX_SESSIONS,
-    preheat: int = PREHEAT,
+    preheat: int = 1,
 ) -> list[str]:
     """Voilà options: local only, no source code shown, no tracebacks to the browser; idle
-    kernels culled, their number capped, some started ahead (`explore.server.session_argv`)."""
+    kernels culled, their number capped, some started ahead (`explore.handlers.session_argv`)."""
     argv = [
         str(notebook),
         f"--port={port}",
@@ -69,6 +84,11 @@ def voila_argv(
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--Voila.port_retries=0",
+        # auditkit's template (explore/jupyter/voila/templates/auditkit): Voilà's lab template
+        # without assets from a public CDN; no other template or theme on request.
+        f"--template={TEMPLATE}",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.allow_theme_override=NO",
         *session_argv(cull_idle, max_sessions, preheat),
     ]
     if not open_browser:
@@ -182,35 +202,77 @@ def serve(
     cache: Path | None = None,
     cull_idle: int = CULL_IDLE_SECONDS,
     max_sessions: int = MAX_SESSIONS,
-    preheat: int = PREHEAT,
+    preheat: int | None = None,
+    users: Path | None = None,
+    trusted_proxies: list[str] | None = None,
+    user_header: str = USER_HEADER,
 ) -> None:
     """Judge the data once, print the explorer's URL with its token, and run Voilà here until
     it is stopped."""
-    from auditkit.explore.server import ExplorerVoila
+    from auditkit.explore.handlers import ExplorerVoila
+
+    identity = identity_options(users, trusted_proxies or [], user_header)
 
     port = check_port(port) or free_port()
     hosts = check_hosts(allow_hosts or [])
     cull_idle = check_count(cull_idle, "--cull-idle")
     max_sessions = check_count(max_sessions, "--max-sessions")
-    preheat = check_count(preheat, "--preheat")
+    preheat = preheat_count(preheat, max_sessions)
     env = explore_environment(data, as_of, exports, demo_requests, at, db, user, params_file, cache)
     token = explore_token()
     if data is not None:
         judge_before_serving(env)
     what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
-    print(f"auditkit explorer on {what}: http://{HOST}:{port}/?token={token}", flush=True)
+    if users is not None:
+        print(
+            f"auditkit explorer on {what}: http://{HOST}:{port}/ (each reviewer of {users} "
+            "adds ?token=<their own token>)",
+            flush=True,
+        )
+    else:
+        print(f"auditkit explorer on {what}: http://{HOST}:{port}/?token={token}", flush=True)
     if db is not None:
         from auditkit.review.database import database_url, describe
 
         print(f"review register: {describe(database_url(db))}", flush=True)
     print("press Ctrl-C to stop", flush=True)
-    # This process becomes the server: the kernel it starts inherits these variables.
+    # This process becomes the server: the kernels it starts inherit these variables, and the
+    # secret with which they ask for their page's request (never the token).
+    kernel_secret = secrets.token_urlsafe(32)
     os.environ.update(env)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [str(JUPYTER_DATA), os.environ.get("JUPYTER_PATH")])
+    )
+    os.environ[EnvVar.KERNEL_SECRET] = kernel_secret
     ExplorerVoila.launch_instance(
         argv=voila_argv(notebook_path(), port, open_browser, cull_idle, max_sessions, preheat),
         token=token,
         allowed_hosts=hosts,
+        kernel_secret=kernel_secret,
+        **identity,
     )
+
+
+def identity_options(users: Path | None, proxies: list[str], header: str) -> dict[str, object]:
+    """Who is who (`explore.identity`): a users file that must be readable now, and trusted
+    proxies, which need $AUDITKIT_EXPLORE_PROXY_SECRET (taken out before the kernels start)."""
+    secret = os.environ.pop(EnvVar.PROXY_SECRET, "")
+    options: dict[str, object] = {}
+    if users is not None:
+        try:
+            read_reviewers(users)
+        except OSError as error:
+            raise ParameterError(f"--users {users}: {error.strerror or error}") from None
+        options["users_file"] = str(Path(users).resolve())
+    if proxies:
+        if len(secret) < MIN_TOKEN_LENGTH:
+            raise ParameterError(
+                f"--trusted-proxy needs ${EnvVar.PROXY_SECRET}: at least {MIN_TOKEN_LENGTH} "
+                f"characters the proxy sends in the {PROXY_SECRET_HEADER} header"
+            )
+        options.update(trusted_proxies=check_proxies(proxies), proxy_secret=secret)
+        options["user_header"] = header
+    return options
 
 
 def judge_before_serving(env: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ import auditkit.demo as demo
 from auditkit import cli
 from auditkit.cli import explore as explore_cli
 from auditkit.errors import InputError, ParameterError
-from auditkit.explore import serve
+from auditkit.explore import launch
 from auditkit.vocab import EnvVar
 
 
@@ -42,27 +42,37 @@ def test_explore_is_a_cli_command():
 
 @pytest.mark.parametrize("open_browser", [True, False])
 def test_voila_serves_locally_without_code(open_browser: bool):
-    argv = serve.voila_argv(Path("/x/explorer.ipynb"), 8123, open_browser)
+    argv = launch.voila_argv(Path("/x/explorer.ipynb"), 8123, open_browser)
     assert argv[0] == "/x/explorer.ipynb"
     assert {"--port=8123", "--Voila.ip=127.0.0.1", "--strip_sources=True"} <= set(argv)
     assert ("--no-browser" in argv) is not open_browser
 
 
 def test_voila_culls_idle_kernels_and_caps_them():
-    argv = serve.voila_argv(Path("/x/explorer.ipynb"), 8123, False, cull_idle=120, max_sessions=3)
+    argv = launch.voila_argv(Path("/x/explorer.ipynb"), 8123, False, cull_idle=120, max_sessions=3)
     assert {
         "--VoilaConfiguration.multi_kernel_manager_class="
-        "auditkit.explore.server.CappedKernelManager",
+        "auditkit.explore.sessions.CappedKernelManager",
         "--MappingKernelManager.cull_idle_timeout=120",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=False",
         "--CappedKernelManager.max_kernels=3",
+        "--CappedKernelManager.pool_kernels=1",
+        # Every page takes its kernel from the pool, which sessions.Sessions fills itself.
+        "--VoilaConfiguration.preheat_kernel=True",
+        "--pool_size=0",
     } <= set(argv)
+
+
+def test_the_pool_holds_a_kernel_for_every_free_session_by_default():
+    assert launch.preheat_count(None, 4) == 4
+    assert launch.preheat_count(None, 0) == 1  # no cap: one ahead
+    assert launch.preheat_count(2, 4) == 2 and launch.preheat_count(0, 4) == 0
 
 
 def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
     (tmp_path / "p.json").write_text('{"j10_require_both": true}')
-    env = serve.explore_environment(
+    env = launch.explore_environment(
         data_dir,
         "2026-11-01",
         tmp_path / "exports",
@@ -80,7 +90,7 @@ def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
         EnvVar.SCENARIOS: str((Path("reports") / "scenarios.json").resolve()),
         EnvVar.DEMO_REQUESTS: "50",
     }
-    defaults = serve.explore_environment(None, None, tmp_path)
+    defaults = launch.explore_environment(None, None, tmp_path)
     assert defaults[EnvVar.EXPORTS] == str(tmp_path.resolve())
     assert defaults[EnvVar.CACHE] == str((Path("reports") / "cache").resolve())
     assert EnvVar.DATA not in defaults and EnvVar.PARAMS not in defaults
@@ -89,14 +99,14 @@ def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
 def test_a_bad_params_file_fails_before_serving(tmp_path: Path):
     (tmp_path / "p.json").write_text('{"as_of": "2026-11-01"}')
     with pytest.raises(ParameterError, match="--as-of"):
-        serve.explore_environment(None, None, tmp_path, params_file=tmp_path / "p.json")
+        launch.explore_environment(None, None, tmp_path, params_file=tmp_path / "p.json")
 
 
 def test_missing_tables_fail_before_serving(tmp_path: Path):
     with pytest.raises(InputError, match=r"accounts\.csv or accounts\.parquet"):
-        serve.explore_environment(tmp_path, None, tmp_path)
+        launch.explore_environment(tmp_path, None, tmp_path)
     with pytest.raises(ParameterError, match="not a date"):
-        serve.explore_environment(None, "1 Nov", tmp_path)
+        launch.explore_environment(None, "1 Nov", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +125,7 @@ def test_cli_exits_2_on_a_missing_data_dir(tmp_path: Path, capsys, clean_env):
 def test_cmd_explore_prints_the_url_and_starts_voila(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, clean_env
 ):
-    from auditkit.explore.server import ExplorerVoila
+    from auditkit.explore.handlers import ExplorerVoila
 
     launched: list[tuple[list[str], dict]] = []
     monkeypatch.setattr(
@@ -143,7 +153,7 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
     printed = capsys.readouterr().out
     assert "http://127.0.0.1:8765/" in printed and "judged and cached" in printed
     ((argv, options),) = launched
-    assert argv[0] == str(serve.notebook_path()) and "--no-browser" in argv
+    assert argv[0] == str(launch.notebook_path()) and "--no-browser" in argv
     # A random token by default, printed in the address; the allowed host names passed on.
     assert len(options["token"]) >= 32
     assert f"http://127.0.0.1:8765/?token={options['token']}" in printed
@@ -156,13 +166,13 @@ def test_cmd_explore_prints_the_url_and_starts_voila(
 
 
 def test_the_token_can_be_given_and_never_reaches_the_kernel(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(serve.TOKEN_VARIABLE, "s" * 20)
-    assert serve.explore_token() == "s" * 20
-    assert serve.TOKEN_VARIABLE not in os.environ
-    assert serve.explore_token() != serve.explore_token()  # random when not given
-    monkeypatch.setenv(serve.TOKEN_VARIABLE, "short")
+    monkeypatch.setenv(launch.TOKEN_VARIABLE, "s" * 20)
+    assert launch.explore_token() == "s" * 20
+    assert launch.TOKEN_VARIABLE not in os.environ
+    assert launch.explore_token() != launch.explore_token()  # random when not given
+    monkeypatch.setenv(launch.TOKEN_VARIABLE, "short")
     with pytest.raises(ParameterError, match="at least 16 characters"):
-        serve.explore_token()
+        launch.explore_token()
 
 
 @pytest.mark.parametrize(
@@ -170,8 +180,8 @@ def test_the_token_can_be_given_and_never_reaches_the_kernel(monkeypatch: pytest
 )
 def test_allow_host_takes_host_names_only(name: str):
     with pytest.raises(ParameterError, match="is not a host name"):
-        serve.check_hosts([name])
-    assert serve.check_hosts(["audit.example.com", "localhost"]) == [
+        launch.check_hosts([name])
+    assert launch.check_hosts(["audit.example.com", "localhost"]) == [
         "audit.example.com",
         "localhost",
     ]
@@ -180,11 +190,11 @@ def test_allow_host_takes_host_names_only(name: str):
 def test_free_port_is_bindable():
     import socket
 
-    port = serve.free_port()
+    port = launch.free_port()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
 
 
 def test_the_notebook_ships_with_the_package():
-    assert serve.notebook_path().is_file()
-    assert serve.notebook_path().parent.name == "notebooks"
+    assert launch.notebook_path().is_file()
+    assert launch.notebook_path().parent.name == "notebooks"
