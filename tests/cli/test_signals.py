@@ -36,9 +36,11 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def signalled(
-    argv: list[str], signum: int, phase: str, delay: float = 0.0
+    argv: list[str], signum: int, phase: str, delay: float = 0.0, until: Path | None = None
 ) -> subprocess.CompletedProcess:
-    """Run auditkit with `argv`; send `signum` `delay` seconds after it starts `phase`."""
+    """Run auditkit with `argv`; send `signum` `delay` seconds after it starts `phase`, or,
+    with `until` (a folder), as soon as a file has been written under a staging folder there
+    (however loaded the machine is)."""
     process = subprocess.Popen(
         [*AUDITKIT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -47,6 +49,11 @@ def signalled(
         seen.append(line)
         if line.startswith(f"[auditkit] {phase} ..."):
             time.sleep(delay)
+            deadline = time.monotonic() + 60
+            while until is not None and time.monotonic() < deadline:
+                if any(p.is_file() for p in until.glob(".auditkit/versions/.staging-*/*")):
+                    break
+                time.sleep(0.005)
             process.send_signal(signum)
             break
     out, err = process.communicate(timeout=300)
@@ -119,7 +126,7 @@ def test_check_killed_while_writing_leaves_staging_that_the_next_run_removes(
     first, second = two_data_sets
     out = tmp_path / "out"
     assert subprocess.run([*AUDITKIT, *CHECK, str(out), "--data", str(first)]).returncode == 0
-    signalled([*CHECK, str(out), "--data", str(second)], signal.SIGKILL, "write", 0.2)
+    signalled([*CHECK, str(out), "--data", str(second)], signal.SIGKILL, "write", until=out)
     key, files = results_of(out)
     assert complete[key] == files
     assert list(out.glob(".auditkit/versions/.staging-*")), (

@@ -83,7 +83,7 @@ def run_all_cells(page, attempts: int = 12) -> None:
 
     started = page.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]"))
     for _ in range(attempts):
-        page.locator(".jp-Notebook").first.click()
+        page.locator(".jp-Notebook").first.click(timeout=WAIT_MS)  # JupyterLab is slow under load
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         item = page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells"))
         if item.count() and "lm-mod-disabled" not in (item.first.get_attribute("class") or ""):
