@@ -28,6 +28,7 @@ from auditkit.params import Params
 from auditkit.review.register import Register
 from auditkit.review.states import finding_keys
 from auditkit.vocab import EnvVar
+from auditkit.rules.pob import POB
 
 SECRET = "proxy-secret-" + "x" * 20
 
@@ -80,7 +81,8 @@ def test_a_proxy_header_is_believed_only_from_the_proxy(remote_ip, secret, belie
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     work = tmp_path_factory.mktemp("explore-identity")
     demo.write(demo.generate(requests=120), work / "data")
-    keys = finding_keys(evaluate(demo.tables(requests=120), Params(as_of=demo.DEFAULT_AS_OF)))
+    result = evaluate(demo.tables(requests=120), Params(as_of=demo.DEFAULT_AS_OF), POB)
+    keys = finding_keys(result)
     finding = tuple(keys[keys["rule_id"] == "POB-J07"].iloc[0])
     users = work / "users"
     tokens = {name: add_reviewer(users, name) for name in ("alice", "bob")}
