@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import threading
 import time
 from pathlib import Path
@@ -303,6 +304,11 @@ class Launcher:
         query string is in $QUERY_STRING already (or there is none, in JupyterLab).
         """
         query = query_string()
+        if os.environ.get("VOILA_PREHEAT") == "True" and self._thread is not None:
+            # A pre-started kernel opened the data before the page came; the page asks for
+            # the widgets' state once this cell ends, so let it find the explorer whole (the
+            # overview included) rather than widgets made while it reads them.
+            self._thread.join()
         with self._lock:
             self.query = query
             if self.explorer is not None:

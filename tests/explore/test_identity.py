@@ -27,8 +27,8 @@ from auditkit.explore.identity import (
 from auditkit.params import Params
 from auditkit.review.register import Register
 from auditkit.review.states import finding_keys
-from auditkit.vocab import EnvVar
 from auditkit.rules.pob import POB
+from auditkit.vocab import EnvVar
 
 SECRET = "proxy-secret-" + "x" * 20
 
