@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -53,12 +54,15 @@ def make_lab_command(data: Path) -> list[str]:
     import shlex
 
     made = ["-o", ".venv/bin/jupyter-lab", "-o", f"{data}/requests.csv"]
+    # Run by `make test`, make would say "make[1]: Leaving directory ..." last: not here.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     run = subprocess.run(
-        ["make", "-n", *made, f"DEMO={data}", "lab"],
+        ["make", "--no-print-directory", "-n", *made, f"DEMO={data}", "lab"],
         cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     printed = run.stdout.strip().splitlines()[-1]
     words = shlex.split(printed)
