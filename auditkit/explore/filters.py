@@ -171,11 +171,12 @@ class FindingsControls:
                 self.segment_value_filter.value = segment_value or ANY
             self.search_box.value = search
 
-    def layout(self) -> list[widgets.Widget]:
-        return [
-            widgets.HBox(
-                [self.rule_filter, self.status_filter, self.verdict_filter, self.action_filter]
-            ),
-            widgets.HBox([self.payment_filter, self.exception_filter, self.code_check_filter]),
-            widgets.HBox([self.segment_filter, self.segment_value_filter, self.review_filter]),
-        ]
+
+def filter_rows(controls: FindingsControls) -> list[widgets.Widget]:
+    """The filter controls in three rows."""
+    c = controls
+    return [
+        widgets.HBox([c.rule_filter, c.status_filter, c.verdict_filter, c.action_filter]),
+        widgets.HBox([c.payment_filter, c.exception_filter, c.code_check_filter]),
+        widgets.HBox([c.segment_filter, c.segment_value_filter, c.review_filter]),
+    ]

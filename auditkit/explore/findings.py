@@ -24,7 +24,7 @@ from auditkit.explore.bulk import BulkBar
 from auditkit.explore.config import export_limits
 from auditkit.explore.controls import action, button, guarded, html_box
 from auditkit.explore.exports import SessionExports, export_message, write_export
-from auditkit.explore.filters import FindingsControls
+from auditkit.explore.filters import FindingsControls, filter_rows
 from auditkit.explore.pages import Pages
 from auditkit.explore.review import ReviewBoard, ReviewPanel
 from auditkit.render.format import count
@@ -203,7 +203,7 @@ class FindingsTab(FindingsPages):
         self._wire()
         self.widget = widgets.VBox(
             [
-                *self.layout(),
+                *filter_rows(self),
                 widgets.HBox([self.search_box, self.reset_filters_button]),
                 self.search_hint.widget,
                 self.paging(),

@@ -94,6 +94,22 @@ class Decisions:
         return [key for r in order for key in [*by_request[r], *decision[r]]]
 
 
+def held_follow_up(register: Register, key: Key | None) -> dict[str, str]:
+    """The follow-up a finding holds now, as text ('' when not set, or no finding is picked)."""
+    found = (
+        register.items(pd.DataFrame([key], columns=["request_id", "rule_id"]))
+        if key is not None
+        else pd.DataFrame()
+    )
+    if found.empty:
+        return dict.fromkeys(FOLLOW_UP_FIELDS, "")
+    row = found.iloc[0]
+    return {
+        name: "" if row[name] is None or pd.isna(row[name]) else str(row[name])
+        for name in FOLLOW_UP_FIELDS
+    }
+
+
 class ReviewBoard:
     """One evaluation's findings as the register sees them, and the reviewer who changes them."""
 
@@ -202,17 +218,6 @@ class ReviewBoard:
         )
         self.reload()
         return applied
-
-    def follow_up(self, key: Key) -> dict[str, str]:
-        """The follow-up a finding holds now, as text ('' when not set)."""
-        found = self.register.items(pd.DataFrame([key], columns=["request_id", "rule_id"]))
-        if found.empty:
-            return dict.fromkeys(FOLLOW_UP_FIELDS, "")
-        row = found.iloc[0]
-        return {
-            name: "" if row[name] is None or pd.isna(row[name]) else str(row[name])
-            for name in FOLLOW_UP_FIELDS
-        }
 
     def history(self, key: Key) -> pd.DataFrame:
         frame = self.register.history(*key).drop(columns=["request_id", "rule_id"])
@@ -361,9 +366,7 @@ class ReviewPanel:
     def load_follow_up(self) -> None:
         """Fill the follow-up fields with what the chosen finding holds."""
         key = self.finding.value
-        self.follow_up.fill(
-            self.board.follow_up(key) if key is not None else dict.fromkeys(FOLLOW_UP_FIELDS, "")
-        )
+        self.follow_up.fill(held_follow_up(self.board.register, key))
 
     def apply_follow_up(self) -> Applied:
         """Save the follow-up fields on the chosen finding (an emptied field is cleared)."""

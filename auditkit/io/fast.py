@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditkit.contract import EVENTS, TABLE_SPECS, Check, table_checks
+from auditkit.contract import EVENTS, Check, table_checks
 from auditkit.errors import Problem, Unlisted
 from auditkit.io.arrow import duplicated, increasing, key_codes, pair_duplicated
 from auditkit.io.normal import Normalised, normalise_table
@@ -26,7 +26,7 @@ from auditkit.io.problems import (
     Failure,
     RowOf,
     located,
-    missing_column,
+    missing_columns,
     ordered,
     spreadsheet_row,
 )
@@ -126,13 +126,7 @@ def check_table(
     MAX_EXAMPLES rows of each check) and the rows beyond them. `rows` maps a 0-based row
     of `arrow` to the spreadsheet row named in messages."""
     data, problems = normalise_table(table, arrow, first_row)
-    header = arrow.column_names
-    known = {spec.name for spec in TABLE_SPECS[table]}
-    problems += [
-        missing_column(table, check, header, known)
-        for check in table_checks(table)
-        if check.kind is CheckKind.COLUMN and check.column not in header
-    ]
+    problems += missing_columns(table, arrow.column_names)
     found, unlisted = located(table, failures(data), data.shown, rows)
     return data, ordered(problems + found), unlisted
 

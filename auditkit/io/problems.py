@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from auditkit.contract import Check
+from auditkit.contract import TABLE_SPECS, Check, table_checks
 from auditkit.errors import MAX_LISTED_PROBLEMS, Problem, Unlisted
 from auditkit.vocab import CheckKind
 
@@ -64,6 +64,16 @@ def ordered(problems: list[Problem]) -> list[Problem]:
     unique = list(seen.values())[::-1]
     unique.sort(key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
     return unique
+
+
+def missing_columns(table: str, header: list[str]) -> list[Problem]:
+    """The contract's required columns of `table` absent from `header` (one problem each)."""
+    known = {spec.name for spec in TABLE_SPECS[table]}
+    return [
+        missing_column(table, check, header, known)
+        for check in table_checks(table)
+        if check.kind is CheckKind.COLUMN and check.column not in header
+    ]
 
 
 def missing_column(table: str, check: Check, header: list[str], known: set[str]) -> Problem:

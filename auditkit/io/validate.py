@@ -20,10 +20,10 @@ import pandera.errors
 import pandera.pandas as pa
 import pyarrow
 
-from auditkit.contract import TABLE_SPECS, Check, table_checks
+from auditkit.contract import Check, table_checks
 from auditkit.errors import Problem, Unlisted
 from auditkit.io.normal import Normalised, as_text, normalise_table
-from auditkit.io.problems import RowOf, located, missing_column, ordered, spreadsheet_row
+from auditkit.io.problems import RowOf, located, missing_columns, ordered, spreadsheet_row
 from auditkit.vocab import CheckKind
 
 ColumnCheck = Callable[[Check, Normalised], Callable[[pd.Series], pd.Series]]
@@ -150,13 +150,7 @@ def validate_frame(
     """`auditkit.io.fast.check_table` with pandera: the same normalised table, the same
     problems in the same words and order."""
     data, problems = normalise_table(table, arrow)
-    header = arrow.column_names
-    known = {spec.name for spec in TABLE_SPECS[table]}
-    problems += [
-        missing_column(table, check, header, known)
-        for check in table_checks(table)
-        if check.kind is CheckKind.COLUMN and check.column not in header
-    ]
+    problems += missing_columns(table, arrow.column_names)
     schema, checks = pandera_schema(data)
     failing: dict[int, np.ndarray] = {}
     try:
