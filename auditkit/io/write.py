@@ -384,6 +384,22 @@ def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
+def open_workbook(path: Path, **options: object) -> object:
+    """An XlsxWriter workbook written row by row (constant memory) in which a string stays a
+    string: never turned into a formula, a number or a link; NaN and inf become errors."""
+    import xlsxwriter
+
+    safe = {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "nan_inf_to_errors": True,
+        "remove_timezone": True,
+    }
+    return xlsxwriter.Workbook(str(path), safe | options)
+
+
 def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
     """Write `sheets` (name -> table) as one .xlsx file at `path` (the caller stages it).
 
@@ -392,18 +408,7 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> Path:
     never to turn a string into a formula, a number or a link. Rows are streamed
     (constant memory), a few times faster than pandas' openpyxl writer.
     """
-    import xlsxwriter
-
-    options = {
-        "constant_memory": True,
-        "strings_to_formulas": False,
-        "strings_to_numbers": False,
-        "strings_to_urls": False,
-        "nan_inf_to_errors": True,
-        "remove_timezone": True,
-        "default_date_format": "yyyy-mm-dd hh:mm:ss",
-    }
-    book = xlsxwriter.Workbook(str(path), options)
+    book = open_workbook(path, default_date_format="yyyy-mm-dd hh:mm:ss")
     try:
         for name, frame in sheets.items():
             safe = excel_safe(frame)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 
-from auditkit.io.write import excel_safe
+from auditkit.io.write import excel_safe, open_workbook
 from auditkit.render.style import HEADER_FILL, MUTED, RULE_LINE
 from auditkit.report.currency import amount_format
 
@@ -222,19 +222,7 @@ def _header_text(label: str) -> str:
 
 def open_book(path: Path) -> object:
     """A workbook written row by row; strings stay strings (never formulas, numbers, links)."""
-    import xlsxwriter
-
-    return xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": True,
-            "remove_timezone": True,
-        },
-    )
+    return open_workbook(path)
 
 
 def date_rule() -> dict[str, object]:
