@@ -48,7 +48,10 @@ img.ak-chart {{ max-width: 100%; }}
 # every table inside the page width, wide tables in smaller type and split by the report
 # into parts that fit (report.sections.common.column_parts). A word is never broken inside
 # a header, nor inside a short cell: only the columns that hold long free text or long
-# tokens (reasons, paths, hashes, JSON) may break a word that cannot fit its line.
+# tokens (reasons, paths, hashes, JSON) may break a word that cannot fit its line. A column
+# of short words ("Reads": "member, admin"; rule id lists) must not be in that list: a cell
+# that may break anywhere has a one-letter minimum width, and Chromium's automatic layout
+# then squeezes it to "membe r".
 # (Landscape named pages are laid out wide but printed on portrait paper by Chromium,
 # which clips them: not used.)
 PRINT_STYLESHEET = f"""
@@ -65,9 +68,8 @@ PRINT_STYLESHEET = f"""
   {T} th, {T} td {{ white-space: normal; overflow-wrap: normal; word-break: normal;
     hyphens: manual; }}
   {T} td.ak-col-reasons, {T} td.ak-col-reason, {T} td.ak-col-value, {T} td.ak-col-file,
-  {T} td.ak-col-path, {T} td.ak-col-sha256, {T} td.ak-col-note, {T} td.ak-col-reads,
-  {T} td.ak-col-appliesto, {T} td.ak-col-standsfor, {T} td.ak-col-sha256first16,
-  {T} td.ak-col-platformscode, {T} td.ak-col-failedrules, {T} td.ak-col-rulesnotjudged,
+  {T} td.ak-col-path, {T} td.ak-col-sha256, {T} td.ak-col-note,
+  {T} td.ak-col-appliesto, {T} td.ak-col-sha256first16, {T} td.ak-col-platformscode,
   {T} td.ak-col-membersenterpriseid, {T} td.ak-col-newly_failing,
   {T} td.ak-col-resolved_rules, {T} td.ak-col-failed_before, {T} td.ak-col-failed_now {{
     overflow-wrap: anywhere; }}

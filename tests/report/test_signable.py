@@ -273,3 +273,38 @@ def test_cli_sample_and_evaluate(capsys: pytest.CaptureFixture[str], october, tm
     assert code == 0
     assert "0 deviation(s) in 22 items" in out and "90% confidence" in out
     assert "the control can be relied on" in out
+
+
+def broken_inside(word: str, text: str) -> bool:
+    """Whether pdftotext -raw shows `word` split over two lines ("membe" / "r")."""
+    return any(
+        re.search(rf"(?<![A-Za-z']){word[:k]}-?\n{word[k:]}(?![A-Za-z'])", text)
+        for k in range(1, len(word))
+    )
+
+
+@pytest.mark.browser
+def test_the_pdf_never_breaks_a_header_word_or_a_short_word_inside(october):
+    """Header words and the catalogue's short cells (Appendix A's "Reads": "member, admin")
+    print whole; only columns of long free text or tokens may break a word."""
+    _, run = october
+    if run.pdf is None or not shutil.which("pdftotext"):
+        pytest.skip("needs Chromium and poppler-utils (pdftotext)")
+    text = subprocess.run(
+        ["pdftotext", "-raw", run.pdf, "-"], capture_output=True, text=True
+    ).stdout
+    page = run.html.read_text("utf-8")
+    headers = {
+        html.unescape(re.sub(r"<[^>]+>", "", cell))
+        for cell in re.findall(r"<th[^>]*>(.*?)</th>", page)
+    }
+    reads = re.findall(r"<th[^>]*>(.*?)</th>", page[page.index('id="rule-catalogue"') :])
+    column = reads.index("Reads")
+    words = {
+        word
+        for cell in headers | set(cells(page, "rule-catalogue", column))
+        for word in re.findall(r"[A-Za-z']{2,}", cell)
+    }
+    assert {"member", "admin", "Reads"} <= words
+    broken = sorted(word for word in words if broken_inside(word, text))
+    assert not broken, broken
