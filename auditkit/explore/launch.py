@@ -141,10 +141,14 @@ def explore_environment(
         # browser; the kernel gets it as an absolute path or URL.
         Register.open(db).close()
         env[EnvVar.REVIEW_DB.value] = _absolute_db(db)
-    if user is not None:
+    inherited = os.environ.get(EnvVar.USER.value, "").strip()  # as explore.config.reviewer
+    if user is not None or inherited:
         from auditkit.review.changes import check_name
 
-        env[EnvVar.USER.value] = check_name(user, "--user")
+        # Without --user the kernel records changes under the shell's $AUDITKIT_USER: a name
+        # the register would refuse (a newline, a control character) is refused now, named.
+        given = (user, "--user") if user is not None else (inherited, f"${EnvVar.USER.value}")
+        env[EnvVar.USER.value] = check_name(*given)
     if data is not None:
         # Missing tables are an input error now, not in the browser.
         find_table_files(data, TABLE_NAMES + (HISTORY_TABLES if requested else ()))

@@ -198,3 +198,19 @@ def test_free_port_is_bindable():
 def test_the_notebook_ships_with_the_package():
     assert launch.notebook_path().is_file()
     assert launch.notebook_path().parent.name == "notebooks"
+
+
+def test_the_shells_reviewer_name_is_checked_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Without --user the kernel records under $AUDITKIT_USER: a name the register refuses
+    (here a newline that would forge a line of `review history`) stops the launch, named."""
+    monkeypatch.setenv(EnvVar.USER, "mallory\n2026-12-01 alice set F1 confirmed")
+    with pytest.raises(ParameterError, match=r"\$AUDITKIT_USER .mallory.*no control .*U\+000A"):
+        launch.explore_environment(None, None, tmp_path)
+    # --user wins over the shell's name, and is what the kernel gets.
+    assert launch.explore_environment(None, None, tmp_path, user="carol")[EnvVar.USER] == "carol"
+    monkeypatch.setenv(EnvVar.USER, "  dave ")
+    assert launch.explore_environment(None, None, tmp_path)[EnvVar.USER] == "dave"
+    monkeypatch.setenv(EnvVar.USER, "")
+    assert EnvVar.USER not in launch.explore_environment(None, None, tmp_path)
