@@ -17,7 +17,9 @@ so they never depend on row order or on how the rows were partitioned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -224,35 +226,6 @@ def open_order_spans(tables: Tables, params: Params, requests: pd.DataFrame) -> 
     )
 
 
-def _open_order_rows(tables: Tables, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The orders open at each case's moment, with their status then (drill-down evidence)."""
-    orders, events = tables.orders, tables.order_events
-    order, event = pairs["parent"].to_numpy(), pairs["event"].to_numpy()
-    return pd.DataFrame(
-        {
-            "case": pairs["case"].to_numpy(),
-            "uin": pairs["uin"].to_numpy(),
-            "order_id": orders["order_id"].take(order).to_numpy(),
-            "order_type": orders["order_type"].take(order).to_numpy(),
-            "status": events["status"].take(event).to_numpy(),
-            "amount_cents": orders["amount_cents"].to_numpy()[order],
-            "created_at": orders["created_at"].take(order).to_numpy(),
-        }
-    )
-
-
-def _open_orders_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
-    if params.at_requested:
-        pairs = covering(_cases(requests), open_order_spans(tables, params, requests))
-        rows = _open_order_rows(tables, pairs)
-        count, cents, example = per_case(rows, "order_id", "amount_cents", len(requests))
-    else:
-        rows = tables.orders[is_open_order(tables.orders, params)]
-        count, cents, example = per_member(rows, "order_id", "amount_cents", requests["member_uin"])
-    columns = {"open_orders": count, "open_order_cents": cents, "first_open_order": example.array}
-    return Computed(columns, rows)
-
-
 # ---- vouchers ----------------------------------------------------------------------
 
 
@@ -310,40 +283,89 @@ def usable_voucher_spans(tables: Tables, params: Params, requests: pd.DataFrame)
     )
 
 
-def _usable_voucher_rows(tables: Tables, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The vouchers usable at each case's moment, with their state then (drill-down evidence)."""
-    vouchers, events = tables.vouchers, tables.voucher_events
-    voucher, event = pairs["parent"].to_numpy(), pairs["event"].to_numpy()
-    return pd.DataFrame(
-        {
-            "case": pairs["case"].to_numpy(),
-            "uin": pairs["uin"].to_numpy(),
-            "voucher_id": vouchers["voucher_id"].take(voucher).to_numpy(),
-            "status": events["status"].take(event).to_numpy(),
-            "remaining_amount_cents": events["remaining_amount_cents"].to_numpy()[event],
-            "expires_at": vouchers["expires_at"].take(voucher).to_numpy(),
+# ---- what a member holds at each request's moment -------------------------------------
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What a member holds (open orders, usable vouchers), found for each request.
+
+    `spans(tables, params, requests)` lists the spans of `table`'s rows in which the fact
+    holds (point in time: each with its `event` in `events` and its `parent` row), and
+    `at_snapshot(tables, params)` the rows for which it holds at the snapshot. `evidence`
+    names the columns shown for each row held, each from "parent" or "event" (the state
+    then). `names` are the count, total cents and first id columns the rules read.
+    """
+
+    names: tuple[str, str, str]
+    table: str
+    events: str
+    id_column: str
+    amount_column: str
+    spans: Callable[[Tables, Params, pd.DataFrame], pd.DataFrame]
+    at_snapshot: Callable[[Tables, Params], pd.DataFrame]
+    evidence: tuple[tuple[str, str], ...]
+
+    def rows_at_requests(self, tables: Tables, pairs: pd.DataFrame) -> pd.DataFrame:
+        """The rows held at each case's moment, with their state then (the evidence)."""
+        sources = {
+            "parent": (getattr(tables, self.table), pairs["parent"].to_numpy()),
+            "event": (getattr(tables, self.events), pairs["event"].to_numpy()),
         }
-    )
+        columns = {"case": pairs["case"].to_numpy(), "uin": pairs["uin"].to_numpy()}
+        for column, source in self.evidence:
+            frame, positions = sources[source]
+            columns[column] = frame[column].take(positions).to_numpy()
+        return pd.DataFrame(columns)
 
 
-def _usable_vouchers_of_members(tables: Tables, params: Params, requests: pd.DataFrame) -> Computed:
+def held_per_request(
+    tables: Tables, params: Params, requests: pd.DataFrame, holding: Holding
+) -> Computed:
+    """Count, total cents and first id of what each request's member holds: at the moment
+    the request was made (`--at requested`) or at the snapshot; the rows are the evidence."""
     if params.at_requested:
-        pairs = covering(_cases(requests), usable_voucher_spans(tables, params, requests))
-        rows = _usable_voucher_rows(tables, pairs)
-        count, cents, example = per_case(
-            rows, "voucher_id", "remaining_amount_cents", len(requests)
-        )
+        pairs = covering(_cases(requests), holding.spans(tables, params, requests))
+        rows = holding.rows_at_requests(tables, pairs)
+        found = per_case(rows, holding.id_column, holding.amount_column, len(requests))
     else:
-        rows = tables.vouchers[usable_at_snapshot(tables.vouchers, params)]
-        count, cents, example = per_member(
-            rows, "voucher_id", "remaining_amount_cents", requests["member_uin"]
-        )
-    columns = {
-        "usable_vouchers": count,
-        "usable_voucher_cents": cents,
-        "first_usable_voucher": example.array,
-    }
-    return Computed(columns, rows)
+        rows = holding.at_snapshot(tables, params)
+        found = per_member(rows, holding.id_column, holding.amount_column, requests["member_uin"])
+    count, cents, example = found
+    return Computed(dict(zip(holding.names, (count, cents, example.array), strict=True)), rows)
+
+
+OPEN_ORDER_HOLDING = Holding(
+    names=("open_orders", "open_order_cents", "first_open_order"),
+    table="orders",
+    events="order_events",
+    id_column="order_id",
+    amount_column="amount_cents",
+    spans=open_order_spans,
+    at_snapshot=lambda tables, params: tables.orders[is_open_order(tables.orders, params)],
+    evidence=(
+        ("order_id", "parent"),
+        ("order_type", "parent"),
+        ("status", "event"),
+        ("amount_cents", "parent"),
+        ("created_at", "parent"),
+    ),
+)
+USABLE_VOUCHER_HOLDING = Holding(
+    names=("usable_vouchers", "usable_voucher_cents", "first_usable_voucher"),
+    table="vouchers",
+    events="voucher_events",
+    id_column="voucher_id",
+    amount_column="remaining_amount_cents",
+    spans=usable_voucher_spans,
+    at_snapshot=lambda tables, params: tables.vouchers[usable_at_snapshot(tables.vouchers, params)],
+    evidence=(
+        ("voucher_id", "parent"),
+        ("status", "event"),
+        ("remaining_amount_cents", "event"),
+        ("expires_at", "parent"),
+    ),
+)
 
 
 ACCOUNT_STATES = Feature(
@@ -357,7 +379,7 @@ OPEN_ORDERS = Feature(
     name="open_orders",
     reads=(Reads.ORDERS,),
     columns=("open_orders", "open_order_cents", "first_open_order"),
-    compute=_open_orders_of_members,
+    compute=partial(held_per_request, holding=OPEN_ORDER_HOLDING),
     totals=MemberTotals(
         "orders",
         "order_id",
@@ -370,7 +392,7 @@ USABLE_VOUCHERS = Feature(
     name="usable_vouchers",
     reads=(Reads.VOUCHERS,),
     columns=("usable_vouchers", "usable_voucher_cents", "first_usable_voucher"),
-    compute=_usable_vouchers_of_members,
+    compute=partial(held_per_request, holding=USABLE_VOUCHER_HOLDING),
     totals=MemberTotals(
         "vouchers",
         "voucher_id",
