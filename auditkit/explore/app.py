@@ -31,6 +31,7 @@ from auditkit.errors import AuditkitError, InputError
 from auditkit.explore import config
 from auditkit.explore.controls import EXPLORER_CSS, busy_markup, dropdown, error_text, html_box
 from auditkit.explore.drilldown import DrillTab
+from auditkit.explore.exports import ExportLimits
 from auditkit.explore.findings import FindingsTab
 from auditkit.explore.isolate import give_back_memory
 from auditkit.explore.member import MemberTab
@@ -38,6 +39,7 @@ from auditkit.explore.overview import OverviewTab
 from auditkit.explore.page import query_string
 from auditkit.explore.queue import QueueTab
 from auditkit.explore.review import ReviewBoard
+from auditkit.explore.settings import ExplorerSettings
 from auditkit.explore.whatif import WhatIfTab
 from auditkit.explore.workspace import TablesWorkspace, Workspace
 from auditkit.io.tables import Tables
@@ -114,6 +116,7 @@ class Explorer:
         source: str = "",
         export_dir: Path | str | None = None,
         export_url: str | None = None,
+        export_limits: ExportLimits | None = None,
         page_size: int = 25,
         register: Register | None = None,
         reviewer: str = "",
@@ -126,7 +129,13 @@ class Explorer:
         self.result = workspace.result
         self.params = self.result.params
         self.source = source or workspace.source
-        self.export_dir = Path(export_dir) if export_dir else config.export_dir()
+        if export_dir is None or export_limits is None:  # not given: as `auditkit explore` says
+            defaults = ExplorerSettings.from_env()
+            export_dir, export_limits = (
+                export_dir or defaults.exports,
+                export_limits or defaults.export_limits,
+            )
+        self.export_dir = Path(export_dir)
         self.style = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>")
         self.header = html_box("ak-header")
         self.period = period_choice(self.result)
@@ -147,6 +156,7 @@ class Explorer:
             review_changed=self.review_changed,
             open_member=self.open_member,
             export_url=export_url,
+            export_limits=export_limits,
             isolated_export=getattr(workspace, "export", None),
             index=self.index,
         )
@@ -261,16 +271,20 @@ class Launcher:
         self, data_dir: str | Path | None, as_of: object, demo_requests: int | None, at: str | None
     ) -> None:
         try:
-            workspace = config.open_workspace(data_dir, as_of, demo_requests, at, self.progress)
-            db = config.review_db()
+            settings = ExplorerSettings.from_env()
+            workspace = config.open_workspace(
+                data_dir, as_of, demo_requests, at, self.progress, settings
+            )
+            db = settings.review_db
             register = Register.open(db) if db else None
             explorer = Explorer(
                 workspace,
-                export_dir=config.export_dir(),
-                export_url=config.export_url(),
+                export_dir=settings.exports,
+                export_url=settings.exports_url,
+                export_limits=settings.export_limits,
                 register=register,
-                reviewer=config.reviewer(),
-                scenarios=config.scenario_store(register),
+                reviewer=config.reviewer(settings),
+                scenarios=config.scenario_store(register, settings),
                 defer_overview=True,
             )
         except AuditkitError as error:

@@ -21,9 +21,13 @@ import numpy as np
 from auditkit.analysis.findings import Findings, FindingsFilter
 from auditkit.engine.result import AuditResult
 from auditkit.explore.bulk import BulkBar
-from auditkit.explore.config import export_limits
 from auditkit.explore.controls import action, button, guarded, html_box
-from auditkit.explore.exports import SessionExports, export_message, write_export
+from auditkit.explore.exports import (
+    ExportLimits,
+    SessionExports,
+    export_message,
+    write_export,
+)
 from auditkit.explore.filters import FindingsControls, filter_rows
 from auditkit.explore.pages import Pages
 from auditkit.explore.review import ReviewBoard, ReviewPanel
@@ -125,10 +129,11 @@ class ExportBar:
         export_dir: Path,
         export_url: str | None,
         isolated: IsolatedExport | None = None,
+        limits: ExportLimits | None = None,
     ) -> None:
         self.pages, self.export_dir, self.export_url = pages, export_dir, export_url
         self.isolated = isolated
-        self.quota = SessionExports(export_limits())
+        self.quota = SessionExports(limits)
         self.csv_button = button("Export CSV", "ak-export-csv")
         self.excel_button = button("Export Excel", "ak-export-excel")
         self.message = html_box("ak-export-message")
@@ -183,6 +188,7 @@ class FindingsTab(FindingsPages):
         export_url: str | None = None,
         isolated_export: IsolatedExport | None = None,
         index: Findings | None = None,
+        export_limits: ExportLimits | None = None,
     ) -> None:
         super().__init__(result, page_size, review, index)
         self.open_request = open_request
@@ -190,7 +196,7 @@ class FindingsTab(FindingsPages):
         self.period: str | None = None
         self.reset_filters_button = button("Reset filters", "ak-reset-filters")
         self.search_hint = SearchHint(self.index)
-        self.exports = ExportBar(self, export_dir, export_url, isolated_export)
+        self.exports = ExportBar(self, export_dir, export_url, isolated_export, export_limits)
         changed = review_changed or self.refresh
         self.review = (
             ReviewPanel(review, changed, css="ak-review-findings") if review is not None else None

@@ -58,7 +58,6 @@ from auditkit.explore.exports import NAME
 from auditkit.explore.identity import REVIEWER_HEADER, ExplorerIdentity, reviewer_name
 from auditkit.explore.page import KERNEL_SECRET_HEADER
 from auditkit.explore.sessions import CappedKernelManager
-from auditkit.vocab import EnvVar
 
 KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 LOCAL_NAMES = ("localhost",)  # loopback addresses (127.0.0.1, ::1) are always local
@@ -232,6 +231,7 @@ class ExplorerVoila(Voila):
     trusted_proxies = List(Unicode(), help="addresses whose user header is believed")
     user_header = Unicode("X-Forwarded-User", help="the header a trusted proxy names users in")
     proxy_secret = Unicode("", help="what a trusted proxy sends with every request")
+    exports_dir = Unicode("", help="the folder the kernels export to, served at EXPORTS_PATH")
 
     def init_settings(self) -> dict:
         self.identity_provider_class = ExplorerIdentity
@@ -257,11 +257,11 @@ class ExplorerVoila(Voila):
         """Voilà's handlers, the exports route ahead of the notebook's catch-all route, and
         every one of them behind the token."""
         routes = super().init_handlers()
-        exports = os.environ.get(EnvVar.EXPORTS)
-        if exports:
-            Path(exports).mkdir(parents=True, exist_ok=True)
+        if self.exports_dir:
+            exports = Path(self.exports_dir).resolve()
+            exports.mkdir(parents=True, exist_ok=True)
             route = url_path_join(self.server_url, EXPORTS_PATH, "(.*)")
-            routes.insert(0, (route, ExportHandler, {"path": str(Path(exports).resolve())}))
+            routes.insert(0, (route, ExportHandler, {"path": str(exports)}))
         handlers = []
         for pattern, handler, *rest in routes:
             if handler is RequestInfoSocketHandler:

@@ -12,6 +12,7 @@ cached before JupyterLab starts. Exports are linked through JupyterLab's own
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import shutil
@@ -21,12 +22,11 @@ from auditkit.errors import ParameterError
 from auditkit.explore.handlers import culling_argv
 from auditkit.explore.launch import (
     HOST,
-    explore_environment,
+    explorer_settings,
     free_port,
     judge_before_serving,
     notebook_path,
 )
-from auditkit.vocab import EnvVar
 
 WORKSPACE = Path("reports") / "lab"
 
@@ -73,7 +73,7 @@ def lab(args: argparse.Namespace) -> None:
             "JupyterLab is not installed: run `make lab`, or pip install -e '.[lab]'"
         ) from None
     root = Path.cwd()
-    env = explore_environment(
+    settings = explorer_settings(
         args.data,
         args.as_of,
         args.exports,
@@ -84,13 +84,13 @@ def lab(args: argparse.Namespace) -> None:
         args.params,
         args.cache,
     )
-    exports = Path(env[EnvVar.EXPORTS])
-    if exports.is_relative_to(root):
-        env[EnvVar.EXPORTS_URL.value] = f"/files/{exports.relative_to(root).as_posix()}/"
-    else:
-        env.pop(EnvVar.EXPORTS_URL.value)
-    if args.data is not None:
-        judge_before_serving(env)
+    # JupyterLab serves the files under its root itself; exports elsewhere get no link.
+    exports = settings.exports
+    served = exports.is_relative_to(root)
+    url = f"/files/{exports.relative_to(root).as_posix()}/" if served else None
+    settings = dataclasses.replace(settings, exports_url=url)
+    if settings.data:
+        judge_before_serving(settings)
     notebook, fresh = workspace_notebook(root / WORKSPACE)
     port, token = args.port or free_port(), secrets.token_hex(24)
     relative = notebook.relative_to(root).as_posix()
@@ -100,7 +100,7 @@ def lab(args: argparse.Namespace) -> None:
     print(f"JupyterLab on {relative}, {state}; run its cells (Run > Run All):")
     print(f"http://{HOST}:{port}/lab/tree/{relative}?token={token}")
     print("press Ctrl-C twice to stop", flush=True)
-    os.environ.update(env)  # the kernels JupyterLab starts inherit these
+    settings.apply_to(os.environ)  # the kernels JupyterLab starts inherit these
     LabApp.launch_instance(
         argv=lab_argv(notebook, root, port, token, not args.no_browser, args.cull_idle)
     )

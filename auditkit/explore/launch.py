@@ -1,14 +1,15 @@
 """Serve the explorer notebook as a web app with Voilà on 127.0.0.1, behind a token.
 
 The notebook is `notebooks/explorer.ipynb`, found by auditkit.resources in a
-checkout and in an installed wheel alike. The data directory, snapshot date
-and export folder reach the notebook's kernel as environment variables
-(`vocab.EnvVar`), which `auditkit.explore.config` reads. The data is judged
+checkout and in an installed wheel alike. What the kernels open (the data,
+snapshot date, export folder, ...) is one `explore.settings.ExplorerSettings`,
+checked here and handed to them as environment variables. The data is judged
 once before serving and cached, so every page opens it from the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import secrets
@@ -16,7 +17,6 @@ import socket
 from pathlib import Path
 
 from auditkit.contract import HISTORY_TABLES, TABLE_NAMES
-from auditkit.dates import parse_date
 from auditkit.errors import ParameterError
 from auditkit.explore.handlers import EXPORTS_PATH, session_argv
 from auditkit.explore.identity import (
@@ -25,6 +25,7 @@ from auditkit.explore.identity import (
     check_proxies,
     read_reviewers,
 )
+from auditkit.explore.settings import ExplorerSettings
 from auditkit.io.read import find_table_files
 from auditkit.params import read_params_file
 from auditkit.resources import shipped_notebook
@@ -41,8 +42,6 @@ HOST_NAME = re.compile(
 # Read by `auditkit explore` only and removed before the kernel starts (see explore_token).
 TOKEN_VARIABLE = "AUDITKIT_EXPLORE_TOKEN"
 MIN_TOKEN_LENGTH = 16
-DEFAULT_CACHE = Path("reports") / "cache"
-DEFAULT_SCENARIOS = Path("reports") / "scenarios.json"
 CULL_IDLE_SECONDS = 300  # a kernel idle this long with no page connected is shut down
 MAX_SESSIONS = 4  # kernels at once; a fifth page gets 503 unless one of the four has gone
 
@@ -110,60 +109,54 @@ def check_port(port: object) -> int:
     return port
 
 
-def explore_environment(
+def explorer_settings(
     data: Path | None,
     as_of: str | None,
-    exports: Path,
+    exports: Path | None,
     demo_requests: int | None = None,
     at: str | None = None,
     db: str | None = None,
     user: str | None = None,
     params_file: Path | None = None,
     cache: Path | None = None,
-) -> dict[str, str]:
-    """Environment variables for the kernel; the data directory and --db are checked before serving."""
-    env = {
-        EnvVar.EXPORTS.value: str(exports.resolve()),
-        EnvVar.EXPORTS_URL.value: EXPORTS_PATH,
-        EnvVar.CACHE.value: str(Path(cache or DEFAULT_CACHE).resolve()),
-        EnvVar.SCENARIOS.value: str(Path(DEFAULT_SCENARIOS).resolve()),
+) -> ExplorerSettings:
+    """What every kernel opens: the settings already in this environment ($AUDITKIT_EXPLORE_*,
+    $AUDITKIT_USER), then the options given, each checked and named before serving; files
+    made absolute (the kernels may run elsewhere), the data's tables, --params and --db
+    checked now rather than in the browser."""
+    options = {"data": data, "as_of": as_of, "at": at, "demo_requests": demo_requests, "user": user}
+    given = {field for field, value in options.items() if value is not None}
+    settings = ExplorerSettings.from_env(ignore=given).given(**options)
+    chosen = {
+        "params_file": params_file or settings.params_file,
+        "exports": exports or settings.exports,
+        "cache": cache or settings.cache,
     }
-    if params_file is not None:
-        read_params_file(params_file)  # a bad --params is refused here, not in the browser
-        env[EnvVar.PARAMS.value] = str(Path(params_file).resolve())
-    requested = at == Moment.REQUESTED
-    if at:
-        env[EnvVar.AT.value] = Moment(at).value
+    if chosen["params_file"] is not None:
+        read_params_file(chosen["params_file"])  # a bad --params is refused here
+    if settings.data:
+        # Missing tables are an input error now, not in the browser.
+        requested = settings.at == Moment.REQUESTED
+        find_table_files(Path(settings.data), TABLE_NAMES + (HISTORY_TABLES if requested else ()))
+    db = db or settings.review_db
     if db is not None:
         from auditkit.review.register import Register
 
         # Open (create, migrate) the register now: a wrong --db is refused here, not in the
         # browser; the kernel gets it as an absolute path or URL.
         Register.open(db).close()
-        env[EnvVar.REVIEW_DB.value] = _absolute_db(db)
-    inherited = os.environ.get(EnvVar.USER.value, "").strip()  # as explore.config.reviewer
-    if user is not None or inherited:
-        from auditkit.review.changes import check_name
-
-        # Without --user the kernel records changes under the shell's $AUDITKIT_USER: a name
-        # the register would refuse (a newline, a control character) is refused now, named.
-        given = (user, "--user") if user is not None else (inherited, f"${EnvVar.USER.value}")
-        env[EnvVar.USER.value] = check_name(*given)
-    if data is not None:
-        # Missing tables are an input error now, not in the browser.
-        find_table_files(data, TABLE_NAMES + (HISTORY_TABLES if requested else ()))
-        env[EnvVar.DATA.value] = str(Path(data).resolve())
-    if as_of is not None:
-        env[EnvVar.AS_OF.value] = parse_date(as_of).isoformat()
-    if demo_requests is not None:
-        if (
-            isinstance(demo_requests, bool)
-            or not isinstance(demo_requests, int)
-            or demo_requests < 1
-        ):
-            raise ParameterError(f"--demo-requests must be at least 1, got {demo_requests!r}")
-        env[EnvVar.DEMO_REQUESTS.value] = str(demo_requests)
-    return env
+    absolute = {
+        field: Path(path).resolve()
+        for field, path in {**chosen, "scenarios": settings.scenarios}.items()
+        if path is not None
+    }
+    return dataclasses.replace(
+        settings,
+        data=str(Path(settings.data).resolve()) if settings.data else None,
+        review_db=_absolute_db(db) if db is not None else None,
+        exports_url=EXPORTS_PATH,
+        **absolute,
+    )
 
 
 def _absolute_db(db: str) -> str:
@@ -222,11 +215,13 @@ def serve(
     cull_idle = check_count(cull_idle, "--cull-idle")
     max_sessions = check_count(max_sessions, "--max-sessions")
     preheat = preheat_count(preheat, max_sessions)
-    env = explore_environment(data, as_of, exports, demo_requests, at, db, user, params_file, cache)
+    settings = explorer_settings(
+        data, as_of, exports, demo_requests, at, db, user, params_file, cache
+    )
     token = explore_token()
-    if data is not None:
-        judge_before_serving(env)
-    what = f"data in {env[EnvVar.DATA]}" if EnvVar.DATA in env else "the built-in demo data"
+    if settings.data:
+        judge_before_serving(settings)
+    what = f"data in {settings.data}" if settings.data else "the built-in demo data"
     if users is not None:
         print(
             f"auditkit explorer on {what}: http://{HOST}:{port}/ (each reviewer of {users} "
@@ -235,15 +230,15 @@ def serve(
         )
     else:
         print(f"auditkit explorer on {what}: http://{HOST}:{port}/?token={token}", flush=True)
-    if db is not None:
+    if settings.review_db is not None:
         from auditkit.review.database import database_url, describe
 
-        print(f"review register: {describe(database_url(db))}", flush=True)
+        print(f"review register: {describe(database_url(settings.review_db))}", flush=True)
     print("press Ctrl-C to stop", flush=True)
     # This process becomes the server: the kernels it starts inherit these variables, and the
     # secret with which they ask for their page's request (never the token).
     kernel_secret = secrets.token_urlsafe(32)
-    os.environ.update(env)
+    settings.apply_to(os.environ)
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         filter(None, [str(JUPYTER_DATA), os.environ.get("JUPYTER_PATH")])
     )
@@ -253,6 +248,7 @@ def serve(
         token=token,
         allowed_hosts=hosts,
         kernel_secret=kernel_secret,
+        exports_dir=str(settings.exports),
         **identity,
     )
 
@@ -279,11 +275,10 @@ def identity_options(users: Path | None, proxies: list[str], header: str) -> dic
     return options
 
 
-def judge_before_serving(env: dict[str, str]) -> None:
+def judge_before_serving(settings: ExplorerSettings) -> None:
     """Judge the data once (in a worker process) so that every session opens it cached."""
     import time
 
-    from auditkit.explore.config import params_of
     from auditkit.explore.workspace import judge_once
 
     start = time.perf_counter()
@@ -291,9 +286,6 @@ def judge_before_serving(env: dict[str, str]) -> None:
     def progress(phase: str) -> None:
         print(f"  {phase} ... ({time.perf_counter() - start:.0f} s)", flush=True)
 
-    params = params_of(env.get(EnvVar.AS_OF), env.get(EnvVar.AT), env.get(EnvVar.PARAMS))
-    print(
-        f"judging {env[EnvVar.DATA]} once for every session (cache {env[EnvVar.CACHE]})", flush=True
-    )
-    judged = judge_once(env[EnvVar.DATA], params, env[EnvVar.CACHE], progress)
+    print(f"judging {settings.data} once for every session (cache {settings.cache})", flush=True)
+    judged = judge_once(settings.data, settings.params(), settings.cache, progress)
     print("  judged and cached" if judged else "  already judged: read from the cache", flush=True)

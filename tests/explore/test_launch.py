@@ -70,9 +70,14 @@ def test_the_pool_holds_a_kernel_for_every_free_session_by_default():
     assert launch.preheat_count(2, 4) == 2 and launch.preheat_count(0, 4) == 0
 
 
+def environment(*args, **kwargs) -> dict[str, str]:
+    """What the kernels get: `auditkit explore`'s settings as environment variables."""
+    return launch.explorer_settings(*args, **kwargs).to_env()
+
+
 def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
     (tmp_path / "p.json").write_text('{"j10_require_both": true}')
-    env = launch.explore_environment(
+    env = environment(
         data_dir,
         "2026-11-01",
         tmp_path / "exports",
@@ -89,8 +94,10 @@ def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
         EnvVar.PARAMS: str((tmp_path / "p.json").resolve()),
         EnvVar.SCENARIOS: str((Path("reports") / "scenarios.json").resolve()),
         EnvVar.DEMO_REQUESTS: "50",
+        EnvVar.EXPORT_FILES: "20",
+        EnvVar.EXPORT_BYTES: str(1 << 30),
     }
-    defaults = launch.explore_environment(None, None, tmp_path)
+    defaults = environment(None, None, tmp_path)
     assert defaults[EnvVar.EXPORTS] == str(tmp_path.resolve())
     assert defaults[EnvVar.CACHE] == str((Path("reports") / "cache").resolve())
     assert EnvVar.DATA not in defaults and EnvVar.PARAMS not in defaults
@@ -99,14 +106,14 @@ def test_environment_for_the_kernel(data_dir: Path, tmp_path: Path):
 def test_a_bad_params_file_fails_before_serving(tmp_path: Path):
     (tmp_path / "p.json").write_text('{"as_of": "2026-11-01"}')
     with pytest.raises(ParameterError, match="--as-of"):
-        launch.explore_environment(None, None, tmp_path, params_file=tmp_path / "p.json")
+        environment(None, None, tmp_path, params_file=tmp_path / "p.json")
 
 
 def test_missing_tables_fail_before_serving(tmp_path: Path):
     with pytest.raises(InputError, match=r"accounts\.csv or accounts\.parquet"):
-        launch.explore_environment(tmp_path, None, tmp_path)
+        environment(tmp_path, None, tmp_path)
     with pytest.raises(ParameterError, match="not a date"):
-        launch.explore_environment(None, "1 Nov", tmp_path)
+        environment(None, "1 Nov", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -207,10 +214,10 @@ def test_the_shells_reviewer_name_is_checked_before_serving(
     (here a newline that would forge a line of `review history`) stops the launch, named."""
     monkeypatch.setenv(EnvVar.USER, "mallory\n2026-12-01 alice set F1 confirmed")
     with pytest.raises(ParameterError, match=r"\$AUDITKIT_USER .mallory.*no control .*U\+000A"):
-        launch.explore_environment(None, None, tmp_path)
+        environment(None, None, tmp_path)
     # --user wins over the shell's name, and is what the kernel gets.
-    assert launch.explore_environment(None, None, tmp_path, user="carol")[EnvVar.USER] == "carol"
+    assert environment(None, None, tmp_path, user="carol")[EnvVar.USER] == "carol"
     monkeypatch.setenv(EnvVar.USER, "  dave ")
-    assert launch.explore_environment(None, None, tmp_path)[EnvVar.USER] == "dave"
+    assert environment(None, None, tmp_path)[EnvVar.USER] == "dave"
     monkeypatch.setenv(EnvVar.USER, "")
-    assert EnvVar.USER not in launch.explore_environment(None, None, tmp_path)
+    assert EnvVar.USER not in environment(None, None, tmp_path)

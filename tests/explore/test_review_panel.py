@@ -8,7 +8,7 @@ import auditkit.demo as demo
 from auditkit import Params
 from auditkit.explore.app import Explorer
 from auditkit.explore.config import reviewer
-from auditkit.explore.launch import explore_environment
+from auditkit.explore.launch import explorer_settings
 from auditkit.review.changes import DECISION, one_change
 from auditkit.review.register import Register
 from auditkit.rules.pob import POB
@@ -117,9 +117,10 @@ def test_reviewer_comes_from_user_variable_else_the_os(monkeypatch):
     assert reviewer()
 
 
-def test_explore_environment_opens_the_register_and_passes_it_absolute(tmp_path, monkeypatch):
+def test_explorer_settings_open_the_register_and_pass_it_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    env = explore_environment(None, None, tmp_path / "x", db="reports/review.db", user="carol")
+    settings = explorer_settings(None, None, tmp_path / "x", db="reports/review.db", user="carol")
+    env = settings.to_env()
     assert env[EnvVar.REVIEW_DB] == str(tmp_path / "reports" / "review.db")
     assert (tmp_path / "reports" / "review.db").is_file()
     assert env[EnvVar.USER] == "carol"
