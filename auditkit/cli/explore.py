@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, add_data_option, add_db_option
+from auditkit.cli.common import EXIT_OK, PARAMS_HELP, add_data_option, add_db_option
 from auditkit.vocab import Moment, values
 
 
@@ -82,9 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     explore.add_argument(
         "--no-browser", action="store_true", help="only print the URL, do not open a browser"
     )
-    explore.add_argument(
-        "--params", type=Path, help='JSON file of rule parameters, e.g. {"j10_require_both": true}'
-    )
+    explore.add_argument("--params", help=PARAMS_HELP)
     explore.add_argument(
         "--exports",
         type=Path,

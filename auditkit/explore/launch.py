@@ -117,7 +117,7 @@ def explorer_settings(
     at: str | None = None,
     db: str | None = None,
     user: str | None = None,
-    params_file: Path | None = None,
+    params_file: str | Path | None = None,
     cache: Path | None = None,
 ) -> ExplorerSettings:
     """What every kernel opens: the settings already in this environment ($AUDITKIT_EXPLORE_*,
@@ -127,13 +127,11 @@ def explorer_settings(
     options = {"data": data, "as_of": as_of, "at": at, "demo_requests": demo_requests, "user": user}
     given = {field for field, value in options.items() if value is not None}
     settings = ExplorerSettings.from_env(ignore=given).given(**options)
-    chosen = {
-        "params_file": params_file or settings.params_file,
-        "exports": exports or settings.exports,
-        "cache": cache or settings.cache,
-    }
-    if chosen["params_file"] is not None:
-        read_params_file(chosen["params_file"])  # a bad --params is refused here
+    rules = params_file or settings.params_file
+    if rules is not None:
+        read_params_file(rules)  # an unreadable --params is refused here, not in the browser
+        inline = str(rules).lstrip().startswith("{")
+        rules = str(rules) if inline else str(Path(rules).resolve())
     if settings.data:
         # Missing tables are an input error now, not in the browser.
         requested = settings.at == Moment.REQUESTED
@@ -145,18 +143,19 @@ def explorer_settings(
         # Open (create, migrate) the register now: a wrong --db is refused here, not in the
         # browser; the kernel gets it as an absolute path or URL.
         Register.open(db).close()
-    absolute = {
-        field: Path(path).resolve()
-        for field, path in {**chosen, "scenarios": settings.scenarios}.items()
-        if path is not None
-    }
-    return dataclasses.replace(
+    folders = {"exports": exports or settings.exports, "cache": cache or settings.cache}
+    absolute = {field: Path(path).resolve() for field, path in folders.items()}
+    absolute["scenarios"] = settings.scenarios.resolve()
+    settings = dataclasses.replace(
         settings,
         data=str(Path(settings.data).resolve()) if settings.data else None,
         review_db=_absolute_db(db) if db is not None else None,
+        params_file=rules,
         exports_url=EXPORTS_PATH,
         **absolute,
     )
+    settings.params()  # the parameters' types and values, checked now
+    return settings
 
 
 def _absolute_db(db: str) -> str:
@@ -195,7 +194,7 @@ def serve(
     db: str | None = None,
     user: str | None = None,
     allow_hosts: list[str] | None = None,
-    params_file: Path | None = None,
+    params_file: str | Path | None = None,
     cache: Path | None = None,
     cull_idle: int = CULL_IDLE_SECONDS,
     max_sessions: int = MAX_SESSIONS,

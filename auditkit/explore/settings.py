@@ -75,7 +75,7 @@ _FIELDS: dict[str, tuple[EnvVar, Callable[[object, str], object]]] = {
     "data": (EnvVar.DATA, _text),
     "as_of": (EnvVar.AS_OF, lambda value, name: parse_date(value, name)),  # type: ignore[arg-type]
     "at": (EnvVar.AT, _moment),
-    "params_file": (EnvVar.PARAMS, _path),
+    "params_file": (EnvVar.PARAMS, _text),
     "demo_requests": (EnvVar.DEMO_REQUESTS, _whole(1)),
     "exports": (EnvVar.EXPORTS, _path),
     "exports_url": (EnvVar.EXPORTS_URL, _text),
@@ -94,7 +94,8 @@ class ExplorerSettings:
 
     `data` is a folder or URL (None: the built-in demo data of `demo_requests`
     requests); `as_of` and `at` the snapshot date and moment judged (None: the
-    parameters' defaults); `params_file` a JSON file of rule parameters;
+    parameters' defaults); `params_file` the rule parameters, a JSON file or the JSON
+    object itself (`--params`);
     `exports_url` where the server hands exports out (None: no server does);
     `review_db` the register (None: none, scenarios go to `scenarios`); `user`
     the reviewer's name (None: the operating-system user).
@@ -103,7 +104,7 @@ class ExplorerSettings:
     data: str | None = None
     as_of: dt.date | None = None
     at: Moment | None = None
-    params_file: Path | None = None
+    params_file: str | None = None
     demo_requests: int = DEFAULT_DEMO_REQUESTS
     exports: Path = DEFAULT_EXPORTS
     exports_url: str | None = None

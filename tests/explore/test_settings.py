@@ -28,7 +28,7 @@ def test_every_setting_goes_to_the_environment_and_comes_back_equal(tmp_path: Pa
         data=str(tmp_path / "data"),
         as_of=dt.date(2026, 11, 30),
         at=Moment.REQUESTED,
-        params_file=tmp_path / "p.json",
+        params_file=str(tmp_path / "p.json"),
         demo_requests=75,
         exports=tmp_path / "exports",
         exports_url="auditkit/exports/",
@@ -129,3 +129,18 @@ def test_the_kernel_opens_what_the_settings_say(bare_env, tmp_path: Path):
     assert opened.params.as_of == dt.date(2026, 11, 15)
     assert config.reviewer() == "erin"
     assert config.scenario_store(None, ExplorerSettings.from_env()).path == tmp_path / "s.json"
+
+
+def test_inline_params_reach_the_kernel_as_given(bare_env, tmp_path: Path):
+    """`--params '{...}'` (the JSON itself, as `check` and `report` take it) is not a path."""
+    bare_env.chdir(tmp_path)
+    settings = explorer_settings(None, None, tmp_path, params_file='{"j10_require_both": true}')
+    assert settings.params_file == '{"j10_require_both": true}'
+    back = ExplorerSettings.from_env(settings.to_env())
+    assert back.params().j10_require_both is True
+    (tmp_path / "p.json").write_text('{"j10_require_both": true}')
+    from_file = explorer_settings(None, None, tmp_path, params_file="p.json")
+    assert from_file.params_file == str(tmp_path / "p.json")
+    # The values' types are checked before serving too, not in the browser.
+    with pytest.raises(ParameterError, match="j10_require_both must be true or false"):
+        explorer_settings(None, None, tmp_path, params_file='{"j10_require_both": 1}')
