@@ -49,7 +49,7 @@ REVIEW_FINDINGS = "review.parquet"
 REVIEW_FACTS = "review.json"
 EXPIRING_DAYS = 30  # waivers ending within this many days of as_of are listed as expiring
 RUN, EARLIER = "run", "earlier"  # `scope`: an item of this run, or one an earlier period left open
-FINDING_COLUMNS = (
+REVIEW_ITEM_COLUMNS = (
     "request_id",
     "rule_id",
     "status",
@@ -84,7 +84,7 @@ COUNT_ORDER = (
 
 @dataclass(frozen=True)
 class ReviewSnapshot:
-    """A run's review items (FINDING_COLUMNS): `findings` the run's findings a reviewer changed,
+    """A run's review items (REVIEW_ITEM_COLUMNS): `findings` the run's findings a reviewer changed,
     `decisions` every platform decision of the run to be reviewed, `carried` what earlier
     periods left open; and the facts around them."""
 
@@ -194,7 +194,7 @@ def _carried(register: Register, result: AuditResult, period: str, as_of: dt.dat
 
 
 def _details(reviewed: pd.DataFrame, ids: np.ndarray, rule_ids: np.ndarray) -> pd.DataFrame:
-    """The register's row of each (id, rule id), as FINDING_COLUMNS; missing ones empty."""
+    """The register's row of each (id, rule id), as REVIEW_ITEM_COLUMNS; missing ones empty."""
     found = reviewed.set_index(["request_id", "rule_id"])
     details = found.reindex(pd.MultiIndex.from_arrays([ids, rule_ids]))
     return pd.DataFrame(
@@ -212,7 +212,7 @@ def _details(reviewed: pd.DataFrame, ids: np.ndarray, rule_ids: np.ndarray) -> p
 
 SCHEMA = pa.schema(
     [
-        *(pa.field(name, pa.string()) for name in FINDING_COLUMNS[:5]),
+        *(pa.field(name, pa.string()) for name in REVIEW_ITEM_COLUMNS[:5]),
         pa.field("expires", pa.date32()),
         pa.field("changed_by", pa.string()),
         pa.field("changed_at", pa.timestamp("us", tz="UTC")),
@@ -227,7 +227,7 @@ SCHEMA = pa.schema(
 
 
 def _write_items(items: pd.DataFrame, path: Path) -> None:
-    frame = pd.DataFrame({name: items.get(name) for name in FINDING_COLUMNS})
+    frame = pd.DataFrame({name: items.get(name) for name in REVIEW_ITEM_COLUMNS})
     for name in ("changed_at",):
         frame[name] = pd.to_datetime(frame[name], utc=True)
     frame = frame.astype(object).where(frame.notna(), None)
@@ -241,7 +241,7 @@ def load_snapshot(folder: Path) -> ReviewSnapshot | None:
         return None
     facts = json.loads((folder / REVIEW_FACTS).read_text(encoding="utf-8"))
     items = pq.read_table(folder / REVIEW_FINDINGS).to_pandas()
-    for name in FINDING_COLUMNS:  # a snapshot written before the follow-up existed lacks some
+    for name in REVIEW_ITEM_COLUMNS:  # a snapshot written before the follow-up existed lacks some
         if name not in items:
             items[name] = RUN if name == "scope" else None
     for name in ("expires", "due"):

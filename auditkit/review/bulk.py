@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from auditkit.errors import ParameterError
 from auditkit.review.changes import DECISION, check_change
 from auditkit.review.register import Register
-from auditkit.review.transitions import Applied, Progress
+from auditkit.review.transitions import Applied, BatchProgress
 from auditkit.vocab import ReviewVia
 
 
@@ -34,7 +34,7 @@ def set_many(
     overwrite_concluded: bool = False,
     skip_unchanged: bool = False,
     as_of: dt.date | None = None,
-    progress: Progress | None = None,
+    progress: BatchProgress | None = None,
 ) -> Applied:
     """Give every finding in `keys` (request_id, rule_id) the same change, all or nothing.
 

@@ -47,7 +47,7 @@ HISTORY_COLUMNS = (
     *FOLLOW_UP_FIELDS,
 )
 HELD = ("state", "note", "expires", "changed_at", *FOLLOW_UP_FIELDS)  # what a finding holds
-Progress = Callable[[int, int], None]  # (changes written so far, changes to write)
+BatchProgress = Callable[[int, int], None]  # (changes written so far, changes to write)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Batch:
     skip_unchanged: bool = False
     keep_concluded: bool = False
     as_of: dt.date | None = None  # a waiver ending before it is not concluded
-    progress: Progress | None = None
+    progress: BatchProgress | None = None
 
 
 def append(
@@ -206,7 +206,7 @@ def _write(
     connection: Connection,
     history_rows: list[dict[str, object]],
     finding_rows: list[dict[str, object]],
-    progress: Progress | None,
+    progress: BatchProgress | None,
 ) -> None:
     """Append the history rows, then copy each finding's last change into the finding."""
     total = len(history_rows)

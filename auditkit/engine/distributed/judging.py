@@ -110,7 +110,7 @@ def joined_requests(
                     right, how="left", left_on=f"{role}_uin", right_on=f"{role}:uin"
                 )
         elif feature.totals is not None:
-            totals = member_totals(files, feature, params, split=not broadcast)
+            totals = piece_totals(files, feature, params, split=not broadcast)
             if broadcast:
                 shared[feature.name] = totals.to_delayed()[0]
             else:
@@ -122,7 +122,7 @@ def joined_requests(
     return requests, delayed(dict)(**shared)
 
 
-def member_totals(files: dict[str, TableFiles], feature: Feature, params: Params, split: bool):
+def piece_totals(files: dict[str, TableFiles], feature: Feature, params: Params, split: bool):
     """count, cents and smallest id per uin of the rows the feature selects: a tree reduction
     (into several partitions when `split`, to be joined by a shuffle)."""
     totals = feature.totals
