@@ -126,16 +126,8 @@ class Explorer:
         workspace = TablesWorkspace(data, params, source) if isinstance(data, Tables) else data
         self.workspace = workspace
         self.tables = data if isinstance(data, Tables) else None
-        self.result = workspace.result
-        self.params = self.result.params
+        self.result, self.params = workspace.result, workspace.result.params
         self.source = source or workspace.source
-        if export_dir is None or export_limits is None:  # not given: as `auditkit explore` says
-            defaults = ExplorerSettings.from_env()
-            export_dir, export_limits = (
-                export_dir or defaults.exports,
-                export_limits or defaults.export_limits,
-            )
-        self.export_dir = Path(export_dir)
         self.style = widgets.HTML(f"<style>{STYLESHEET}{EXPLORER_CSS}</style>")
         self.header = html_box("ak-header")
         self.period = period_choice(self.result)
@@ -149,7 +141,7 @@ class Explorer:
             self.finish()
         self.findings = FindingsTab(
             self.result,
-            self.export_dir,
+            export_dir,
             self.open_request,
             page_size,
             review=self.board,

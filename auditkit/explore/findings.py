@@ -31,6 +31,7 @@ from auditkit.explore.exports import (
 from auditkit.explore.filters import FindingsControls, filter_rows
 from auditkit.explore.pages import Pages
 from auditkit.explore.review import ReviewBoard, ReviewPanel
+from auditkit.explore.settings import ExplorerSettings
 from auditkit.render.format import count
 from auditkit.render.html import message, text
 
@@ -126,12 +127,16 @@ class ExportBar:
     def __init__(
         self,
         pages: FindingsPages,
-        export_dir: Path,
+        export_dir: Path | str | None,
         export_url: str | None,
         isolated: IsolatedExport | None = None,
         limits: ExportLimits | None = None,
     ) -> None:
-        self.pages, self.export_dir, self.export_url = pages, export_dir, export_url
+        if export_dir is None or limits is None:  # not given: as `auditkit explore` set them
+            defaults = ExplorerSettings.from_env()
+            export_dir = defaults.exports if export_dir is None else export_dir
+            limits = limits or defaults.export_limits
+        self.pages, self.export_dir, self.export_url = pages, Path(export_dir), export_url
         self.isolated = isolated
         self.quota = SessionExports(limits)
         self.csv_button = button("Export CSV", "ak-export-csv")
@@ -179,7 +184,7 @@ class FindingsTab(FindingsPages):
     def __init__(
         self,
         result: AuditResult,
-        export_dir: Path,
+        export_dir: Path | str | None,
         open_request: Callable[[str], None],
         page_size: int = 25,
         review: ReviewBoard | None = None,

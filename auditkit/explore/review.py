@@ -37,7 +37,7 @@ from auditkit.review.states import (
     shown_item_states,
     state_codes,
 )
-from auditkit.review.transitions import Applied, Progress
+from auditkit.review.transitions import Applied, BatchProgress
 from auditkit.vocab import SETTABLE_STATES, Remediation, ReviewState, ReviewVia, values
 
 Key = tuple[str, str]  # (request_id, rule_id)
@@ -181,7 +181,7 @@ class ReviewBoard:
         expires: str,
         *,
         overwrite_concluded: bool = True,
-        progress: Progress | None = None,
+        progress: BatchProgress | None = None,
     ) -> Applied:
         """Set every finding in `keys` to `state` as this reviewer; checked first, all or nothing.
 

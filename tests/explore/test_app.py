@@ -477,7 +477,7 @@ def test_show_reads_the_environment(monkeypatch, tmp_path):
     assert launcher.widget.children == (ex.widget,)
     assert len(ex.result.cases) == 50 and ex.params.as_of == dt.date(2026, 11, 1)
     assert ex.params.j10_require_both
-    assert ex.export_dir == tmp_path / "out"
+    assert ex.findings.exports.export_dir == tmp_path / "out"
     assert list((tmp_path / "cache").glob("*/manifest.json"))  # judged once, for every session
 
 
