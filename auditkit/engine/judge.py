@@ -13,6 +13,7 @@ sentence per failing or error row, built by Arrow from the rule's templates
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 
 from auditkit.params import Params
 from auditkit.rules.checks import UINS, one_of, truth
-from auditkit.rules.model import Rule
+from auditkit.rules.model import Rule, Scope
 from auditkit.rules.phrasing import STAMP, Columns, Value, parts, sentence_rows
 from auditkit.vocab import STATUS_CODE, Action, PaymentMode, Reads, Role, Status, values
 
@@ -106,6 +107,27 @@ class Cases:
         return self.frame[f"{role}_found"].to_numpy(dtype=bool)
 
 
+def out_of_scope(scope: Scope) -> Iterator[tuple[int, str, str, str]]:
+    """(cause, column, value, reason) for each request value that `scope` leaves out."""
+    actions, modes = scope.action_words(), scope.mode_words()
+    for value in values(Action):
+        if Action(value) not in scope.actions:
+            yield (
+                NA_ACTION,
+                "action",
+                value,
+                f"applies to {actions} requests only; this request is a {value}",
+            )
+    for value in values(PaymentMode):
+        if PaymentMode(value) not in scope.payment_modes:
+            yield (
+                NA_MODE,
+                "payment_mode",
+                value,
+                f"applies to {modes} requests only; payment_mode is {value}",
+            )
+
+
 def judge(rule: Rule, cases: Cases) -> Judgement:
     """Status and reason of `rule` for every case."""
     n, params, frame = len(cases), cases.params, cases.frame
@@ -125,20 +147,10 @@ def judge(rule: Rule, cases: Cases) -> Judgement:
     texts = rule.text(params)
     fixed: list[str] = []
     reason_of = np.full(n, -1, dtype=np.int32)
-    for value in values(Action):
-        if Action(value) not in rule.scope.actions:
-            hit = (cause == NA_ACTION) & cases.among("action", frozenset({value}))
-            reason_of[hit] = len(fixed)
-            fixed.append(
-                f"applies to {rule.scope.action_words()} requests only; this request is a {value}"
-            )
-    for value in values(PaymentMode):
-        if PaymentMode(value) not in rule.scope.payment_modes:
-            hit = (cause == NA_MODE) & cases.among("payment_mode", frozenset({value}))
-            reason_of[hit] = len(fixed)
-            fixed.append(
-                f"applies to {rule.scope.mode_words()} requests only; payment_mode is {value}"
-            )
+    for selected, column, value, sentence in out_of_scope(rule.scope):
+        hit = (cause == selected) & cases.among(column, frozenset({value}))
+        reason_of[hit] = len(fixed)
+        fixed.append(sentence)
     for selected, sentence in (
         (NA_ACCOUNT, texts.not_applicable_reason),
         (PASS, texts.pass_reason),
