@@ -263,6 +263,7 @@ class EnvVar(StrEnum):
     EXPORT_FILES = "AUDITKIT_EXPLORE_EXPORT_FILES"  # exports one session may write
     EXPORT_BYTES = "AUDITKIT_EXPLORE_EXPORT_BYTES"  # bytes of exports one session may write
     PROXY_SECRET = "AUDITKIT_EXPLORE_PROXY_SECRET"  # read by `auditkit explore`, then removed
+    DECISION_CODES = "AUDITKIT_EXPLORE_DECISION_CODES"  # a JSON file replacing the code map
     # The reviewer who opened the page, as Voilà names the request header it forwards.
     REVIEWER = "HTTP_X_AUDITKIT_REVIEWER"
 

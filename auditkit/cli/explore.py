@@ -8,7 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from auditkit.cli.common import EXIT_OK, PARAMS_HELP, add_data_option, add_db_option
+from auditkit.cli.common import (
+    EXIT_OK,
+    PARAMS_HELP,
+    add_catalogue_options,
+    add_data_option,
+    add_db_option,
+)
 from auditkit.vocab import Moment, values
 
 
@@ -35,6 +41,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         allow_hosts=args.allow_host,
         params_file=args.params,
         cache=args.cache,
+        decision_codes=args.decision_codes,
         cull_idle=args.cull_idle,
         max_sessions=args.max_sessions,
         preheat=args.preheat,
@@ -83,6 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-browser", action="store_true", help="only print the URL, do not open a browser"
     )
     explore.add_argument("--params", help=PARAMS_HELP)
+    add_catalogue_options(explore)
     explore.add_argument(
         "--exports",
         type=Path,

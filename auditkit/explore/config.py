@@ -39,14 +39,15 @@ def open_workspace(
     """
     settings = _settings(settings, data_dir, as_of, demo_requests, at)
     if settings.data:
-        return open_data(settings.data, settings.params(), settings.cache, progress)
+        params, catalogue = settings.params(), settings.catalogue()
+        return open_data(settings.data, params, catalogue, settings.cache, progress)
     import auditkit.demo as demo
 
     progress("generate")
     tables = demo.tables(requests=settings.demo_requests)
     progress("evaluate")
     params = settings.params(demo.DEFAULT_AS_OF)
-    return TablesWorkspace(tables, params, DEMO_SOURCE)
+    return TablesWorkspace(tables, params, DEMO_SOURCE, settings.catalogue())
 
 
 class Opened(NamedTuple):

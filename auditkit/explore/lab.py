@@ -83,6 +83,7 @@ def lab(args: argparse.Namespace) -> None:
         args.user,
         args.params,
         args.cache,
+        args.decision_codes,
     )
     # JupyterLab serves the files under its root itself; exports elsewhere get no link.
     exports = settings.exports

@@ -119,6 +119,7 @@ def explorer_settings(
     user: str | None = None,
     params_file: str | Path | None = None,
     cache: Path | None = None,
+    decision_codes: Path | None = None,
 ) -> ExplorerSettings:
     """What every kernel opens: the settings already in this environment ($AUDITKIT_EXPLORE_*,
     $AUDITKIT_USER), then the options given, each checked and named before serving; files
@@ -146,6 +147,9 @@ def explorer_settings(
     folders = {"exports": exports or settings.exports, "cache": cache or settings.cache}
     absolute = {field: Path(path).resolve() for field, path in folders.items()}
     absolute["scenarios"] = settings.scenarios.resolve()
+    codes = decision_codes or settings.decision_codes
+    if codes is not None:
+        absolute["decision_codes"] = Path(codes).resolve()
     settings = dataclasses.replace(
         settings,
         data=str(Path(settings.data).resolve()) if settings.data else None,
@@ -155,6 +159,7 @@ def explorer_settings(
         **absolute,
     )
     settings.params()  # the parameters' types and values, checked now
+    settings.catalogue()  # and the --decision-codes map
     return settings
 
 
@@ -196,6 +201,7 @@ def serve(
     allow_hosts: list[str] | None = None,
     params_file: str | Path | None = None,
     cache: Path | None = None,
+    decision_codes: Path | None = None,
     cull_idle: int = CULL_IDLE_SECONDS,
     max_sessions: int = MAX_SESSIONS,
     preheat: int | None = None,
@@ -215,7 +221,7 @@ def serve(
     max_sessions = check_count(max_sessions, "--max-sessions")
     preheat = preheat_count(preheat, max_sessions)
     settings = explorer_settings(
-        data, as_of, exports, demo_requests, at, db, user, params_file, cache
+        data, as_of, exports, demo_requests, at, db, user, params_file, cache, decision_codes
     )
     token = explore_token()
     if settings.data:
@@ -286,5 +292,6 @@ def judge_before_serving(settings: ExplorerSettings) -> None:
         print(f"  {phase} ... ({time.perf_counter() - start:.0f} s)", flush=True)
 
     print(f"judging {settings.data} once for every session (cache {settings.cache})", flush=True)
-    judged = judge_once(settings.data, settings.params(), settings.cache, progress)
+    params, catalogue = settings.params(), settings.catalogue()
+    judged = judge_once(settings.data, params, catalogue, settings.cache, progress)
     print("  judged and cached" if judged else "  already judged: read from the cache", flush=True)

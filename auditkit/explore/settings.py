@@ -27,6 +27,8 @@ from auditkit.errors import ParameterError
 from auditkit.explore.exports import ExportLimits
 from auditkit.params import Params, read_params_file
 from auditkit.review.scenarios import DEFAULT_FILE
+from auditkit.rules.catalogues import choose_catalogue, read_decision_codes
+from auditkit.rules.model import Catalogue
 from auditkit.vocab import EnvVar, Moment, values
 
 REPORTS = Path("reports")
@@ -76,6 +78,7 @@ _FIELDS: dict[str, tuple[EnvVar, Callable[[object, str], object]]] = {
     "as_of": (EnvVar.AS_OF, lambda value, name: parse_date(value, name)),  # type: ignore[arg-type]
     "at": (EnvVar.AT, _moment),
     "params_file": (EnvVar.PARAMS, _text),
+    "decision_codes": (EnvVar.DECISION_CODES, _path),
     "demo_requests": (EnvVar.DEMO_REQUESTS, _whole(1)),
     "exports": (EnvVar.EXPORTS, _path),
     "exports_url": (EnvVar.EXPORTS_URL, _text),
@@ -95,7 +98,8 @@ class ExplorerSettings:
     `data` is a folder or URL (None: the built-in demo data of `demo_requests`
     requests); `as_of` and `at` the snapshot date and moment judged (None: the
     parameters' defaults); `params_file` the rule parameters, a JSON file or the JSON
-    object itself (`--params`);
+    object itself (`--params`); `decision_codes` a JSON file replacing the catalogue's
+    map of platform codes (`--decision-codes`);
     `exports_url` where the server hands exports out (None: no server does);
     `review_db` the register (None: none, scenarios go to `scenarios`); `user`
     the reviewer's name (None: the operating-system user).
@@ -105,6 +109,7 @@ class ExplorerSettings:
     as_of: dt.date | None = None
     at: Moment | None = None
     params_file: str | None = None
+    decision_codes: Path | None = None
     demo_requests: int = DEFAULT_DEMO_REQUESTS
     exports: Path = DEFAULT_EXPORTS
     exports_url: str | None = None
@@ -162,6 +167,13 @@ class ExplorerSettings:
     def export_limits(self) -> ExportLimits:
         """What one session may export."""
         return ExportLimits(self.export_files, self.export_bytes)
+
+    def catalogue(self) -> Catalogue:
+        """The rule catalogue a session judges with, chosen here once (`rules.catalogues`)."""
+        codes = self.decision_codes
+        return choose_catalogue(
+            decision_codes=None if codes is None else read_decision_codes(codes)
+        )
 
     def params(self, default_as_of: dt.date | None = None) -> Params:
         """The rule parameters: the JSON file's, then as_of (else `default_as_of`, else the

@@ -29,15 +29,22 @@ from auditkit.explore.isolate import IsolatedError, run_isolated
 from auditkit.io.tables import Tables
 from auditkit.params import Params
 from auditkit.progress import Progress, silent
-from auditkit.rules.pob import POB
+from auditkit.rules.catalogues import choose_catalogue, from_record, record
+from auditkit.rules.model import Catalogue
 
 
 class TablesWorkspace:
     """An evaluation of tables held in memory."""
 
-    def __init__(self, tables: Tables, params: Params | None = None, source: str = "") -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        params: Params | None = None,
+        source: str = "",
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self.tables = tables
-        self.result = evaluate(tables, params or Params(), POB)
+        self.result = evaluate(tables, params or Params(), catalogue or choose_catalogue())
         self.source = source
         self.rows_of: RowsOf = table_rows(tables)
         # Outcomes of saved scenarios are matched to the baseline they were computed on.
@@ -61,7 +68,11 @@ NOT_KEPT = "(reasons are not kept for a what-if judged in a worker process)"
 
 
 def _judge_scenario(
-    folder: str, params: dict[str, object], edits: list[dict[str, object]], progress: Progress
+    folder: str,
+    params: dict[str, object],
+    edits: list[dict[str, object]],
+    catalogue: dict[str, object],
+    progress: Progress,
 ) -> np.ndarray:
     """In a worker: the scenario's status codes, judged on the cached tables with the edits."""
     from auditkit.analysis.edits import apply_edits
@@ -70,7 +81,7 @@ def _judge_scenario(
     scenario = Params.from_dict(params)
     tables = apply_edits(read_tables(Path(folder)), [edit_from_dict(e) for e in edits], scenario)
     progress("evaluate")
-    return evaluate(tables, scenario, POB).status_codes
+    return evaluate(tables, scenario, from_record(catalogue)).status_codes
 
 
 def _export_findings(
@@ -80,6 +91,7 @@ def _export_findings(
     review: tuple[np.ndarray, tuple[str, ...]] | None,
     fmt: str,
     out: str,
+    catalogue: dict[str, object],
     progress: Progress,
 ) -> tuple[str, int]:
     """In a worker: write the findings at `positions` of the cached evaluation; (path, rows)."""
@@ -87,7 +99,8 @@ def _export_findings(
     from auditkit.explore.exports import write_export
 
     progress("read")
-    run = EvaluationCache(Path(folder).parent).read(Path(folder), Params.from_dict(params), POB)
+    cache = EvaluationCache(Path(folder).parent)
+    run = cache.read(Path(folder), Params.from_dict(params), from_record(catalogue))
     if run is None:
         raise IsolatedError(f"the evaluation cached in {folder} is gone; reload the page")
     index = Findings(run.result)
@@ -122,6 +135,7 @@ class CachedWorkspace:
             str(self.run.folder),
             params.to_dict(),
             [edit_to_dict(edit) for edit in edits],
+            record(self.result.catalogue),
             progress=progress,
         )
         baseline = self.result
@@ -153,39 +167,67 @@ class CachedWorkspace:
             review,
             fmt,
             str(out),
+            record(self.result.catalogue),
             progress=progress,
         )
         return Path(path), rows
 
 
-def _judge_data(root: str, data_dir: str, params: dict[str, object], progress: Progress) -> str:
+def _judge_data(
+    root: str,
+    data_dir: str,
+    params: dict[str, object],
+    catalogue: dict[str, object],
+    progress: Progress,
+) -> str:
     """In a worker: read, judge and cache `data_dir`; the folder of the cached evaluation."""
-    run = EvaluationCache(root).open(data_dir, Params.from_dict(params), POB, progress)
+    chosen = from_record(catalogue)
+    run = EvaluationCache(root).open(data_dir, Params.from_dict(params), chosen, progress)
     return str(run.folder)
 
 
 def judge_once(
-    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = silent
+    data_dir: Path | str,
+    params: Params,
+    catalogue: Catalogue,
+    cache_root: Path | str,
+    progress: Progress = silent,
 ) -> bool:
     """Make sure `data_dir` is judged and cached (in a worker); True when it had to be judged."""
-    if EvaluationCache(cache_root).has(data_dir, params, POB):
+    if EvaluationCache(cache_root).has(data_dir, params, catalogue):
         return False
-    run_isolated(_judge_data, str(cache_root), str(data_dir), params.to_dict(), progress=progress)
+    run_isolated(
+        _judge_data,
+        str(cache_root),
+        str(data_dir),
+        params.to_dict(),
+        record(catalogue),
+        progress=progress,
+    )
     return True
 
 
 def open_data(
-    data_dir: Path | str, params: Params, cache_root: Path | str, progress: Progress = silent
+    data_dir: Path | str,
+    params: Params,
+    catalogue: Catalogue,
+    cache_root: Path | str,
+    progress: Progress = silent,
 ) -> CachedWorkspace:
     """The evaluation of `data_dir`: read from the cache, else judged once in a worker first."""
     cache = EvaluationCache(cache_root)
     progress("hash")
-    found = cache.ready(data_dir, params, POB)
+    found = cache.ready(data_dir, params, catalogue)
     if found is None:
         folder = run_isolated(
-            _judge_data, str(cache_root), str(data_dir), params.to_dict(), progress=progress
+            _judge_data,
+            str(cache_root),
+            str(data_dir),
+            params.to_dict(),
+            record(catalogue),
+            progress=progress,
         )
-        found = cache.read(Path(folder), params, POB)
+        found = cache.read(Path(folder), params, catalogue)
         if found is None:  # pragma: no cover - the worker wrote it a moment ago
             raise IsolatedError(f"the evaluation cached in {folder} cannot be read")
     return CachedWorkspace(found, str(data_dir))

@@ -29,6 +29,7 @@ def test_every_setting_goes_to_the_environment_and_comes_back_equal(tmp_path: Pa
         as_of=dt.date(2026, 11, 30),
         at=Moment.REQUESTED,
         params_file=str(tmp_path / "p.json"),
+        decision_codes=tmp_path / "codes.json",
         demo_requests=75,
         exports=tmp_path / "exports",
         exports_url="auditkit/exports/",
@@ -144,3 +145,27 @@ def test_inline_params_reach_the_kernel_as_given(bare_env, tmp_path: Path):
     # The values' types are checked before serving too, not in the browser.
     with pytest.raises(ParameterError, match="j10_require_both must be true or false"):
         explorer_settings(None, None, tmp_path, params_file='{"j10_require_both": 1}')
+
+
+def test_decision_codes_choose_the_catalogue_every_kernel_judges_with(bare_env, tmp_path: Path):
+    """`auditkit explore --decision-codes FILE`, as `check` and `report` take it: checked
+    before serving, chosen once in the kernel, recorded with the evaluation."""
+    from auditkit.rules.pob import POB
+
+    codes = tmp_path / "codes.json"
+    codes.write_text('{"UnsupportedOperation.MemberIsAgent": ["POB-J02", "POB-J09"]}')
+    settings = explorer_settings(None, None, tmp_path, decision_codes=codes)
+    assert settings.decision_codes == codes.resolve()
+    back = ExplorerSettings.from_env(settings.to_env())
+    catalogue = back.catalogue()
+    assert dict(catalogue.decision_codes) == {
+        "UnsupportedOperation.MemberIsAgent": ("POB-J02", "POB-J09")
+    }
+    assert catalogue.fingerprint() != POB.fingerprint()
+    for variable, value in back.to_env().items():
+        bare_env.setenv(variable, value)
+    workspace = config.open_workspace(demo_requests=30)
+    assert workspace.result.catalogue.fingerprint() == catalogue.fingerprint()
+    codes.write_text('{"UnsupportedOperation.MemberIsAgent": ["POB-X99"]}')
+    with pytest.raises(ParameterError, match="POB-X99"):
+        explorer_settings(None, None, tmp_path, decision_codes=codes)

@@ -14,6 +14,7 @@ from auditkit.explore.isolate import IsolatedError, run_isolated
 from auditkit.explore.workspace import NOT_KEPT, TablesWorkspace, judge_once, open_data
 from auditkit.io.tables import load_tables
 from auditkit.params import Params
+from auditkit.rules.pob import POB
 
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF, at="requested")
 
@@ -27,16 +28,16 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_judged_once_in_a_worker_then_opened(data_dir: Path, tmp_path: Path):
     phases: list[str] = []
-    assert judge_once(data_dir, PARAMS, tmp_path, phases.append)
+    assert judge_once(data_dir, PARAMS, POB, tmp_path, phases.append)
     assert {"load", "evaluate", "save"} <= set(phases)
-    assert not judge_once(data_dir, PARAMS, tmp_path)  # cached: nothing to do
-    opened = open_data(data_dir, PARAMS, tmp_path)
+    assert not judge_once(data_dir, PARAMS, POB, tmp_path)  # cached: nothing to do
+    opened = open_data(data_dir, PARAMS, POB, tmp_path)
     assert len(opened.result.cases) == 120 and opened.has_history
     assert opened.data_key == opened.run.key
 
 
 def test_what_if_and_export_in_workers_match_in_memory(data_dir: Path, tmp_path: Path):
-    cached = open_data(data_dir, PARAMS, tmp_path / "cache")
+    cached = open_data(data_dir, PARAMS, POB, tmp_path / "cache")
     memory = TablesWorkspace(load_tables(data_dir, require_history=True), PARAMS)
     scenario = PARAMS.replace(j10_require_both=True)
     phases: list[str] = []
