@@ -351,13 +351,18 @@ def test_parquet_schema_does_not_depend_on_the_number_of_requests(
 
 
 def test_out_naming_a_file_is_refused_before_judging(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import auditkit.engine.evaluate
+
+    judged: list[object] = []
+    monkeypatch.setattr(auditkit.engine.evaluate, "evaluate", lambda *a, **k: judged.append(a))
     (tmp_path / "out").write_text("a file, not a folder")
     code, _, err = check(capsys, good_frames(), tmp_path, *AS_OF)
     assert code == 2
     assert err == f"invalid parameter: --out {tmp_path / 'out'} is a file, not a folder"
-    assert "evaluate" not in capsys.readouterr().err
+    assert judged == [], "the requests were judged before --out was refused"
+    assert (tmp_path / "out").read_text() == "a file, not a folder"
 
 
 def test_demo_months_is_the_same_population_a_month_later(tmp_path: Path) -> None:
