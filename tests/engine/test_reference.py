@@ -297,44 +297,47 @@ def bool_text(draw: st.DrawFn, value: bool) -> str:
 @st.composite
 def accounts_strategy(draw: st.DrawFn) -> list[tuple[Account, dict[str, str | None]]]:
     uins = [uin for uin in UINS if draw(st.integers(0, 3))]  # each present 3 times in 4
-    out = []
-    for uin in uins:
-        source = draw(st.sampled_from(["external", "internal"]))
-        internal_type = draw(st.integers(0, 10)) if source == "internal" else None
-        identity = draw(st.sampled_from(["enterprise", "enterprise", "personal", "unverified"]))
-        enterprise_id = draw(st.sampled_from(TEXT_IDS)) if identity == "enterprise" else None
-        role = draw(st.sampled_from(ROLES))
-        choices = ["D1", "D1", "D2"] + ([] if role == "distributor_subcustomer" else [None])
-        account = Account(
-            uin=uin,
-            source=source,
-            internal_type=internal_type,
-            identity=identity,
-            enterprise_id=enterprise_id,
-            role=role,
-            distributor_id=draw(st.sampled_from(choices)),
-            balance=draw(st.sampled_from(MONEY)),
-            overdue=draw(st.sampled_from([0, 1, 700])),
-            tier=draw(st.sampled_from(["key", "mid", "long_tail"])),
-            followup=draw(booleans),
-            card=draw(booleans),
-        )
-        row = {
-            "uin": uin,
-            "account_source": source,
-            "internal_type": None if internal_type is None else str(internal_type),
-            "identity_type": identity,
-            "enterprise_id": enterprise_id,
-            "channel_role": role,
-            "distributor_id": account.distributor_id,
-            "available_balance": draw(money_text(account.balance)),
-            "overdue_amount": draw(money_text(account.overdue)),
-            "customer_tier": account.tier,
-            "channel_manager_followup": bool_text(draw, account.followup),
-            "credit_card_bound": bool_text(draw, account.card),
-        }
-        out.append((account, row))
-    return out
+    return [draw(account_strategy(uin)) for uin in uins]
+
+
+@st.composite
+def account_strategy(draw: st.DrawFn, uin: str) -> tuple[Account, dict[str, str | None]]:
+    """One account `uin` (typed) and its row (as text)."""
+    source = draw(st.sampled_from(["external", "internal"]))
+    internal_type = draw(st.integers(0, 10)) if source == "internal" else None
+    identity = draw(st.sampled_from(["enterprise", "enterprise", "personal", "unverified"]))
+    enterprise_id = draw(st.sampled_from(TEXT_IDS)) if identity == "enterprise" else None
+    role = draw(st.sampled_from(ROLES))
+    choices = ["D1", "D1", "D2"] + ([] if role == "distributor_subcustomer" else [None])
+    account = Account(
+        uin=uin,
+        source=source,
+        internal_type=internal_type,
+        identity=identity,
+        enterprise_id=enterprise_id,
+        role=role,
+        distributor_id=draw(st.sampled_from(choices)),
+        balance=draw(st.sampled_from(MONEY)),
+        overdue=draw(st.sampled_from([0, 1, 700])),
+        tier=draw(st.sampled_from(["key", "mid", "long_tail"])),
+        followup=draw(booleans),
+        card=draw(booleans),
+    )
+    row = {
+        "uin": uin,
+        "account_source": source,
+        "internal_type": None if internal_type is None else str(internal_type),
+        "identity_type": identity,
+        "enterprise_id": enterprise_id,
+        "channel_role": role,
+        "distributor_id": account.distributor_id,
+        "available_balance": draw(money_text(account.balance)),
+        "overdue_amount": draw(money_text(account.overdue)),
+        "customer_tier": account.tier,
+        "channel_manager_followup": bool_text(draw, account.followup),
+        "credit_card_bound": bool_text(draw, account.card),
+    }
+    return account, row
 
 
 @st.composite
