@@ -9,18 +9,50 @@ server's ipykernel child processes.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, explore_server, kernels
+from serving import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NEEDS_CHROMIUM,
+    WAIT_MS,
+    explore_server,
+    kernel_ids,
+    kernels,
+)
 
 import auditkit.demo as demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 CULL_WAIT_SECONDS = 60
+CULL_IDLE = 3  # --cull-idle: the server then looks every CULL_INTERVAL seconds
+CULL_INTERVAL = 1  # handlers.culling_argv: max(1, min(60, cull_idle // 2))
+
+
+def _kernel_state(url: str, server) -> dict:
+    """The server's own view of its one kernel (/api/kernels/ID: last_activity, connections)."""
+    (kernel_id,) = kernel_ids(server)
+    address = url.replace("/?", f"/api/kernels/{kernel_id}?")
+    with urllib.request.urlopen(address, timeout=30) as answer:
+        return json.load(answer)
+
+
+def _idle_seconds(url: str, server) -> float:
+    """How long the one kernel has been idle by the server's account (0 while it is busy;
+    endless once it has gone, so that the wait ends and the assertion after it says so)."""
+    if not kernel_ids(server):
+        return float("inf")
+    kernel = _kernel_state(url, server)
+    if kernel["execution_state"] != "idle":
+        return 0.0
+    last = dt.datetime.fromisoformat(kernel["last_activity"].replace("Z", "+00:00"))
+    return (dt.datetime.now(dt.UTC) - last).total_seconds()
 
 
 def _wait_for(condition, seconds: float) -> bool:
@@ -48,7 +80,7 @@ def test_idle_kernels_are_culled_and_their_number_capped(tmp_path):
 
     demo.write(demo.generate(requests=60), tmp_path / "data")
     options = ["--data", str(tmp_path / "data"), "--as-of", demo.DEFAULT_AS_OF.isoformat()]
-    options += ["--cull-idle", "3", "--max-sessions", "2", "--preheat", "0"]
+    options += ["--cull-idle", str(CULL_IDLE), "--max-sessions", "2", "--preheat", "0"]
     with (
         explore_server(tmp_path, *options) as (url, server),
         sync_playwright() as playwright,
@@ -58,8 +90,11 @@ def test_idle_kernels_are_culled_and_their_number_capped(tmp_path):
             # A page left open keeps its kernel, however idle.
             first = _open(browser, url)
             assert len(kernels(server)) == 1
-            time.sleep(8)
+            # Wait until the server itself says the kernel has been idle for the timeout and
+            # two culling rounds more, rather than a fixed sleep.
+            assert _wait_for(lambda: _idle_seconds(url, server) > CULL_IDLE + 2 * CULL_INTERVAL, 60)
             assert len(kernels(server)) == 1, "a connected kernel was culled"
+            assert _kernel_state(url, server)["connections"] >= 1
             # Closed without a goodbye: the culler ends the kernel once it has been idle.
             first.close()
             assert _wait_for(lambda: not kernels(server), CULL_WAIT_SECONDS), "not culled"
