@@ -1,44 +1,60 @@
 """`auditkit` runs stopped by a signal at an exact moment, for the signal tests.
 
-The child runs the real command line (`python -m auditkit.cli`) and stops itself
-(SIGSTOP) at a chosen point: right after announcing a phase (`[auditkit] write ...`),
-or just before / right after the n-th call of a function named `module:Qualified.name`
-(say, after the first table is written into staging, or before a cell of the notebook
-starts). The test then sends the signal and SIGCONT, so the signal lands exactly there
-however loaded the machine is: reading the announcement from a pipe and sleeping can
-lag the run by seconds, long enough for a short phase, or the whole run, to be over.
+Each run is a child process running the real command line (`auditkit.cli.run`, which
+the `auditkit` command runs) that stops itself (SIGSTOP) at a chosen point: right after
+announcing a phase (`[auditkit] write ...`), or just before / right after the n-th call
+of a function named `module:Qualified.name` (say, after the first table is written into
+staging, or before a cell of the notebook starts). The test then sends the signal and
+SIGCONT, so the signal lands exactly there however loaded the machine is: reading the
+announcement from a pipe and sleeping can lag the run by seconds, long enough for a
+short phase, or the whole run, to be over.
+
+The children are forked from a zygote, an interpreter that has already imported what
+the runs import (a fresh interpreter spent a second and a half on that per run, more on
+a report's failure path); each child then ends as the command does, by `sys.exit`.
 
 Used by tests/cli/test_signals.py and tests/report/test_runner_out.py
-(`from stopping import stopped`, as tests/ is on sys.path like conftest).
+(`from stopping import stopped`: tests/ is on sys.path, as for conftest).
 """
 
 from __future__ import annotations
 
+import atexit
+import json
+import os
+import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PAUSING = """
-import importlib, itertools, os, runpy, signal, sys
-mode, target, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
-sys.argv = ["auditkit", *sys.argv[4:]]
+# A zygote: one interpreter per test process that imports what the runs import (about
+# 1.5 s, and the report's failure path would add matplotlib), then forks a child per run
+# (it has no threads, so forking is safe). The child runs `auditkit ARGV` exactly as the
+# command does (`auditkit.cli.run`, and the interpreter's own exit), with its pause
+# point installed; the zygote says "started PID", then "ended STATUS" (-N: killed by N).
+ZYGOTE = """
+import importlib, itertools, json, os, signal, sys
+import auditkit.check, auditkit.cli, auditkit.cli.common, auditkit.io.output
+import auditkit.report.index, auditkit.report.runner, papermill, nbconvert
 
 def pause():
     os.kill(os.getpid(), signal.SIGSTOP)
 
-if mode == "phase":
+def pause_at_phase(phase):
     from auditkit.cli import common
     announce = common.PhaseClock.__call__
     def announce_and_pause(self, name):
         announce(self, name)
-        if name == target:
+        if name == phase:
             pause()
     common.PhaseClock.__call__ = announce_and_pause
-else:
+
+def pause_at_call(mode, target, nth):
     module, _, qualname = target.partition(":")
     *path, name = qualname.split(".")
     owner = importlib.import_module(module)
@@ -46,7 +62,7 @@ else:
         owner = getattr(owner, part)
     function, calls = getattr(owner, name), itertools.count(1)
     def pausing(*args, **kwargs):
-        call = next(calls)  # atomic: the tables are written by two threads
+        call = next(calls)  # atomic: check writes its tables from two threads
         if call == nth and mode == "before":
             pause()
         result = function(*args, **kwargs)
@@ -54,8 +70,64 @@ else:
             pause()
         return result
     setattr(owner, name, pausing)
-runpy.run_module("auditkit.cli", run_name="__main__")
+
+def child(request):
+    os.chdir(request["cwd"])
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    for fd, path in ((1, request["out"]), (2, request["err"])):
+        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+    if request["mode"] == "phase":
+        pause_at_phase(request["target"])
+    else:
+        pause_at_call(request["mode"], request["target"], request["nth"])
+    sys.argv = ["auditkit", *request["argv"]]
+    from auditkit.cli import run
+    run()  # sys.exit: the interpreter ends as the `auditkit` command's does
+
+for line in sys.stdin:
+    request = json.loads(line)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        child(request)
+    print("started", pid, flush=True)
+    _, status = os.waitpid(pid, 0)
+    print("ended", os.waitstatus_to_exitcode(status), flush=True)
 """
+
+
+@dataclass
+class Zygote:
+    process: subprocess.Popen
+    lines: queue.Queue[str]
+
+    def said(self, word: str, timeout: float) -> int:
+        """The number the zygote says after `word` within `timeout` seconds."""
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            line = ""
+        first, _, number = line.partition(" ")
+        if first != word:
+            raise AssertionError(f"the zygote said {line!r}, not {word!r}, within {timeout}s")
+        return int(number)
+
+
+_zygote: list[Zygote] = []
+
+
+def zygote() -> Zygote:
+    """This test process's zygote, started when first needed."""
+    if not _zygote or _zygote[0].process.poll() is not None:
+        process = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
+        atexit.register(process.stdin.close)
+        _zygote[:] = [Zygote(process, lines)]
+    return _zygote[0]
 
 
 @dataclass(frozen=True)
@@ -72,17 +144,20 @@ class Run:
         return [line for line in self.err.splitlines() if not line.startswith("[auditkit]")]
 
 
-def wait_until_paused(process: subprocess.Popen, err: list[str]) -> None:
+def wait_until_paused(pid: int, err: Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the run ended without reaching its pause: {''.join(err)}")
-        stat = Path(f"/proc/{process.pid}/stat").read_text()
-        if stat[stat.rindex(")") + 2] in "Tt":
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            stat = "(gone) X"
+        state = stat[stat.rindex(")") + 2]
+        if state in "Tt":
             return
+        if state in "ZX":
+            raise AssertionError(f"the run ended without reaching its pause: {err.read_text()}")
         time.sleep(0.005)
-    process.kill()
-    raise AssertionError(f"the run (pid {process.pid}) did not pause: {''.join(err)}")
+    raise AssertionError(f"the run (pid {pid}) did not pause: {err.read_text()}")
 
 
 def stopped(
@@ -102,30 +177,21 @@ def stopped(
         for mode, target in (("phase", phase), ("before", before), ("after", after))
         if target
     ]
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSING, mode, target, str(nth), *argv],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out: list[str] = []
-    err: list[str] = []
-    readers = [
-        threading.Thread(target=lambda s=stream, into=into: into.extend(s), daemon=True)
-        for stream, into in ((process.stdout, out), (process.stderr, err))
-    ]
-    for reader in readers:
-        reader.start()
-    try:
-        wait_until_paused(process, err)
-        process.send_signal(signum)
-        process.send_signal(signal.SIGCONT)
-        process.wait(timeout=300)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for reader in readers:
-            reader.join(timeout=60)
-    return Run(process.returncode, "".join(out), "".join(err))
+    with tempfile.TemporaryDirectory(prefix="auditkit-stopped-") as folder:
+        out, err = Path(folder) / "out", Path(folder) / "err"
+        request = {"argv": argv, "cwd": str(cwd or Path.cwd()), "out": str(out), "err": str(err)}
+        runs = zygote()
+        request |= {"mode": mode, "target": target, "nth": nth}
+        runs.process.stdin.write(json.dumps(request) + "\n")
+        runs.process.stdin.flush()
+        pid = runs.said("started", 60)
+        try:
+            wait_until_paused(pid, err)
+            os.kill(pid, signum)
+            os.kill(pid, signal.SIGCONT)
+            status = runs.said("ended", 300)
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            runs.said("ended", 60)
+            raise
+        return Run(status, out.read_text(), err.read_text())

@@ -2,8 +2,8 @@
 
 Each run is a child process that pauses itself at an exact point (tests/stopping.py)
 and is then signalled there: as a phase starts, after the first table is written into
-staging (mid-write), inside the swap that publishes the new set, or while the report
-notebook's kernel is running. Stopped by SIGTERM or SIGINT it cleans up, prints one
+staging (mid-write), inside the swap that publishes the new set, or between two cells
+of the real report notebook, its kernel up. Stopped by SIGTERM or SIGINT it cleans up, prints one
 line (no traceback) and exits with 128 + the signal; killed outright, it leaves the
 previous output complete, and the next run tidies what is left. Either way the outputs
 are all old or all new, and which one is known: the point is exact.
