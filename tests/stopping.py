@@ -132,6 +132,14 @@ def zygote() -> Zygote:
     return _zygote[0]
 
 
+def stop_zygote() -> None:
+    """End this process's zygote, if it started (a test module's last act)."""
+    while _zygote:
+        process = _zygote.pop().process
+        process.stdin.close()
+        process.wait(timeout=60)
+
+
 @dataclass(frozen=True)
 class Run:
     """How a stopped run ended: its exit status (-N: killed by signal N) and output."""

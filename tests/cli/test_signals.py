@@ -25,7 +25,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from stopping import stopped
+from stopping import stop_zygote, stopped
 
 import auditkit.demo as demo
 from auditkit import cli
@@ -45,6 +45,13 @@ MID_WRITE = {"after": "auditkit.io.output:OutputFolder.write"}  # one table is i
 # place and the links made; the nth call is that swap (a fresh OUT links its 3 names first).
 SWAP = {"before": "auditkit.io.output:replace_with_symlink"}
 SWAP_IN_FRESH_OUT = {**SWAP, "nth": 4}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def zygote_of_this_module():
+    """The stopped runs' zygote (tests/stopping.py) ends with the module that used it."""
+    yield
+    stop_zygote()
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import pytest
-from stopping import stopped
+from stopping import stop_zygote, stopped
 
 import auditkit.demo as demo
 from auditkit import cli
@@ -46,6 +46,13 @@ BROKEN = NOTEBOOKS / "broken_report.ipynb"
 AUDITKIT = [sys.executable, "-m", "auditkit.cli"]
 PERIOD = "2026-11"
 AS_OF = "2026-12-01"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def zygote_of_this_module():
+    """The stopped runs' zygote (tests/stopping.py) ends with the module that used it."""
+    yield
+    stop_zygote()
 
 
 @pytest.fixture(scope="module")
