@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import pytest
+from stopping import stop_zygote, stopped
 
 import auditkit.demo as demo
 from auditkit import cli
@@ -45,6 +46,13 @@ BROKEN = NOTEBOOKS / "broken_report.ipynb"
 AUDITKIT = [sys.executable, "-m", "auditkit.cli"]
 PERIOD = "2026-11"
 AS_OF = "2026-12-01"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def zygote_of_this_module():
+    """The stopped runs' zygote (tests/stopping.py) ends with the module that used it."""
+    yield
+    stop_zygote()
 
 
 @pytest.fixture(scope="module")
@@ -259,56 +267,6 @@ def test_a_full_disk_leaves_no_staging_and_says_what_happened(
 PHASES = ("load", "evaluate", "run notebook", "export", "workpaper", "publish")
 
 
-# The child stops itself (SIGSTOP) right after announcing the phase, so the signal lands
-# at that phase however loaded the machine is: reading the announcement from a pipe can
-# lag the run by seconds, long enough for a short phase and the publish to be over.
-PAUSING = """
-import os, runpy, signal, sys
-from auditkit.cli import common
-phase, sys.argv = sys.argv[1], ["auditkit", *sys.argv[2:]]
-announce = common.PhaseClock.__call__
-def announce_and_pause(self, name):
-    announce(self, name)
-    if name == phase:
-        os.kill(os.getpid(), signal.SIGSTOP)
-common.PhaseClock.__call__ = announce_and_pause
-runpy.run_module("auditkit.cli", run_name="__main__")
-"""
-
-
-def wait_until_paused(pid: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat[stat.rindex(")") + 2] in "Tt":
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"the run (pid {pid}) did not pause at its phase")
-
-
-def stopped(argv_: list[str], cwd: Path, signum: int, phase: str):
-    """Run auditkit in `cwd`, send it `signum` as it starts `phase`: (exit status, stderr)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSING, phase, *argv_],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    seen: list[str] = []
-    for line in process.stderr:
-        seen.append(line)
-        if line.startswith(f"[auditkit] {phase} ..."):
-            wait_until_paused(process.pid)
-            process.send_signal(signum)
-            process.send_signal(signal.SIGCONT)
-            break
-    else:
-        raise AssertionError(f"the run never announced {phase!r}: {''.join(seen)}")
-    _, err = process.communicate(timeout=300)
-    return process.returncode, "".join(seen) + err
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
 def test_a_run_stopped_at_any_phase_with_a_relative_out_keeps_the_served_report(
     signum: int,
@@ -321,7 +279,9 @@ def test_a_run_stopped_at_any_phase_with_a_relative_out_keeps_the_served_report(
     old, new = requests_sha(extracts[0]), requests_sha(extracts[1])
     target = tmp_path / "reports" / PERIOD
     for phase in PHASES:
-        status, err = stopped(argv(extracts[1], "reports"), tmp_path, signum, phase)
+        # The run pauses itself as it announces the phase and gets the signal there.
+        run = stopped(argv(extracts[1], "reports"), signum, phase=phase, cwd=tmp_path)
+        status, err = run.status, run.err
         shown = judged(target)
         # Stopped as each phase starts (publish included), the period still shows the old one.
         assert shown == old, (phase, err)
@@ -329,9 +289,8 @@ def test_a_run_stopped_at_any_phase_with_a_relative_out_keeps_the_served_report(
             assert status == -signal.SIGKILL, err
         else:
             assert status == 143, err
-            lines = [x for x in err.splitlines() if not x.startswith("[auditkit]")]
-            assert len(lines) == 1, err
-            (line,) = lines
+            assert len(run.messages) == 1, err
+            (line,) = run.messages
             assert line.startswith("auditkit: stopped by SIGTERM; "), line
             kept = re.search(r"the failed run is kept in (\S+)", line)
             if phase != "load":  # stopped before anything was written: nothing to keep
@@ -343,8 +302,8 @@ def test_a_run_stopped_at_any_phase_with_a_relative_out_keeps_the_served_report(
             publish.recover(Path("reports"), PERIOD)
         assert judged(target) == shown
         assert list((tmp_path / "reports/.versions" / PERIOD).iterdir()) == [target.resolve()]
-    status = subprocess.run([*AUDITKIT, *argv(extracts[1], "reports")], cwd=tmp_path).returncode
-    assert status == 0 and judged(target) == new
+    assert cli.main(argv(extracts[1], "reports")) == 0  # in tmp_path, as the runs above
+    assert judged(target) == new
 
 
 def test_report_html_is_never_missing_while_a_run_replaces_it(
