@@ -40,12 +40,14 @@ $(DEMO)/requests.csv: | $(BIN)/auditkit
 	$(BIN)/auditkit demo --out $(DEMO) $(DEMO_ARGS)
 
 # One worker per core; a test file's tests stay on one worker, so module-scoped fixtures (a
-# judged data set, a Voila server, a browser) are built once. PYTEST_ARGS adds options.
+# judged data set, a Voila server, a browser) are built once. Files are handed out costliest
+# first (tests/conftest.py, tests/file_costs.json), not by their number of tests, so that the
+# workers finish together. PYTEST_ARGS adds options.
 PYTEST_ARGS ?=
 test: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks
 	$(BIN)/ruff format --check auditkit tests benchmarks
-	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(BIN)/auditkit
 	$(BIN)/ruff check auditkit tests benchmarks

@@ -247,3 +247,31 @@ def register_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---- order of the files for `make test` (pytest-xdist, --dist loadfile) -----------------
+
+# Seconds each test file took on one worker of `make test` (2 workers, 2 cores), written by
+# `python tests/file_costs.py JUNIT.xml`; a file not listed counts by its markers.
+FILE_COSTS = Path(__file__).with_name("file_costs.json")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The costliest files first (longest-processing-time order). xdist gives each worker the
+    next file when it is free, so a long file collected last would run alone at the end;
+    `make test` passes --no-loadscope-reorder so that xdist keeps this order."""
+    import json
+
+    known = json.loads(FILE_COSTS.read_text()) if FILE_COSTS.is_file() else {}
+    cost: dict[str, float] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path in known:
+            cost[path] = float(known[path])
+        else:  # a new file: guess from its markers until the costs are measured again
+            guess = 10.0 if item.get_closest_marker("browser") else 0.1
+            cost[path] = cost.get(path, 0.0) + max(
+                guess, 5.0 * bool(item.get_closest_marker("slow"))
+            )
+    position = {path: rank for rank, path in enumerate(sorted(cost, key=lambda p: -cost[p]))}
+    items.sort(key=lambda item: position[item.nodeid.split("::", 1)[0]])  # stable within a file
