@@ -100,6 +100,7 @@ def _on_pandas(settings: CheckSettings, data: Path, register, progress: Progress
     from auditkit.analysis.summaries import requests_after
     from auditkit.dates import iso_seconds, utc_now
     from auditkit.engine.evaluate import evaluate
+    from auditkit.interrupts import achieved, uninterrupted
     from auditkit.io.manifest import describe_run
     from auditkit.io.output import output_folder
     from auditkit.io.tables import load_tables as load
@@ -130,28 +131,33 @@ def _on_pandas(settings: CheckSettings, data: Path, register, progress: Progress
         **({"review": reviewed.facts} if reviewed is not None else {}),
     )
     progress("write")
-    with output_folder(settings.out, settings.fmt) as folder:
-        # Arrow encodes and compresses without the GIL: the tables are written side by side.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for done in [
-                pool.submit(folder.write, f"{name}.{settings.fmt}", frame)
-                for name, frame in frames.items()
-            ]:
-                done.result()
-        written = folder.publish(manifest)
-    if reviewed is not None:
-        digest = hashlib.sha256(json_text(manifest).encode()).hexdigest()
-        register.attach_manifest(reviewed.recorded.run_id, digest)
-    return CheckRun(
-        params=params,
-        verdict_counts=result.verdict_counts(),
-        exception_counts=result.exception_counts(),
-        rule_counts=result.rule_counts(),
-        late_warning=requests_after(tables, params),
-        written=written,
-        manifest=manifest,
-        review=None if reviewed is None else reviewed.facts,
-    )
+    written: dict[str, str] = {}
+    in_place = f"the new results in {settings.out} were all in place"
+    # A stop once the new set is in place says so (not "no output was replaced").
+    with achieved(in_place, lambda: bool(written)):
+        with output_folder(settings.out, settings.fmt) as folder:
+            # Arrow encodes and compresses without the GIL: the tables are written side by side.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                for done in [
+                    pool.submit(folder.write, f"{name}.{settings.fmt}", frame)
+                    for name, frame in frames.items()
+                ]:
+                    done.result()
+            with uninterrupted(done=in_place):  # held through the swap and until `written` is set
+                written = folder.publish(manifest)
+        if reviewed is not None:
+            digest = hashlib.sha256(json_text(manifest).encode()).hexdigest()
+            register.attach_manifest(reviewed.recorded.run_id, digest)
+        return CheckRun(
+            params=params,
+            verdict_counts=result.verdict_counts(),
+            exception_counts=result.exception_counts(),
+            rule_counts=result.rule_counts(),
+            late_warning=requests_after(tables, params),
+            written=written,
+            manifest=manifest,
+            review=None if reviewed is None else reviewed.facts,
+        )
 
 
 def _on_dask(settings: CheckSettings, progress: Progress) -> CheckRun:

@@ -4,7 +4,7 @@
 KeyboardInterrupt), so staging folders are removed and a failed report run is
 recorded on the way out. A handful of renames that put outputs in place run
 `uninterrupted`: a signal that arrives meanwhile takes effect right after them,
-so the outputs are either all old or all new.
+so the outputs are either all old or all new. A stop after them says so (`achieved`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -90,5 +90,18 @@ def _deliver(signum: int, handler: object, done: str) -> None:
         handler(signum, None)
     except KeyboardInterrupt as error:
         if done:
+            error.add_note(done)
+        raise
+
+
+@contextlib.contextmanager
+def achieved(done: str, when: Callable[[], bool] = lambda: True) -> Iterator[None]:
+    """A stop (SIGTERM/SIGINT) within the block says `done`, what was achieved before it
+    (the outputs were put in place), if `when()` says it was by then; unless the stop
+    already says what was."""
+    try:
+        yield
+    except KeyboardInterrupt as error:
+        if when() and not getattr(error, "__notes__", None):
             error.add_note(done)
         raise

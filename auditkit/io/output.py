@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from auditkit.errors import ParameterError
-from auditkit.interrupts import uninterrupted
+from auditkit.interrupts import achieved, uninterrupted
 from auditkit.io.files import filesystem, join, local_path, move, reachable_store
 from auditkit.io.write import (
     FORMATS,
@@ -194,12 +194,14 @@ def _publish_local(out: Path, staging: Path) -> None:
             raise ParameterError(f"--out {out}: {blocker}; move it away or choose another --out")
         version = versions / f"{utc_stamp()}-{secrets.token_hex(3)}"
         names = sorted(p.name for p in staging.iterdir())
-        with uninterrupted(done=f"the new results in {out} were all in place"):
+        done = f"the new results in {out} were all in place"
+        with uninterrupted(done=done):
             os.replace(staging, version)
             for name in names:  # dangling until the swap: the old set stays whole meanwhile
                 _link(out / name)
             replace_with_symlink(out / HOME / CURRENT, f"{VERSIONS}/{version.name}")
-        tidy(out)
+        with achieved(done):  # a stop while tidying (or unlocking) must not deny the swap
+            tidy(out)
 
 
 def _link(path: Path) -> None:

@@ -34,6 +34,7 @@ from auditkit.engine import run_folder
 from auditkit.engine.evaluate import evaluate
 from auditkit.engine.result import AuditResult
 from auditkit.errors import ReportError
+from auditkit.interrupts import achieved
 from auditkit.io.manifest import describe_environment, describe_run, sha256_file
 from auditkit.io.tables import Tables
 from auditkit.io.tables import load_tables as load
@@ -262,7 +263,13 @@ def run_report(
     tables = load(settings.data_dir, require_history=plan.params.at_requested)
     manifest = describe_plan(plan, tables, started_at)
     warnings: list[str] = list(plan.warnings)
-    with period_lock(plan.root, plan.period, lambda: note("wait for the other run of this period")):
+    published = None
+    shown = plan.shown_target
+    # A stop once the new report is in place says so, even while the lock is let go.
+    with (
+        achieved(f"the new report was published at {shown}", lambda: published is not None),
+        period_lock(plan.root, plan.period, lambda: note("wait for the other run of this period")),
+    ):
         recovered = recover(plan.root, plan.period)
         if recovered:
             warnings += [f"recovered: {done}" for done in recovered]
@@ -296,12 +303,8 @@ def run_report(
             if not isinstance(error, Exception):
                 raise
             raise failure from error
-    shown = plan.shown_target
-    try:
+    with achieved(f"the new report was published at {shown}"):
         index = write_index(plan.root)
-    except KeyboardInterrupt as stopped:  # SIGTERM/SIGINT after the report was published
-        stopped.add_note(f"the new report was published at {shown}")
-        raise
     return ReportRun(
         folder=shown,
         html=shown / "report.html",

@@ -164,6 +164,30 @@ def test_check_stopped_mid_run_cleans_up_and_keeps_old_or_new_results(
         assert line.endswith("no output was replaced"), line
 
 
+# After the swap: tidying the old version away, then back in run_check once published.
+AFTER_SWAP = {
+    "tidy": {"before": "auditkit.io.output:tidy", "nth": 2},
+    "published": {"after": "auditkit.io.output:OutputFolder.publish"},
+}
+
+
+@pytest.mark.parametrize("point", list(AFTER_SWAP))
+def test_check_stopped_after_the_swap_says_the_new_results_are_in_place(
+    two_data_sets: tuple[Path, Path],
+    complete: dict[str, Path],
+    written: dict[str, dict[str, str]],
+    tmp_path: Path,
+    point: str,
+):
+    """Once the new set is in place, a stop must not say "no output was replaced"."""
+    first, second = two_data_sets
+    out = previous_run(complete, first, tmp_path / "out")
+    run = stopped(check_argv(out, second), signal.SIGTERM, **AFTER_SWAP[point])
+    line = stopped_line(run, signal.SIGTERM)
+    assert shows(out, written) == requests_sha(second)
+    assert f"the new results in {out} were all in place" in line, line
+
+
 @pytest.mark.parametrize("point", ["mid-write", "swap"])
 def test_check_killed_while_writing_leaves_what_the_next_run_removes(
     two_data_sets: tuple[Path, Path],

@@ -75,6 +75,21 @@ def test_make_lab_opens_the_review_register(tmp_path: Path):
     assert command[command.index("--db") + 1] == "reports/review.db"
 
 
+def close_dialogs(page) -> None:
+    """Answer a dialog JupyterLab may put over the notebook on a loaded machine (choosing
+    the kernel it proposes, or a notice): it takes every click meant for the notebook. What
+    it said is printed, so a failing run shows it; the test's checks come after."""
+    dialog = page.locator(".jp-Dialog")
+    if not dialog.count():
+        return
+    print("JupyterLab dialog:", dialog.first.inner_text(timeout=WAIT_MS))
+    accept = dialog.locator(".jp-Dialog-button.jp-mod-accept")
+    if accept.count():
+        accept.first.click(timeout=WAIT_MS)
+    else:
+        page.keyboard.press("Escape")
+
+
 def run_all_cells(page, attempts: int = 12) -> None:
     """Run > Run All Cells from the menu bar, as a person would, until the cells start.
 
@@ -87,6 +102,7 @@ def run_all_cells(page, attempts: int = 12) -> None:
 
     started = page.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]"))
     for _ in range(attempts):
+        close_dialogs(page)
         page.locator(".jp-Notebook").first.click(timeout=WAIT_MS)  # JupyterLab is slow under load
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         item = page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells"))
