@@ -263,8 +263,11 @@ def test_engine_at_requested_at_matches_reference() -> None:
     assert EXPECTED_OUTCOMES - seen == set(), "outcomes no example met"
 
 
+# Derandomized: the same examples every run, so the outcomes they must meet are met on
+# every machine (a random draw of 50 missed ('code', 'unmapped') once in CI).
 @settings(
     max_examples=EXAMPLES,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
