@@ -186,6 +186,24 @@ def _judge_data(
     return str(run.folder)
 
 
+def judge_in_worker(
+    data_dir: Path | str,
+    params: Params,
+    catalogue: Catalogue,
+    cache_root: Path | str,
+    progress: Progress = silent,
+) -> str:
+    """Judge and cache `data_dir` in a worker process; the folder of the cached evaluation."""
+    return run_isolated(
+        _judge_data,
+        str(cache_root),
+        str(data_dir),
+        params.to_dict(),
+        record(catalogue),
+        progress=progress,
+    )
+
+
 def judge_once(
     data_dir: Path | str,
     params: Params,
@@ -196,14 +214,7 @@ def judge_once(
     """Make sure `data_dir` is judged and cached (in a worker); True when it had to be judged."""
     if EvaluationCache(cache_root).has(data_dir, params, catalogue):
         return False
-    run_isolated(
-        _judge_data,
-        str(cache_root),
-        str(data_dir),
-        params.to_dict(),
-        record(catalogue),
-        progress=progress,
-    )
+    judge_in_worker(data_dir, params, catalogue, cache_root, progress)
     return True
 
 
@@ -219,14 +230,7 @@ def open_data(
     progress("hash")
     found = cache.ready(data_dir, params, catalogue)
     if found is None:
-        folder = run_isolated(
-            _judge_data,
-            str(cache_root),
-            str(data_dir),
-            params.to_dict(),
-            record(catalogue),
-            progress=progress,
-        )
+        folder = judge_in_worker(data_dir, params, catalogue, cache_root, progress)
         found = cache.read(Path(folder), params, catalogue)
         if found is None:  # pragma: no cover - the worker wrote it a moment ago
             raise IsolatedError(f"the evaluation cached in {folder} cannot be read")
