@@ -150,6 +150,8 @@ def written(column: pa.ChunkedArray, rows: np.ndarray) -> list[object]:
     Text is shown as it is; a native value as its text: a float as Python writes it
     (`4.0`, `1e+16`), timestamps in ISO 8601.
     """
+    if not len(rows):
+        return []  # a take of nothing still joins the column's chunks
     taken = column.take(pa.array(np.asarray(rows, dtype=np.int64)))
     kind = taken.type
     if pa.types.is_dictionary(kind):

@@ -46,6 +46,19 @@ def test_timestamps_read_as_the_pandas_rendering(values: list[dt.datetime]) -> N
     assert formatted(series, STAMP).to_pylist() == timestamp(series).tolist()
 
 
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.none(), moments), max_size=30))
+def test_a_missing_moment_reads_as_null_and_the_others_as_the_pandas_rendering(
+    values: list[dt.datetime | None],
+) -> None:
+    series = pd.Series(np.array(values, dtype="datetime64[us]"))
+    present = series.dropna()
+    expected: list[str | None] = [None] * len(series)
+    for position, text in zip(present.index, timestamp(present).tolist(), strict=True):
+        expected[position] = text
+    assert formatted(series, STAMP).to_pylist() == expected
+
+
 def test_text_forms_of_categories_and_strings() -> None:
     roles = pd.Series(pd.Categorical(["agent", None], categories=["agent", "direct"]))
     ids = pd.Series(["D1", None], dtype="str")
