@@ -120,8 +120,10 @@ def parts(template: str, slots: Slots, params: Params) -> tuple[Part, ...]:
 
 
 class Columns:
-    """The case frame's columns as Arrow arrays, converted once per evaluation and shared by
-    every rule's sentences."""
+    """The case frame's columns as they read in sentences. Text columns are converted to
+    Arrow once per evaluation and shared by every rule's sentences; amounts and moments,
+    which are formatted value by value, only at the rows a sentence names (a rule's
+    failing requests, not every request)."""
 
     def __init__(self, cases: pd.DataFrame) -> None:
         self.cases = cases
@@ -134,17 +136,22 @@ class Columns:
             self._arrays[key] = formatted(self.cases[value.column], value.form)
         return self._arrays[key]
 
+    def formatted_at(self, value: Value, rows: np.ndarray) -> pa.Array:
+        """The column as it reads in a sentence, for the cases at `rows` (positions)."""
+        if value.form in (MONEY, STAMP):
+            return formatted(self.cases[value.column].iloc[rows], value.form)
+        return self.formatted(value).take(pa.array(rows, type=pa.int64()))
+
 
 def sentence_rows(template: tuple[Part, ...], columns: Columns, rows: np.ndarray) -> pa.Array:
     """The sentence of each case in `rows` (positions), built by Arrow; null where a PLAIN or
     MONEY value is null."""
     if not template:
         return pa.array([""] * len(rows), type=pa.large_string())
-    taken = pa.array(rows, type=pa.int64())
     if all(isinstance(part, str) for part in template):
         return pa.array(["".join(template)] * len(rows), type=pa.large_string())  # type: ignore[arg-type]
     pieces = [
-        _literal(part) if isinstance(part, str) else columns.formatted(part).take(taken)
+        _literal(part) if isinstance(part, str) else columns.formatted_at(part, rows)
         for part in template
     ]
     return pc.binary_join_element_wise(*pieces, _literal(""))
