@@ -49,6 +49,7 @@ from auditkit.contract import (
     column_spec,
 )
 from auditkit.errors import Problem
+from auditkit.io.arrow import one_array
 from auditkit.io.stamps import timestamps
 from auditkit.money import parse_cents
 from auditkit.vocab import Kind
@@ -118,7 +119,7 @@ def as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     as its integer (`4`): what a float64 column of integers with nulls holds.
     """
     if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+        column = one_array(column)
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
@@ -265,7 +266,7 @@ def money_cents(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         safe = pc.if_else(pc.fill_null(within, False), column, pa.scalar(0, kind)).cast(pa.int64())
         return safe.to_numpy() * 100, _ok_mask(within)
     if pa.types.is_floating(kind):
-        return float_cents(column.combine_chunks().cast(pa.float64()))
+        return float_cents(one_array(column).cast(pa.float64()))
     cents, ok = parse_cents(as_text(column))
     return cents, ok | ~_present(column)
 

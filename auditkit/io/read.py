@@ -135,8 +135,26 @@ def parse(table: str, path: Path, data: bytes) -> Parsed:
         expected = f"{path.name} is empty; expected at least a header row"
         raise InputError([Problem(table, None, None, None, expected)])
     if path.suffix == ".csv":
-        return _read_csv(table, path, data)
-    return _read_parquet(table, path, data), RowNumbers()
+        arrow, rows = _read_csv(table, path, data)
+        return contiguous(arrow), rows
+    return contiguous(_read_parquet(table, path, data)), RowNumbers()
+
+
+def contiguous(arrow: pa.Table) -> pa.Table:
+    """Each plain column as one chunk, joined a column at a time as soon as it is read.
+
+    Arrow reads a file in batches; the checks need each column as one array and would join
+    the chunks anyway, keeping both copies (about 250 MB for the 6M orders of 1M
+    requests). Dictionary-encoded and nested columns are left as read.
+    """
+    for i, field in enumerate(arrow.schema):
+        column = arrow.column(i)
+        if column.num_chunks > 1 and not (
+            pa.types.is_dictionary(field.type) or pa.types.is_nested(field.type)
+        ):
+            arrow = arrow.set_column(i, field, pa.chunked_array([column.combine_chunks()]))
+            del column
+    return arrow
 
 
 def enum_columns(table: str) -> list[str]:

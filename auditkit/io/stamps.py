@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditkit.io.arrow import one_array
+
 # A fraction of a second with more than 6 digits. Digits past the 6th that are all zero
 # are dropped; any other is finer than the microseconds the engine keeps.
 LONG_FRACTION = r"[.,][0-9]{7}"
@@ -30,10 +32,10 @@ def timestamps(column: pa.ChunkedArray) -> tuple[pd.Series, np.ndarray | None, n
         column = column.cast(kind.value_type)
         kind = column.type
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-        return _native(column.combine_chunks())
+        return _native(one_array(column))
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         column = column.cast(pa.string())
-    return _text(column.combine_chunks())
+    return _text(one_array(column))
 
 
 def _native(column: pa.Array) -> tuple[pd.Series, np.ndarray | None, np.ndarray | None]:
