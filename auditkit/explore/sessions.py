@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +62,8 @@ class Sessions:
         self.handed: dict[str, float] = {}  # kernel id -> when a page took it
         self.seen: set[str] = set()  # kernels a page has connected to
         self.left: dict[str, float] = {}  # kernel id -> when its last connection closed
+        # pool task -> the kernel it is starting, known before the kernel is listed
+        self.kernel_of: weakref.WeakKeyDictionary[asyncio.Future, str] = weakref.WeakKeyDictionary()
         self.stopping = False
 
     def pool(self) -> list[asyncio.Future]:
@@ -72,9 +75,25 @@ class Sessions:
         purge(self.pool(), set(self.manager.list_kernel_ids()))
 
     def count(self) -> int:
-        """Kernels running, plus those the pool or a page is starting."""
-        starting = [task for task in (*self.pool(), *self.claimed) if not task.done()]
-        return len(self.manager.list_kernel_ids()) + len(starting)
+        """Kernels running, plus those the pool or a page is starting.
+
+        A pool task lists its kernel well before it is done (jupyter_server waits for the
+        kernel to be ready, Voilà then sets up the page): in that time the task is counted
+        by its kernel, not once more, or two pages at a cap of 2 would find no room.
+        """
+        running = set(self.manager.list_kernel_ids())
+        starting = [
+            task
+            for task in (*self.pool(), *self.claimed)
+            if not task.done() and self.kernel_of.get(task) not in running
+        ]
+        return len(running) + len(starting)
+
+    def starting(self, kernel_id: str) -> None:
+        """The pool task running now is about to start kernel `kernel_id`."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.kernel_of[task] = kernel_id
 
     def fill(self, kernels: int, delay: float) -> None:
         """Add `kernels` tasks to Voilà's pool (its `fill_if_needed`, told the size for once)."""
@@ -211,6 +230,12 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # still never past the cap.
         if not pooled and self.max_kernels and self.sessions.count() >= self.max_kernels:
             raise over_the_cap(self.max_kernels)
+        if pooled:
+            # The id is chosen here, so that the pool task is known by its kernel before the
+            # kernel is listed (`Sessions.count`).
+            kernel_id = kwargs.pop("kernel_id", None) or self.new_kernel_id(**kwargs)
+            self.sessions.starting(kernel_id)
+            kwargs["kernel_id"] = kernel_id
         return await super().start_kernel(**kwargs)
 
     def notify_connect(self, kernel_id: str) -> None:

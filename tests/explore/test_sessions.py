@@ -114,6 +114,55 @@ def test_the_pool_counts_against_the_cap_and_is_refilled_within_it():
     asyncio.run(run())
 
 
+class ListedEarlyManager(FakeVoilaManager):
+    """As the real managers do: a pool task lists its kernel (jupyter_server, as the process
+    starts) and is done only later (the kernel ready, Voilà's page set up). The id is told
+    to `Sessions` first, as `CappedKernelManager.start_kernel` does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions: Sessions | None = None
+        self.release = asyncio.Event()
+
+    async def _start(self) -> dict:
+        await asyncio.sleep(0)
+        kernel_id = next(self.ids)
+        getattr(self.sessions, "starting", lambda _: None)(kernel_id)
+        self.kernels.add(kernel_id)
+        self._kernel_connections[kernel_id] = 0
+        self.started += 1
+        await self.release.wait()  # listed, not yet done
+        return {"kernel_id": kernel_id}
+
+
+def test_a_kernel_listed_while_its_pool_task_runs_is_counted_once():
+    """The pre-started kernel is listed but its task not done when six pages arrive at once:
+    with a cap of 2, two pages are served (each kernel counted once), four get 503."""
+
+    async def run() -> tuple[list, ListedEarlyManager, int]:
+        manager = ListedEarlyManager()
+        sessions = Sessions(manager, cap=2, pool_size=1)
+        manager.sessions = sessions
+        sessions.refill(delay=0)
+        await settle()
+        assert manager.kernels == {"k0"} and not sessions.pool()[0].done()
+        counted = sessions.count()
+        pages = [asyncio.ensure_future(page(sessions, manager)) for _ in range(6)]
+        await settle()
+        manager.release.set()
+        results = await asyncio.gather(*pages, return_exceptions=True)
+        await settle()
+        return results, manager, counted
+
+    results, manager, counted = asyncio.run(run())
+    assert counted == 1
+    served = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, web.HTTPError)]
+    assert sorted(served) == ["k0", "k1"]
+    assert len(refused) == 4 and {r.status_code for r in refused} == {503}
+    assert manager.started == 2
+
+
 def test_room_is_made_only_from_pages_that_have_gone(monkeypatch):
     clock = Clock()
 
