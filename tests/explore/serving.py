@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -32,6 +33,8 @@ REPORTS = ROOT / "reports"  # screenshots land here, for a person to look at
 STARTUP_SECONDS = 180
 PROBE = "voila/static/"
 WAIT_MS = 60_000
+STOP_SECONDS = 30
+STOPPING: list[subprocess.Popen] = []  # told to stop, not yet waited for (see `stop`)
 NEEDS_CHROMIUM = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
@@ -78,9 +81,24 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
         assert printed, f"no address with a token printed:\n{log_path.read_text()}"
         yield printed.group(0), server
     finally:
+        stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Ask a server to stop (SIGTERM) without waiting for it: it takes 3-4 s, mostly waiting
+    for its kernels to exit, and the next test can run meanwhile. It is waited for (and
+    killed if it is still there after STOP_SECONDS) when the test process exits."""
+    if server.poll() is None:
         server.terminate()
+    STOPPING.append(server)
+
+
+@atexit.register
+def _wait_for_stopped_servers() -> None:
+    deadline = time.monotonic() + STOP_SECONDS
+    for server in STOPPING:
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, screenshot
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, screenshot, stop
 
 import auditkit.demo as demo
 from auditkit import cli
@@ -162,5 +162,4 @@ def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
             screenshot(page, "explorer-lab.png")
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
