@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -45,6 +46,17 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """`auditkit explore OPTIONS --port P --no-browser` run in `work`; yields the address it
     printed (token included) and its process, and stops it afterwards."""
+    with starting_server(work, *options) as ready:
+        yield ready()
+
+
+@contextlib.contextmanager
+def starting_server(
+    work: Path, *options: str
+) -> Iterator[Callable[[], tuple[str, subprocess.Popen]]]:
+    """`explore_server`, started without waiting for it: yields `ready()`, which waits until
+    the server answers and returns what `explore_server` yields. A test can start a server
+    it needs later while it waits for something else."""
     port = free_port()
     log_path = work / "server.log"
     if "--preheat" not in options:  # one kernel ahead is enough for a test (default: one a session)
@@ -62,7 +74,9 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     base = f"http://127.0.0.1:{port}/"
-    try:
+
+    @functools.cache
+    def ready() -> tuple[str, subprocess.Popen]:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if server.poll() is not None:
@@ -75,11 +89,14 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
             except OSError:
                 if time.monotonic() > deadline:
                     pytest.fail(f"no answer on {base}:\n{log_path.read_text()}")
-                time.sleep(0.5)
+                time.sleep(0.2)
         # With --users there is no shared token: the address is printed without one.
         printed = re.search(re.escape(base) + r"(\?token=[\w-]+)?", log_path.read_text())
         assert printed, f"no address with a token printed:\n{log_path.read_text()}"
-        yield printed.group(0), server
+        return printed.group(0), server
+
+    try:
+        yield ready
     finally:
         stop(server)
 
