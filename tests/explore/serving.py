@@ -89,7 +89,7 @@ def starting_server(
             except OSError:
                 if time.monotonic() > deadline:
                     pytest.fail(f"no answer on {base}:\n{log_path.read_text()}")
-                time.sleep(0.2)
+                time.sleep(0.5)
         # With --users there is no shared token: the address is printed without one.
         printed = re.search(re.escape(base) + r"(\?token=[\w-]+)?", log_path.read_text())
         assert printed, f"no address with a token printed:\n{log_path.read_text()}"
