@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -10,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -32,6 +34,8 @@ REPORTS = ROOT / "reports"  # screenshots land here, for a person to look at
 STARTUP_SECONDS = 180
 PROBE = "voila/static/"
 WAIT_MS = 60_000
+STOP_SECONDS = 30
+STOPPING: list[subprocess.Popen] = []  # told to stop, not yet waited for (see `stop`)
 NEEDS_CHROMIUM = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)",
@@ -42,6 +46,17 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """`auditkit explore OPTIONS --port P --no-browser` run in `work`; yields the address it
     printed (token included) and its process, and stops it afterwards."""
+    with starting_server(work, *options) as ready:
+        yield ready()
+
+
+@contextlib.contextmanager
+def starting_server(
+    work: Path, *options: str
+) -> Iterator[Callable[[], tuple[str, subprocess.Popen]]]:
+    """`explore_server`, started without waiting for it: yields `ready()`, which waits until
+    the server answers and returns what `explore_server` yields. A test can start a server
+    it needs later while it waits for something else."""
     port = free_port()
     log_path = work / "server.log"
     if "--preheat" not in options:  # one kernel ahead is enough for a test (default: one a session)
@@ -59,7 +74,9 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     base = f"http://127.0.0.1:{port}/"
-    try:
+
+    @functools.cache
+    def ready() -> tuple[str, subprocess.Popen]:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if server.poll() is not None:
@@ -76,11 +93,29 @@ def explore_server(work: Path, *options: str) -> Iterator[tuple[str, subprocess.
         # With --users there is no shared token: the address is printed without one.
         printed = re.search(re.escape(base) + r"(\?token=[\w-]+)?", log_path.read_text())
         assert printed, f"no address with a token printed:\n{log_path.read_text()}"
-        yield printed.group(0), server
+        return printed.group(0), server
+
+    try:
+        yield ready
     finally:
+        stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Ask a server to stop (SIGTERM) without waiting for it: it takes 3-4 s, mostly waiting
+    for its kernels to exit, and the next test can run meanwhile. It is waited for (and
+    killed if it is still there after STOP_SECONDS) when the test process exits."""
+    if server.poll() is None:
         server.terminate()
+    STOPPING.append(server)
+
+
+@atexit.register
+def _wait_for_stopped_servers() -> None:
+    deadline = time.monotonic() + STOP_SECONDS
+    for server in STOPPING:
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()

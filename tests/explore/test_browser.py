@@ -1,10 +1,13 @@
-"""`auditkit explore` in a real browser: filter, drill down, run a what-if, see the diff.
+"""`auditkit explore` in a real browser: filter, drill down, run a what-if, see the diff; and
+a reviewer sets a finding's state and sees it in the history.
 
-Starts the CLI as a subprocess on a small demo set (two members' enterprise_id
-is markup on purpose) and drives Debian's Chromium with Playwright. The
-expected numbers are computed in this process with the Python API. The
-findings page is an itables `ITable` (an anywidget), so this also checks that
-its front end loads under Voilà.
+Starts the CLI (`--db DB --user NAME`) as a subprocess on a small demo set (two
+members' enterprise_id is markup on purpose) and drives Debian's Chromium with
+Playwright; the two tests share the server. The expected numbers are computed in
+this process with the Python API. The findings page is an itables `ITable` (an
+anywidget), so this also checks that its front end loads under Voilà. Screenshots
+are saved as reports/explorer-screenshot.png, explorer-findings.png and
+explorer-review.png.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import auditkit.demo as demo
 from auditkit import POB, evaluate, load_tables
 from auditkit.analysis.whatif import SettleOpenOrders, whatif
 from auditkit.params import Params
+from auditkit.review.register import Register
+from auditkit.review.states import finding_keys
 from auditkit.vocab import STATUS_CODE, Status
 
 SCRIPT = "<script>alert(1)</script>"
@@ -30,6 +35,8 @@ RULE = "POB-J07"
 SAME_ENTERPRISE = "POB-J01"  # its reason quotes the member's enterprise_id
 PAGE_ROWS = 25  # the explorer's default page size
 PARAMS = Params(as_of=demo.DEFAULT_AS_OF)
+REVIEWER = "Rita Reviewer"
+NOTE = "<b>confirmed</b> with the billing team"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, NEEDS_CHROMIUM]
 
@@ -44,6 +51,7 @@ class Expected:
     whatif_changed: int
     # (request_id, reason) of a SAME_ENTERPRISE failure quoting each markup enterprise_id
     markup_findings: tuple[tuple[str, str], ...]
+    first_finding: tuple[str, str]  # (request_id, rule_id) of RULE's first finding
 
 
 def _data_set(folder: Path) -> Expected:
@@ -81,28 +89,32 @@ def _data_set(folder: Path) -> Expected:
         text = str(result.reason_texts[result.reason_codes[row, same]])
         assert at.any() and markup in text, f"no {SAME_ENTERPRISE} failure quotes {markup}"
         markup_findings.append((str(result.cases["request_id"].iloc[row]), text))
+    keys = finding_keys(result)
     return Expected(
         rule_findings=int(hit.sum()),
         first_request=str(result.cases["request_id"].iloc[first]),
         first_reason=reason,
         whatif_changed=len(strict.changed),
         markup_findings=tuple(markup_findings),
+        first_finding=tuple(keys[keys["rule_id"] == RULE].iloc[0]),
     )
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expected, Path]]:
     work = tmp_path_factory.mktemp("explore")
     expected = _data_set(work / "data")
+    db = work / "review.db"
     options = ["--data", str(work / "data"), "--as-of", PARAMS.as_of.isoformat()]
-    with explore_server(work, *options, "--exports", str(work / "exports")) as (url, _server):
-        yield url, expected
+    options += ["--exports", str(work / "exports"), "--db", str(db), "--user", REVIEWER]
+    with explore_server(work, *options) as (url, _server):
+        yield url, expected, db
 
 
 def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
     from playwright.sync_api import expect, sync_playwright
 
-    url, expected = served
+    url, expected, _db = served
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -182,3 +194,66 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             shutil.copyfile(findings_shot, reports / "explorer-findings.png")
         finally:
             browser.close()
+
+
+def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, expected, db = served
+    request_id, rule_id = expected.first_finding
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1300})
+            page.add_init_script("window.alert = () => { window.__alerted = true; };")
+            page.goto(url, timeout=WAIT_MS)
+            expect(page.locator(".ak-queue-grid table").first).to_be_visible(timeout=WAIT_MS)
+            page.locator(".lm-TabBar-tab", has_text="Findings").click()
+            page.locator(".ak-rule-filter select").select_option(RULE)
+            table = page.locator(".ak-findings-grid table")
+            expect(table.locator("tbody td.ak-col-request_id").first).to_have_text(
+                request_id, timeout=WAIT_MS
+            )
+            expect(table.locator("tbody td.ak-col-review_state").first).to_have_text("open")
+            panel = page.locator(".ak-review-findings")
+            expect(panel.locator(".ak-review-header")).to_contain_text(f"Reviewer: {REVIEWER}")
+
+            # The first finding on the page is offered first; confirm it with a note.
+            expect(panel.locator(".ak-review-finding select")).to_contain_text(
+                f"{request_id} · {rule_id} (open)", timeout=WAIT_MS
+            )
+            panel.locator(".ak-review-state select").select_option("confirmed")
+            note = panel.locator(".ak-review-note input")
+            note.fill(NOTE)
+            note.press("Tab")
+            panel.locator(".ak-review-set").click()
+            expect(panel.locator(".ak-review-message")).to_contain_text(
+                f"{request_id} {rule_id}: open -> confirmed (by {REVIEWER})", timeout=WAIT_MS
+            )
+            history = panel.locator(".ak-review-history")
+            expect(history).to_contain_text(f"History of {request_id} {rule_id} (now confirmed)")
+            expect(history.locator("td.ak-col-to_state")).to_have_text(["confirmed"])
+            expect(history.locator("td.ak-col-changed_by")).to_have_text([REVIEWER])
+            expect(history.locator("td.ak-col-note")).to_have_text([NOTE])  # text, not markup
+            assert history.locator("b").count() == 0
+            expect(table.locator("tbody td.ak-col-review_state").first).to_have_text("confirmed")
+
+            # Filter by review state: only the confirmed finding is left.
+            page.locator(".ak-review-filter select").select_option(label="confirmed")
+            expect(page.locator(".ak-page-label")).to_contain_text(
+                "1 finding(s) match", timeout=WAIT_MS
+            )
+            assert page.evaluate("window.__alerted === true") is False
+            shot = tmp_path / "explorer-review.png"
+            page.screenshot(path=str(shot), full_page=True)
+            reports = ROOT / "reports"
+            reports.mkdir(exist_ok=True)
+            shutil.copyfile(shot, reports / "explorer-review.png")
+        finally:
+            browser.close()
+
+    with Register.open(db) as register:
+        log = register.history(request_id, rule_id)
+    assert log[["to_state", "changed_by", "note", "via"]].values.tolist() == [
+        ["confirmed", REVIEWER, NOTE, "explorer"]
+    ]

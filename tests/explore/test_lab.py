@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, screenshot
+from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, WAIT_MS, screenshot, stop, wait_for
 
 import auditkit.demo as demo
 from auditkit import cli
@@ -90,19 +90,40 @@ def close_dialogs(page) -> None:
         page.keyboard.press("Escape")
 
 
-def run_all_cells(page, attempts: int = 12) -> None:
+def notebook_kernel_connected(url: str) -> bool:
+    """Whether JupyterLab's server runs the notebook's kernel, idle, with a page connected to it
+    (/api/sessions): before that, Run All Cells does nothing."""
+    import json
+    import urllib.request
+
+    base, token = url.split("/lab/", 1)[0], url.rsplit("token=", 1)[1]
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=30) as answer:
+        sessions = json.load(answer)
+    kernels = [s.get("kernel") or {} for s in sessions if s["path"].endswith("explorer.ipynb")]
+    return any(k.get("execution_state") == "idle" and k.get("connections", 0) for k in kernels)
+
+
+def run_all_cells(page, kernel_connected, seconds: float = 180) -> None:
     """Run > Run All Cells from the menu bar, as a person would, until the cells start.
 
-    On a cold start JupyterLab shows the notebook before it is the current widget, and
-    the menu's notebook commands stay disabled for a while: a click then does nothing.
-    The menu bar's Run item is matched exactly (text=Run also matches the sidebar's
-    "Running Terminals and Kernels" tab).
+    On a cold start JupyterLab shows the notebook before its kernel has started, and
+    before it is the current widget (the menu's notebook commands stay disabled for a
+    while): a click then does nothing. So the click waits for the kernel to run, idle,
+    with this page connected (`kernel_connected()`, as the server tells) and for the
+    page to say so too; it is tried again if the cells still do not start. The menu bar's
+    Run item is matched exactly (text=Run also matches the sidebar's "Running Terminals
+    and Kernels" tab).
     """
     from playwright.sync_api import expect
 
     started = page.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[(\*|\d+)\]"))
-    for _ in range(attempts):
+    idle = page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         close_dialogs(page)
+        # A dialog (choosing the kernel) may hold the kernel back: answer it, then look again.
+        if not wait_for(kernel_connected, 5) or not idle.count():
+            continue
         page.locator(".jp-Notebook").first.click(timeout=WAIT_MS)  # JupyterLab is slow under load
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         item = page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells"))
@@ -151,7 +172,7 @@ def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
             expect(page.locator(".jp-Notebook-ExecutionIndicator, .jp-Toolbar")).not_to_have_count(
                 0
             )
-            run_all_cells(page)
+            run_all_cells(page, lambda: notebook_kernel_connected(url))
             header = page.locator(".ak-explorer .ak-header")
             expect(header).to_contain_text(f"200 requests from {data}", timeout=WAIT_MS * 2)
             expect(header).to_contain_text("as of 2026-12-01, each judged at its requested_at")
@@ -162,5 +183,4 @@ def test_make_lab_opens_the_explorer_on_the_data(tmp_path: Path):
             screenshot(page, "explorer-lab.png")
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)

@@ -41,12 +41,17 @@ class Server:
 
     def page(self) -> tuple[str, str]:
         """(kernel id, login cookie) of the explorer page opened with the token."""
+        kernel, cookie, _response = self.signed_in()
+        return kernel, cookie
+
+    def signed_in(self) -> tuple[str, str, http.client.HTTPResponse]:
+        """`page`, and the response it came in."""
         response = self.get(f"/?token={self.token}")
         assert response.status == 200
         kernel = re.search(rb'"kernelId": ?"([0-9a-f-]{36})"', response.body)
         assert kernel, "no kernel id in the page"
         cookie = response.getheader("Set-Cookie").split(";")[0]
-        return kernel.group(1).decode(), cookie
+        return kernel.group(1).decode(), cookie, response
 
     def websocket(
         self, kernel: str, protocol: str | None = KERNEL_PROTOCOL, query: str = "", **headers: str
@@ -73,6 +78,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def page(server: Server) -> tuple[str, str, http.client.HTTPResponse]:
+    """One page opened with the printed address: (kernel id, login cookie, response). Each page
+    starts a kernel (2-4 s); the tests that only need one signed-in page share this one."""
+    return server.signed_in()
+
+
 def test_the_printed_address_carries_a_random_token(server: Server):
     assert len(server.token) >= 32
 
@@ -92,8 +104,8 @@ def test_without_the_token_every_page_is_refused(server: Server):
         assert response.status == 403, path
 
 
-def test_static_files_are_served_to_a_signed_in_page_only(server: Server):
-    _kernel, cookie = server.page()
+def test_static_files_are_served_to_a_signed_in_page_only(server: Server, page):
+    _kernel, cookie, _response = page
     assert server.get("/voila/static/voila.js", Cookie=cookie).status == 200
     assert server.get("/voila/static/voila.js").status == 403
     assert server.get(f"/voila/static/voila.js?token={server.token}").status == 200
@@ -101,8 +113,8 @@ def test_static_files_are_served_to_a_signed_in_page_only(server: Server):
     assert server.get("/login").status in (403, 404)
 
 
-def test_the_printed_address_works(server: Server):
-    response = server.get(f"/?token={server.token}")
+def test_the_printed_address_works(server: Server, page):
+    _kernel, _cookie, response = page  # the page opened with the printed address
     assert response.status == 200
     assert b"voila" in response.body.lower()
     # The token may also come in a header, as scripts send it.
@@ -120,8 +132,8 @@ def test_local_names_and_allowed_hosts_are_served(server: Server):
         assert server.get(f"/?token={server.token}", host=host).status == 200, host
 
 
-def test_a_kernel_websocket_needs_the_cookie_the_same_origin_and_protocol_v1(server: Server):
-    kernel, cookie = server.page()
+def test_a_kernel_websocket_needs_the_cookie_the_same_origin_and_protocol_v1(server: Server, page):
+    kernel, cookie, _response = page
     origin = f"http://{server.local}"
     assert server.websocket(kernel, Origin=origin).status == 403  # no cookie, no token
     refused = server.websocket(kernel, Origin="http://evil.example.com", Cookie=cookie)
