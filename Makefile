@@ -43,7 +43,7 @@ $(DEMO)/requests.csv: | $(BIN)/auditkit
 # judged data set, a Voila server, a browser) are built once. Files are handed out costliest
 # first (tests/conftest.py, tests/file_costs.json), not by their number of tests, so that the
 # workers finish together. PYTEST_ARGS adds options. auditkit's bytecode is written first:
-# with PYTHONDONTWRITEBYTECODE set (as on CI) every kernel and command the tests start
+# with PYTHONDONTWRITEBYTECODE set (as on this project's machine) every kernel and command the tests start
 # would otherwise compile every module again (about 0.15 s each, hundreds of them).
 PYTEST_ARGS ?=
 test: $(BIN)/auditkit
