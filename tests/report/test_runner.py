@@ -318,7 +318,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
         "2026-11-20",
     )
     out = base / "reports"
-    first = runner.run_report(ReportSettings(october, "2026-10", out, as_of="2026-11-01"))
+    # October's page is never read (November's change section reads its verdicts.csv, the
+    # index its manifest): the one-cell notebook. The demo run covers a first period's page.
+    first = runner.run_report(
+        ReportSettings(october, "2026-10", out, as_of="2026-11-01", notebook=TINY)
+    )
     second = runner.run_report(ReportSettings(november, "2026-11", out, as_of="2026-12-01"))
     return first, second
 
