@@ -197,17 +197,8 @@ def test_a_signed_period_is_replaced_only_with_supersede(periods, capsys):
     assert sorted(folder.glob("superseded-*")) == kept
 
 
-def test_report_without_register_says_so(tmp_path: Path):
-    from auditkit.report.runner import run_report
-    from auditkit.report.settings import ReportSettings
-
-    data = tmp_path / "data"
-    demo.write(demo.generate(requests=50), data)
-    run = run_report(ReportSettings(data, "2026-11", tmp_path / "reports", as_of="2026-11-01"))
-    page = run.html.read_text(encoding="utf-8")
-    assert "made without a review register" in page
-    assert "review" not in run.manifest
-    assert [row[0] for row in table_rows(page, "signoff")] == ["Preparer", "Reviewer"]
+# A report made without a register says so: test_runner.py's
+# test_report_without_register_says_so (on its demo run, made without --db).
 
 
 # ---- a report signed after a review: states, conclusion, workpaper, sign-off, next period ----

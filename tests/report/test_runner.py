@@ -227,6 +227,22 @@ def test_input_files_replaced_during_the_run_change_no_published_number(demo_run
         assert described["sha256"] == hashlib.sha256(original).hexdigest(), table
 
 
+def test_report_without_register_says_so(demo_run):
+    """(With a register: tests/report/test_review_report.py.)"""
+    _, run, _, _ = demo_run
+    page = run.html.read_text(encoding="utf-8")
+    assert "made without a review register" in page
+    assert "review" not in run.manifest
+    match = re.search(r'<table[^>]*id="signoff"[^>]*>(.*?)</table>', page, re.S)
+    assert match, "table signoff not in the page"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1).split("<tbody>")[-1], re.S)
+    first_cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[0] for row in rows]
+    assert [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in first_cells] == [
+        "Preparer",
+        "Reviewer",
+    ]
+
+
 def test_committed_notebook_is_thin_tagged_and_without_outputs():
     notebook = nbformat.read(REPO / "notebooks" / execute.NOTEBOOK_NAME, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
