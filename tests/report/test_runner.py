@@ -576,12 +576,24 @@ def test_report_prints_to_pdf(demo_run, tmp_path: Path):
 # ---- the reporting period ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("at", ["snapshot", "requested"])
-def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str):
-    """Requests of September, October and November in one extract; the October report."""
+def test_a_period_report_judges_only_its_months_requests(tmp_path: Path):
+    """Requests of September, October and November in one extract; the October report, at
+    the snapshot. (Each request at its own moment: test_signable.py's October report.)"""
     data = tmp_path / "data"
     raw = demo.generate(requests=240, seed=5, as_of=dt.date(2026, 12, 1), request_months=3)
     demo.write(raw, data)
+    run = runner.run_report(
+        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at="snapshot")
+    )
+    assert_judges_only_its_months_requests(raw, run, "snapshot", "2026-11-15")
+
+
+def assert_judges_only_its_months_requests(
+    raw: dict, run: runner.ReportRun, at: str, as_of: str
+) -> None:
+    """`run`, the October report of the extract `raw` (requests of September, October and
+    November) made `at` the snapshot or each request's moment, as of a day after every October
+    request, judged October's only."""
     requested = raw["requests"]["requested_at"]
     counts = {
         "before": int((requested < "2026-10-01").sum()),
@@ -589,18 +601,15 @@ def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str
         "after": int((requested >= "2026-11-01").sum()),
     }
     assert all(counts.values())
-    run = runner.run_report(
-        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at=at)
-    )
     population = run.manifest["population"]
     assert population == {
         "period": "2026-10",
         "moment": at,
-        "requests_read": 240,
+        "requests_read": len(raw["requests"]),
         "requests_in_period": counts["inside"],
         "requests_before_period": counts["before"],
         "requests_after_period": counts["after"],
-        "requests_after_as_of": 0,  # as_of 2026-11-15 is after every October request
+        "requests_after_as_of": 0,  # as_of is after every October request
     }
     verdicts = pd.read_csv(run.folder / "verdicts.csv", dtype=str)
     assert len(verdicts) == counts["inside"] == run.manifest["summary"]["requests"]
@@ -619,7 +628,7 @@ def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str
     if at == "requested":
         assert "each is judged at the moment it was made (its requested_at)" in scope
     else:
-        assert "judged against the data as of 2026-11-15 (00:00 UTC), not at its own" in scope
+        assert f"judged against the data as of {as_of} (00:00 UTC), not at its own" in scope
 
 
 def test_snapshot_mode_counts_the_period_requests_made_after_as_of(tmp_path: Path):
