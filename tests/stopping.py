@@ -80,7 +80,7 @@ def child(request):
         os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
     if request["mode"] == "phase":
         pause_at_phase(request["target"])
-    else:
+    elif request["mode"] != "through":  # "through": runs to its end, never paused
         pause_at_call(request["mode"], request["target"], request["nth"])
     sys.argv = ["auditkit", *request["argv"]]
     from auditkit.cli import run
@@ -186,6 +186,26 @@ def wait_until_paused(pid: int, err: Path) -> None:
             raise AssertionError(f"the run ended without reaching its pause: {err.read_text()}")
         time.sleep(0.005)
     raise AssertionError(f"the run (pid {pid}) did not pause: {err.read_text()}")
+
+
+def completed(argv: list[str], *, cwd: Path | None = None) -> Run:
+    """Run `auditkit ARGV` in `cwd` to its end, as a child of the zygote (a process of its
+    own, as the command is, without a fresh interpreter's imports); nothing stops it."""
+    with tempfile.TemporaryDirectory(prefix="auditkit-completed-") as folder:
+        out, err = Path(folder) / "out", Path(folder) / "err"
+        request = {"argv": argv, "cwd": str(cwd or Path.cwd()), "out": str(out), "err": str(err)}
+        runs = zygote()
+        request |= {"mode": "through", "target": None, "nth": 0}
+        runs.process.stdin.write(json.dumps(request) + "\n")
+        runs.process.stdin.flush()
+        pid = runs.said("started", 60)
+        try:
+            status = runs.said("ended", 300)
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            runs.said("ended", 60)
+            raise
+        return Run(status, out.read_text(), err.read_text())
 
 
 def stopped(

@@ -530,9 +530,37 @@ def read_only(folder: Path, db: Path) -> None:
     folder.chmod(0o555)
 
 
-def run_as_unprivileged(*argv: object) -> subprocess.CompletedProcess[str]:
-    """`auditkit ARGV` in a process that file permissions bind, even when the tests run as root."""
-    command = [sys.executable, "-m", "auditkit", *map(str, argv)]
+# One interpreter imports what the review commands import (they import it lazily: about 2.5 s
+# in each fresh interpreter) and forks a child per command; each child runs the `auditkit`
+# command (`auditkit.cli.run`, ending by its sys.exit) with its output in files. The parent
+# opens no register, so nothing it holds is shared with the children.
+FORKING = r"""
+import json, os, sys
+import auditkit.cli, auditkit.cli.review, auditkit.review.changes, auditkit.review.exchange
+import auditkit.review.register, auditkit.rules.pob
+for argv, out, err in json.loads(sys.argv[1]):
+    pid = os.fork()
+    if pid == 0:
+        for fd, path in ((1, out), (2, err)):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+        sys.argv = ["auditkit", *argv]
+        auditkit.cli.run()
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+def run_as_unprivileged(
+    folder: Path, *commands: list[object]
+) -> list[subprocess.CompletedProcess[str]]:
+    """`auditkit ARGV` for each of `commands` in turn, each in a process that file permissions
+    bind, even when the tests run as root (its output kept in `folder`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = [
+        ([str(arg) for arg in argv], str(folder / f"{n}.out"), str(folder / f"{n}.err"))
+        for n, argv in enumerate(commands)
+    ]
+    command = [sys.executable, "-c", FORKING, json.dumps(runs)]
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         if setpriv is None:
@@ -540,7 +568,12 @@ def run_as_unprivileged(*argv: object) -> subprocess.CompletedProcess[str]:
                 "running as root without setpriv: cannot drop the right to override permissions"
             )
         command = [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--", *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and len(done.stdout.split()) == len(runs), done.stderr
+    return [
+        subprocess.CompletedProcess(argv, int(status), Path(out).read_text(), Path(err).read_text())
+        for (argv, out, err), status in zip(runs, done.stdout.split(), strict=True)
+    ]
 
 
 def test_a_read_only_sqlite_register_still_exports_and_shows_history(
@@ -557,13 +590,16 @@ def test_a_read_only_sqlite_register_still_exports_and_shows_history(
     read_only(folder, db)
     out = tmp_path / "export.csv"
     try:
-        done = run_as_unprivileged("review", "export", "--db", db, "--out", out)
-        assert done.returncode == 0, done.stderr
+        exported, history, refused = run_as_unprivileged(
+            tmp_path / "runs",
+            ["review", "export", "--db", db, "--out", out],
+            ["review", "history", "--db", db, "--request", request_id],
+            [*review, "--state", "open", "--by", "ann"],
+        )
+        assert exported.returncode == 0, exported.stderr
         assert len(rows(out)[1]) > 1
-        done = run_as_unprivileged("review", "history", "--db", db, "--request", request_id)
-        assert done.returncode == 0 and "open -> confirmed" in done.stdout, done.stderr
-        done = run_as_unprivileged(*review, "--state", "open", "--by", "ann")
-        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert history.returncode == 0 and "open -> confirmed" in history.stdout, history.stderr
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
     finally:
         folder.chmod(0o755)
         db.chmod(0o644)

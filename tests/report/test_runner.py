@@ -37,6 +37,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = Path(__file__).parents[1] / "notebooks" / "broken_report.ipynb"
+TINY = BROKEN.with_name("tiny_report.ipynb")
 SCRIPT = "<script>alert(1)</script>"
 REPORT_FILES = {
     "report.html",
@@ -77,24 +78,44 @@ def folder_digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    """The demo's October report. While its notebook runs the input files are replaced by
+    another demo (and put back afterwards, byte for byte): the runner reads the data once,
+    so the report shows only what was judged (`replaced` records what the files held then)."""
     base = tmp_path_factory.mktemp("demo")
     data = base / "data"
     demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 11, 1)), data)
+    originals = {path.name: path.read_bytes() for path in data.iterdir()}
+    execute_notebook = runner.execute_notebook
+    replaced: dict[str, bytes] = {}
+
+    def replace_data_then_execute(plan, staging):
+        demo.write(demo.generate(requests=50, seed=8, as_of=dt.date(2026, 11, 1)), data)
+        replaced.update({path.name: path.read_bytes() for path in data.iterdir()})
+        return execute_notebook(plan, staging)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(base)  # relative paths, as `make report` passes them
+        patch.setattr(runner, "execute_notebook", replace_data_then_execute)
         run = runner.run_report(
             ReportSettings(Path("data"), "2026-10", Path("reports"), as_of="2026-11-01")
         )
-    return data, runner.ReportRun(
-        folder=base / run.folder,
-        html=base / run.html,
-        index=base / run.index,
-        manifest=run.manifest,
+    for name, content in originals.items():  # the demo's files again, for the other tests
+        (data / name).write_bytes(content)
+    return (
+        data,
+        runner.ReportRun(
+            folder=base / run.folder,
+            html=base / run.html,
+            index=base / run.index,
+            manifest=run.manifest,
+        ),
+        originals,
+        replaced,
     )
 
 
 def test_report_folder_holds_report_notebook_results_verdicts_and_manifest(demo_run):
-    _, run = demo_run
+    _, run, _, _ = demo_run
     assert run.folder.name == "2026-10"
     assert {p.name for p in run.folder.iterdir()} == REPORT_FILES
     assert run.manifest["status"] == "succeeded"
@@ -103,7 +124,7 @@ def test_report_folder_holds_report_notebook_results_verdicts_and_manifest(demo_
 
 
 def test_the_currency_is_recorded_and_shown_beside_every_amount(demo_run):
-    _, run = demo_run
+    _, run, _, _ = demo_run
     assert run.manifest["currency"] == {"code": "CNY", "source": "default"}
     page = html.unescape(run.html.read_text("utf-8"))
     assert "Amounts are in CNY: the data states no currency, so CNY is assumed" in page
@@ -114,7 +135,7 @@ def test_the_currency_is_recorded_and_shown_beside_every_amount(demo_run):
 
 
 def test_html_shows_outputs_but_no_code(demo_run):
-    _, run = demo_run
+    _, run, _, _ = demo_run
     page = run.html.read_text(encoding="utf-8")
     body = page[page.index("<body") :]
     code_cells = re.findall(r'class="(jp-Cell jp-CodeCell[^"]*)"', body)
@@ -147,7 +168,7 @@ def paragraph_of(page: str, css_class: str) -> str:
 
 
 def test_conclusion_and_scope_numbers_equal_the_engines(demo_run):
-    data, run = demo_run
+    data, run, _, _ = demo_run
     params = Params(as_of="2026-11-01")
     scoped, _ = in_period(load_tables(data), Period("2026-10"), params)
     result = evaluate(scoped, params, POB)
@@ -171,7 +192,7 @@ def test_conclusion_and_scope_numbers_equal_the_engines(demo_run):
 
 
 def test_manifest_hashes_match_the_input_files(demo_run):
-    data, run = demo_run
+    data, run, _, _ = demo_run
     manifest = json.loads((run.folder / "manifest.json").read_text("utf-8"))
     tables = load_tables(data)
     assert set(manifest["inputs"]) == set(ALL_TABLES)  # the demo writes the history tables too
@@ -191,24 +212,10 @@ def test_manifest_hashes_match_the_input_files(demo_run):
     assert manifest["started_at"] <= manifest["finished_at"]
 
 
-def test_input_files_replaced_during_the_run_change_no_published_number(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+def test_input_files_replaced_during_the_run_change_no_published_number(demo_run):
     """The runner reads the data once; the notebook renders what was judged, never --data."""
-    data = tmp_path / "data"
-    demo.write(demo.generate(requests=300, seed=7, as_of=dt.date(2026, 11, 1)), data)
-    originals = {path.name: path.read_bytes() for path in data.iterdir()}
-    execute_notebook = runner.execute_notebook
-
-    def replace_data_then_execute(plan, staging):
-        demo.write(demo.generate(requests=50, seed=8, as_of=dt.date(2026, 11, 1)), data)
-        return execute_notebook(plan, staging)
-
-    monkeypatch.setattr(runner, "execute_notebook", replace_data_then_execute)
-    run = runner.run_report(
-        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-01")
-    )
-    assert len((data / "requests.csv").read_text().splitlines()) == 51  # the files did change
+    _, run, originals, replaced = demo_run
+    assert len(replaced["requests.csv"].decode().splitlines()) == 51  # the files did change
     page = run.html.read_text("utf-8")
     verdicts = (run.folder / "verdicts.csv").read_text(encoding="utf-8").splitlines()
     assert run.manifest["summary"]["requests"] == 300
@@ -218,6 +225,22 @@ def test_input_files_replaced_during_the_run_change_no_published_number(
     for table, described in run.manifest["inputs"].items():
         original = originals[described["file"]]
         assert described["sha256"] == hashlib.sha256(original).hexdigest(), table
+
+
+def test_report_without_register_says_so(demo_run):
+    """(With a register: tests/report/test_review_report.py.)"""
+    _, run, _, _ = demo_run
+    page = run.html.read_text(encoding="utf-8")
+    assert "made without a review register" in page
+    assert "review" not in run.manifest
+    match = re.search(r'<table[^>]*id="signoff"[^>]*>(.*?)</table>', page, re.S)
+    assert match, "table signoff not in the page"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1).split("<tbody>")[-1], re.S)
+    first_cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[0] for row in rows]
+    assert [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in first_cells] == [
+        "Preparer",
+        "Reviewer",
+    ]
 
 
 def test_committed_notebook_is_thin_tagged_and_without_outputs():
@@ -311,7 +334,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory):
         "2026-11-20",
     )
     out = base / "reports"
-    first = runner.run_report(ReportSettings(october, "2026-10", out, as_of="2026-11-01"))
+    # October's page is never read (November's change section reads its verdicts.csv, the
+    # index its manifest): the one-cell notebook. The demo run covers a first period's page.
+    first = runner.run_report(
+        ReportSettings(october, "2026-10", out, as_of="2026-11-01", notebook=TINY)
+    )
     second = runner.run_report(ReportSettings(november, "2026-11", out, as_of="2026-12-01"))
     return first, second
 
@@ -397,7 +424,7 @@ def test_a_broken_previous_period_is_skipped_when_found_and_refused_when_named(
 @pytest.fixture
 def earlier_report(demo_run, tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the demo's reports folder, so a test may try to overwrite its period."""
-    data, run = demo_run
+    data, run, _, _ = demo_run
     out = tmp_path / "reports"
     shutil.copytree(run.folder.parent, out)
     return data, out
@@ -426,8 +453,10 @@ def test_broken_run_keeps_the_previous_report_and_a_failure_record(
     assert not list(out.glob(".staging-*"))
     assert "deliberately broken report" in (out / "index.html").read_text("utf-8")
 
-    # A later good run replaces the report and keeps the failure record.
-    runner.run_report(ReportSettings(data, "2026-10", out, as_of="2026-11-01"))
+    # A later good run replaces the report and keeps the failure record (the one-cell
+    # notebook: what is checked is the runner's publishing, not the report's content).
+    run = runner.run_report(ReportSettings(data, "2026-10", out, as_of="2026-11-01", notebook=TINY))
+    assert run.manifest["status"] == "succeeded"
     assert [p.name for p in (out / "2026-10").glob("failed-*")] == [records[0].name]
 
 
@@ -478,7 +507,7 @@ def test_invalid_input_exits_2_before_running_anything(tmp_path: Path, capsys):
 
 
 def test_bad_period_and_missing_previous_are_parameter_errors(demo_run, tmp_path: Path):
-    data, _ = demo_run
+    data, _, _, _ = demo_run
     with pytest.raises(ParameterError, match="YYYY-MM"):
         runner.run_report(ReportSettings(data, "2026-13", tmp_path))
     with pytest.raises(ParameterError, match=r"verdicts\.csv"):
@@ -511,7 +540,7 @@ needs_chromium = pytest.mark.skipif(
 @pytest.mark.browser
 @needs_chromium
 def test_report_renders_in_headless_chromium(demo_run, tmp_path: Path):
-    _, run = demo_run
+    _, run, _, _ = demo_run
     shot = tmp_path / "report.png"
     command = [
         CHROMIUM,
@@ -538,7 +567,7 @@ def test_report_renders_in_headless_chromium(demo_run, tmp_path: Path):
 @pytest.mark.browser
 @needs_chromium
 def test_report_prints_to_pdf(demo_run, tmp_path: Path):
-    _, run = demo_run
+    _, run, _, _ = demo_run
     pdf = tmp_path / "report.pdf"
     execute.print_pdf(run.html, pdf, CHROMIUM)
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -547,12 +576,24 @@ def test_report_prints_to_pdf(demo_run, tmp_path: Path):
 # ---- the reporting period ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("at", ["snapshot", "requested"])
-def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str):
-    """Requests of September, October and November in one extract; the October report."""
+def test_a_period_report_judges_only_its_months_requests(tmp_path: Path):
+    """Requests of September, October and November in one extract; the October report, at
+    the snapshot. (Each request at its own moment: test_signable.py's October report.)"""
     data = tmp_path / "data"
     raw = demo.generate(requests=240, seed=5, as_of=dt.date(2026, 12, 1), request_months=3)
     demo.write(raw, data)
+    run = runner.run_report(
+        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at="snapshot")
+    )
+    assert_judges_only_its_months_requests(raw, run, "snapshot", "2026-11-15")
+
+
+def assert_judges_only_its_months_requests(
+    raw: dict, run: runner.ReportRun, at: str, as_of: str
+) -> None:
+    """`run`, the October report of the extract `raw` (requests of September, October and
+    November) made `at` the snapshot or each request's moment, as of a day after every October
+    request, judged October's only."""
     requested = raw["requests"]["requested_at"]
     counts = {
         "before": int((requested < "2026-10-01").sum()),
@@ -560,18 +601,15 @@ def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str
         "after": int((requested >= "2026-11-01").sum()),
     }
     assert all(counts.values())
-    run = runner.run_report(
-        ReportSettings(data, "2026-10", tmp_path / "reports", as_of="2026-11-15", at=at)
-    )
     population = run.manifest["population"]
     assert population == {
         "period": "2026-10",
         "moment": at,
-        "requests_read": 240,
+        "requests_read": len(raw["requests"]),
         "requests_in_period": counts["inside"],
         "requests_before_period": counts["before"],
         "requests_after_period": counts["after"],
-        "requests_after_as_of": 0,  # as_of 2026-11-15 is after every October request
+        "requests_after_as_of": 0,  # as_of is after every October request
     }
     verdicts = pd.read_csv(run.folder / "verdicts.csv", dtype=str)
     assert len(verdicts) == counts["inside"] == run.manifest["summary"]["requests"]
@@ -590,7 +628,7 @@ def test_a_period_report_judges_only_its_months_requests(tmp_path: Path, at: str
     if at == "requested":
         assert "each is judged at the moment it was made (its requested_at)" in scope
     else:
-        assert "judged against the data as of 2026-11-15 (00:00 UTC), not at its own" in scope
+        assert f"judged against the data as of {as_of} (00:00 UTC), not at its own" in scope
 
 
 def test_snapshot_mode_counts_the_period_requests_made_after_as_of(tmp_path: Path):

@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import run_cli
+from test_runner import assert_judges_only_its_months_requests
 
 import auditkit.demo as demo
 from auditkit.analysis.sampling import SampleOptions
@@ -88,6 +89,13 @@ def test_the_october_report_judges_october_and_says_everything_a_signer_needs(oc
         assert words in text, words
     verdicts = pd.read_csv(run.folder / "verdicts.csv", dtype=str)
     assert set(verdicts["request_id"]) == set(raw["requests"]["request_id"][inside])
+
+
+def test_a_period_report_at_requested_judges_only_its_months_requests(october):
+    """test_runner.py's check of a period report at the snapshot, on this report made at each
+    request's moment (the same checks, one report run fewer)."""
+    raw, run = october
+    assert_judges_only_its_months_requests(raw, run, "requested", AS_OF)
 
 
 def facts(**changes) -> ConclusionFacts:

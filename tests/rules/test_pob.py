@@ -53,10 +53,27 @@ def tables_for(
 
 
 def outcome(rule_id: str, tables: Tables, params: Params = PARAMS) -> tuple[str, str]:
-    results = evaluate(tables, params, POB).results
+    return outcome_in(rule_id, evaluate(tables, params, POB).results)
+
+
+def outcome_in(rule_id: str, results: pd.DataFrame) -> tuple[str, str]:
     row = results[(results["rule_id"] == rule_id).to_numpy()]
     assert len(row) == 1
     return str(row["status"].iloc[0]), str(row["reason"].iloc[0])
+
+
+# Every rule is judged in each evaluation, and many cases share their tables (the default
+# case, the not-applicable ones): each set of tables is built and judged once per module.
+_JUDGED: dict[tuple[str, Params], pd.DataFrame] = {}
+
+
+def judged(params: Params = PARAMS, **given: Any) -> pd.DataFrame:
+    """The results of `tables_for(**given)` under `params` (a copy: a test may not change them
+    for the next)."""
+    key = (repr(sorted(given.items())), params)
+    if key not in _JUDGED:
+        _JUDGED[key] = evaluate(tables_for(**given), params, POB).results
+    return _JUDGED[key].copy()
 
 
 def case(rule: str, status: str, reason: str, *, params: Params = PARAMS, **given: Any) -> tuple:
@@ -600,7 +617,7 @@ RULE_CASES = [
 
 @pytest.mark.parametrize(("rule_id", "given", "params", "status", "reason"), ids(RULE_CASES))
 def test_rule(rule_id: str, given: dict, params: Params, status: str, reason: str) -> None:
-    assert outcome(rule_id, tables_for(**given), params) == (status, reason)
+    assert outcome_in(rule_id, judged(params, **given)) == (status, reason)
 
 
 def test_every_rule_has_a_pass_and_a_fail_case() -> None:
@@ -622,21 +639,21 @@ POB_RULES = [
 @pytest.mark.parametrize("rule_id", JOIN_RULES)
 def test_join_rule_is_not_applicable_to_quit(rule_id: str) -> None:
     # The request's own columns come first: missing accounts do not make it an error.
-    tables = tables_for(req=QUIT, missing=("member", "admin"))
-    assert outcome(rule_id, tables) == ("not_applicable", NOT_JOIN)
+    results = judged(req=QUIT, missing=("member", "admin"))
+    assert outcome_in(rule_id, results) == ("not_applicable", NOT_JOIN)
 
 
 @pytest.mark.parametrize("rule_id", QUIT_RULES)
 def test_quit_rule_is_not_applicable_to_join(rule_id: str) -> None:
-    tables = tables_for(missing=("member", "admin"))
-    assert outcome(rule_id, tables) == ("not_applicable", NOT_QUIT)
+    results = judged(missing=("member", "admin"))
+    assert outcome_in(rule_id, results) == ("not_applicable", NOT_QUIT)
 
 
 @pytest.mark.parametrize(("rule_id", "action"), POB_RULES)
 def test_pob_rule_is_not_applicable_to_self_pay(rule_id: str, action: str) -> None:
     # Also before the missing member is looked at.
-    tables = tables_for(req={"payment_mode": "self_pay", "action": action}, missing=("member",))
-    assert outcome(rule_id, tables) == ("not_applicable", NOT_POB)
+    results = judged(req={"payment_mode": "self_pay", "action": action}, missing=("member",))
+    assert outcome_in(rule_id, results) == ("not_applicable", NOT_POB)
 
 
 def test_j03_is_the_only_rule_judging_self_pay() -> None:
