@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,24 +189,38 @@ def wait_until_paused(pid: int, err: Path) -> None:
     raise AssertionError(f"the run (pid {pid}) did not pause: {err.read_text()}")
 
 
+def _forked(
+    argv: list[str], folder: str, cwd: Path | None, mode: str, target: str | None, nth: int
+) -> tuple[Zygote, int, Path, Path]:
+    """Ask the zygote to fork `auditkit ARGV` (paused as `mode`/`target`/`nth` say, or run
+    `through`): the zygote, the child's pid and the files its output goes to."""
+    out, err = Path(folder) / "out", Path(folder) / "err"
+    request = {"argv": argv, "cwd": str(cwd or Path.cwd()), "out": str(out), "err": str(err)}
+    request |= {"mode": mode, "target": target, "nth": nth}
+    runs = zygote()
+    runs.process.stdin.write(json.dumps(request) + "\n")
+    runs.process.stdin.flush()
+    return runs, runs.said("started", 60), out, err
+
+
+def _ended(runs: Zygote, pid: int, out: Path, err: Path, before_the_end: Callable[[], None]) -> Run:
+    """Run `before_the_end`, then wait for the child's end; on any failure the child is killed."""
+    try:
+        before_the_end()
+        status = runs.said("ended", 300)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        runs.said("ended", 60)
+        raise
+    return Run(status, out.read_text(), err.read_text())
+
+
 def completed(argv: list[str], *, cwd: Path | None = None) -> Run:
     """Run `auditkit ARGV` in `cwd` to its end, as a child of the zygote (a process of its
     own, as the command is, without a fresh interpreter's imports); nothing stops it."""
     with tempfile.TemporaryDirectory(prefix="auditkit-completed-") as folder:
-        out, err = Path(folder) / "out", Path(folder) / "err"
-        request = {"argv": argv, "cwd": str(cwd or Path.cwd()), "out": str(out), "err": str(err)}
-        runs = zygote()
-        request |= {"mode": "through", "target": None, "nth": 0}
-        runs.process.stdin.write(json.dumps(request) + "\n")
-        runs.process.stdin.flush()
-        pid = runs.said("started", 60)
-        try:
-            status = runs.said("ended", 300)
-        except BaseException:
-            os.kill(pid, signal.SIGKILL)
-            runs.said("ended", 60)
-            raise
-        return Run(status, out.read_text(), err.read_text())
+        runs, pid, out, err = _forked(argv, folder, cwd, "through", None, 0)
+        return _ended(runs, pid, out, err, lambda: None)
 
 
 def stopped(
@@ -226,20 +241,11 @@ def stopped(
         if target
     ]
     with tempfile.TemporaryDirectory(prefix="auditkit-stopped-") as folder:
-        out, err = Path(folder) / "out", Path(folder) / "err"
-        request = {"argv": argv, "cwd": str(cwd or Path.cwd()), "out": str(out), "err": str(err)}
-        runs = zygote()
-        request |= {"mode": mode, "target": target, "nth": nth}
-        runs.process.stdin.write(json.dumps(request) + "\n")
-        runs.process.stdin.flush()
-        pid = runs.said("started", 60)
-        try:
+        runs, pid, out, err = _forked(argv, folder, cwd, mode, target, nth)
+
+        def stop() -> None:
             wait_until_paused(pid, err)
             send_to_main_thread(pid, signum)
             os.kill(pid, signal.SIGCONT)
-            status = runs.said("ended", 300)
-        except BaseException:
-            os.kill(pid, signal.SIGKILL)
-            runs.said("ended", 60)
-            raise
-        return Run(status, out.read_text(), err.read_text())
+
+        return _ended(runs, pid, out, err, stop)

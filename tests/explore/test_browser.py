@@ -13,13 +13,19 @@ explorer-review.png.
 from __future__ import annotations
 
 import html
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from serving import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, ROOT, WAIT_MS, explore_server
+from serving import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NEEDS_CHROMIUM,
+    WAIT_MS,
+    explore_server,
+    screenshot,
+)
 
 import auditkit.demo as demo
 from auditkit import POB, evaluate, load_tables
@@ -111,6 +117,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Expe
         yield url, expected, db
 
 
+def open_page(browser, url: str, height: int):
+    """A page of the explorer, open on its review queue; an alert() only sets a flag."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1500, "height": height})
+    page.add_init_script("window.alert = () => { window.__alerted = true; };")
+    page.goto(url, timeout=WAIT_MS)
+    expect(page.locator(".ak-queue-grid table").first).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
 def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -118,10 +135,7 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.add_init_script("window.alert = () => { window.__alerted = true; };")
-            page.goto(url, timeout=WAIT_MS)
-            expect(page.locator(".ak-queue-grid table").first).to_be_visible(timeout=WAIT_MS)
+            page = open_page(browser, url, height=1100)
             assert "import auditkit" not in page.content()  # Voilà shows no code
 
             # Findings: filter by one rule; the table shows the first page of its findings.
@@ -170,8 +184,7 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
                 assert table.locator("tbody td.ak-col-reason").first.inner_html() == html.escape(
                     reason, quote=False
                 )
-            findings_shot = tmp_path / "explorer-findings.png"
-            page.screenshot(path=str(findings_shot), full_page=True)
+            screenshot(page, "explorer-findings.png")
 
             # What-if: read J10 strictly and settle open orders, then apply.
             page.locator(".lm-TabBar-tab", has_text="What-if").click()
@@ -186,12 +199,7 @@ def test_filter_drill_down_and_whatif_in_chromium(served, tmp_path: Path):
             expect(page.locator(".ak-wi-message")).to_contain_text("j10_require_both")
 
             assert page.evaluate("window.__alerted === true") is False
-            shot = tmp_path / "explorer-screenshot.png"
-            page.screenshot(path=str(shot), full_page=True)
-            reports = ROOT / "reports"
-            reports.mkdir(exist_ok=True)
-            shutil.copyfile(shot, reports / "explorer-screenshot.png")
-            shutil.copyfile(findings_shot, reports / "explorer-findings.png")
+            screenshot(page, "explorer-screenshot.png")
         finally:
             browser.close()
 
@@ -204,10 +212,7 @@ def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1300})
-            page.add_init_script("window.alert = () => { window.__alerted = true; };")
-            page.goto(url, timeout=WAIT_MS)
-            expect(page.locator(".ak-queue-grid table").first).to_be_visible(timeout=WAIT_MS)
+            page = open_page(browser, url, height=1300)
             page.locator(".lm-TabBar-tab", has_text="Findings").click()
             page.locator(".ak-rule-filter select").select_option(RULE)
             table = page.locator(".ak-findings-grid table")
@@ -244,11 +249,7 @@ def test_reviewer_sets_a_state_and_sees_it_in_the_history(served, tmp_path: Path
                 "1 finding(s) match", timeout=WAIT_MS
             )
             assert page.evaluate("window.__alerted === true") is False
-            shot = tmp_path / "explorer-review.png"
-            page.screenshot(path=str(shot), full_page=True)
-            reports = ROOT / "reports"
-            reports.mkdir(exist_ok=True)
-            shutil.copyfile(shot, reports / "explorer-review.png")
+            screenshot(page, "explorer-review.png")
         finally:
             browser.close()
 
