@@ -460,6 +460,20 @@ def uin_in(number: int, uin: str | None) -> str | None:
     return (uin if len(uin) < MAX_UIN_DIGITS else uin[:-1]) + str(number)
 
 
+def renamed_request(number: int, r: Request, row: dict) -> tuple[Request, dict]:
+    """A request and its input row with world `number`'s request id and uins."""
+    tag = f"{number}." if number else ""
+    uins = {name: uin_in(number, row[name]) for name in ("member_uin", "admin_uin", "payer_uin")}
+    copy = replace(
+        r,
+        request_id=tag + r.request_id,
+        member_uin=uin_in(number, r.member_uin),
+        admin_uin=uin_in(number, r.admin_uin),
+        payer_uin=uin_in(number, r.payer_uin),
+    )
+    return copy, row | {"request_id": tag + row["request_id"], **uins}
+
+
 def renamed(number: int, world: tuple[list, list, list, list]) -> tuple[list, list, list, list]:
     """The world with its uins and ids made its own, so that worlds judged together in one
     table never meet: every request, order and voucher of world n refers to world n only."""
@@ -482,25 +496,7 @@ def renamed(number: int, world: tuple[list, list, list, list]) -> tuple[list, li
             )
             for v, row in vouchers
         ],
-        [
-            (
-                replace(
-                    r,
-                    request_id=tag + r.request_id,
-                    member_uin=u(r.member_uin),
-                    admin_uin=u(r.admin_uin),
-                    payer_uin=u(r.payer_uin),
-                ),
-                row
-                | {
-                    "request_id": tag + row["request_id"],
-                    "member_uin": u(row["member_uin"]),
-                    "admin_uin": u(row["admin_uin"]),
-                    "payer_uin": u(row["payer_uin"]),
-                },
-            )
-            for r, row in requests
-        ],
+        [renamed_request(number, r, row) for r, row in requests],
     )
 
 

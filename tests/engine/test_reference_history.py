@@ -27,6 +27,7 @@ from test_reference import (
     money_text,
     reference_status,
     reference_verdict,
+    renamed_request,
     uin_in,
 )
 
@@ -194,24 +195,9 @@ def renamed(number: int, world: tuple[list, list, tuple, tuple]) -> tuple:
     return (
         [(m, replace(a, uin=u(a.uin)), row | {"uin": u(row["uin"])}) for m, a, row in states],
         [
-            (
-                replace(
-                    r,
-                    request_id=tag + r.request_id,
-                    member_uin=u(r.member_uin),
-                    admin_uin=u(r.admin_uin),
-                    payer_uin=u(r.payer_uin),
-                ),
-                moment,
-                row
-                | {
-                    "request_id": tag + row["request_id"],
-                    "member_uin": u(row["member_uin"]),
-                    "admin_uin": u(row["admin_uin"]),
-                    "payer_uin": u(row["payer_uin"]),
-                },
-            )
+            (copy, moment, renamed_row)
             for r, moment, row in requests
+            for copy, renamed_row in [renamed_request(number, r, row)]
         ],
         [(tag + i, u(uin), *rest) for i, uin, *rest in orders],
         [row | {"order_id": tag + row["order_id"], "uin": u(row["uin"])} for row in order_rows],
