@@ -99,15 +99,20 @@ def duplicated(text: pa.Array) -> np.ndarray:
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
-HASHED_BYTES = 64  # longer values are left to Arrow's hash kernel
+HASHED_BYTES = 64  # values up to this long are hashed in blocks; longer ones on their own
 HASH_BLOCK = 1 << 20  # rows hashed at a time, so that the temporaries stay small
 
 
-def fingerprints(text: pa.Array) -> np.ndarray | None:
-    """A 64-bit FNV-1a hash of each value's bytes, seeded with its length (equal values,
-    equal hashes; a null's is meaningless), or None when the array is not plain text or
-    binary or a value is longer than HASHED_BYTES. Computed one byte position at a time
-    over a block of rows, never a row at a time."""
+def fingerprints(text: pa.Array, seed: np.uint64 = FNV_OFFSET) -> np.ndarray | None:
+    """A 64-bit FNV-1a hash of each value's bytes, its offset basis `seed` xor the value's
+    length (equal values, equal hashes; a null's is meaningless), or None when the array
+    is not plain text or binary.
+
+    A value's hash depends on its bytes and `seed` alone, never on the array or block it
+    is in, so hashes of different arrays (a Dask table's pieces) can be compared. Computed
+    one byte position at a time over a block of rows, never a row at a time; values
+    longer than HASHED_BYTES (rare for ids) are hashed together over their own length.
+    """
     kind = text.type
     if not (
         pa.types.is_string(kind)
@@ -121,25 +126,38 @@ def fingerprints(text: pa.Array) -> np.ndarray | None:
     offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[text.offset : text.offset + len(text) + 1].astype(np.int64)
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    # Every row goes through the same positions (the longest value's), so that a value's
-    # hash does not depend on the block it falls in.
-    width = int(lengths.max(initial=0))
-    if width > HASHED_BYTES:
-        return None
-    data = np.concatenate([data, np.zeros(HASHED_BYTES, np.uint8)])  # reads past an end land
+    starts, lengths = offsets[:-1], np.diff(offsets)
     hashes = np.empty(len(text), dtype=np.uint64)
+    long = np.flatnonzero(lengths > HASHED_BYTES)
+    if len(long):
+        hashes[long] = _fnv(data, starts[long], lengths[long], seed)
+        lengths = np.where(lengths > HASHED_BYTES, 0, lengths)  # the short pass skips them
+    # Reads past a value's end (masked out) land in the padding.
+    padded = np.concatenate([data, np.zeros(HASHED_BYTES, np.uint8)])
     for first in range(0, len(text), HASH_BLOCK):
-        starts = offsets[:-1][first : first + HASH_BLOCK]
-        length = lengths[first : first + HASH_BLOCK]
-        block = length.astype(np.uint64) ^ FNV_OFFSET
-        with np.errstate(over="ignore"):
-            for position in range(width):
-                byte = data[starts + position].astype(np.uint64)
-                byte[length <= position] = 0  # past the value's end
-                block ^= byte
-                block *= FNV_PRIME
-        hashes[first : first + HASH_BLOCK] = block
+        rows = slice(first, first + HASH_BLOCK)
+        block = _fnv(padded, starts[rows], lengths[rows], seed)
+        keep = long[(long >= first) & (long < first + HASH_BLOCK)]
+        block[keep - first] = hashes[keep]
+        hashes[rows] = block
+    return hashes
+
+
+def _fnv(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, seed: np.uint64) -> np.ndarray:
+    """FNV-1a over each (start, length) span of `data`, byte position by byte position: a
+    span contributes nothing past its own end, so the result does not depend on the
+    other spans'; `data` must hold a byte at start + position for every position below
+    the longest length."""
+    hashes = lengths.astype(np.uint64) ^ seed
+    shortest = int(lengths.min(initial=0))
+    with np.errstate(over="ignore"):
+        for position in range(shortest):  # inside every span: no mask
+            hashes ^= data[starts + position]
+            hashes *= FNV_PRIME
+        for position in range(shortest, int(lengths.max(initial=0))):
+            inside = lengths > position
+            byte = data[np.where(inside, starts + position, 0)].astype(np.uint64)
+            hashes = np.where(inside, (hashes ^ byte) * FNV_PRIME, hashes)
     return hashes
 
 

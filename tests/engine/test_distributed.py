@@ -8,6 +8,7 @@ table is cut into several pieces and the requests into several partitions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,7 @@ from test_reference import worlds
 
 import auditkit.demo as demo
 from auditkit.demo.files import arrow_table
-from auditkit.engine.distributed import checks, judging
+from auditkit.engine.distributed import checks, judging, run, sources
 from auditkit.engine.distributed.run import check_on_dask
 from auditkit.engine.evaluate import evaluate
 from auditkit.errors import InputError
@@ -53,6 +54,13 @@ def client():
         Client(cluster) as connected,
     ):
         yield connected
+
+
+@pytest.fixture
+def small_pieces(monkeypatch) -> None:
+    """Every table planned as pieces of 2 rows (one row group each, see write_pieces), so
+    that the checks across pieces run."""
+    monkeypatch.setattr(run, "plan", functools.partial(sources.plan, rows_per_piece=2))
 
 
 def write_pieces(folder: Path, tables: dict[str, pa.Table], rows_per_group: int = 7) -> Path:
@@ -153,7 +161,9 @@ def test_dask_writes_csv_parts(client, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("one_task_rows", [16_000_000, 0], ids=["one task", "shuffle"])
-def test_dask_refuses_like_pandas(client, tmp_path: Path, monkeypatch, one_task_rows) -> None:
+def test_dask_refuses_like_pandas(
+    client, tmp_path: Path, monkeypatch, one_task_rows, small_pieces
+) -> None:
     """A duplicate id in another piece, a bad value in a later piece."""
     monkeypatch.setattr(checks, "ONE_TASK_ROWS", one_task_rows)
     orders = [order(f"O{i}", "1") for i in range(6)] + [order("O2", "1")]
@@ -170,6 +180,33 @@ def test_dask_refuses_like_pandas(client, tmp_path: Path, monkeypatch, one_task_
         check_on_dask(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
     assert dask_error.value.message() == pandas_error.value.message()
     assert "row 8" in dask_error.value.message()  # the second O2, in the fourth piece
+
+
+@pytest.mark.parametrize("one_task_rows", [16_000_000, 0], ids=["one task", "shuffle"])
+def test_dask_finds_repeats_across_pieces_whatever_their_longest_value(
+    client, tmp_path: Path, monkeypatch, one_task_rows, small_pieces
+) -> None:
+    """Keys are hashed piece by piece: a value must hash alike in a piece of short ids and
+    in one holding a long id (past HASHED_BYTES), and a (key, moment) pair likewise."""
+    monkeypatch.setattr(checks, "ONE_TASK_ROWS", one_task_rows)
+    long_id = "O" + "7" * 80
+    ids = ["O2", "O3", "O10", long_id, "O4", "O2", long_id]  # pieces of 2: the O2s in 1 and 3
+    frames = raw_frames(
+        accounts=[account("1")],
+        orders=[order(i, "1") for i in ids],
+        requests=[request("R1")],
+        account_history=[],
+        order_events=[order_event(i, at="2026-10-01") for i in ["O1", "O22", "O3", "O1"]],
+    )
+    data = write_pieces(tmp_path / "data", raw_arrow(frames), 2)
+    with pytest.raises(InputError) as pandas_error:
+        load_tables(data)
+    with pytest.raises(InputError) as dask_error:
+        check_on_dask(client, str(data), str(tmp_path / "out"), "parquet", Params(as_of=AS_OF), POB)
+    message = dask_error.value.message()
+    assert message == pandas_error.value.message()
+    assert message.count("duplicate order_id") == 4  # both O2s and both long ids
+    assert message.count("duplicate (order_id, at)") == 2
 
 
 def test_dask_lists_the_first_rows_of_a_check_and_counts_the_rest_like_pandas(

@@ -19,13 +19,14 @@ import pandas as pd
 from auditkit.contract import EVENTS, TABLE_SPECS, Check, table_checks
 from auditkit.engine.distributed.sources import Piece, TableFiles, read_table
 from auditkit.errors import Problem, Unlisted
-from auditkit.io.arrow import increasing
+from auditkit.io.arrow import FNV_OFFSET, FNV_PRIME, fingerprints, increasing
 from auditkit.io.fast import check_table
 from auditkit.io.normal import Normalised, normalise_table
 from auditkit.io.problems import MAX_EXAMPLES, spreadsheet_row
 from auditkit.vocab import CheckKind
 
-HASH_KEYS = ("auditkit-hash-k1", "auditkit-hash-k2")
+# Two offset bases for FNV-1a: the second is FNV_OFFSET with its halves swapped.
+HASH_SEEDS = (FNV_OFFSET, np.uint64(0x84222325CBF29CE4))
 ONE_TASK_ROWS = 16_000_000  # key hashes of tables up to this size are compared in one task
 HASH_META = pd.DataFrame(
     {"h1": pd.Series([], dtype="uint64"), "h2": pd.Series([], dtype="uint64"), "row": []}
@@ -68,14 +69,20 @@ def apart(ranges: list[tuple[str, str] | None]) -> bool:
     return all(before[1] < after[0] for before, after in itertools.pairwise(ordered))
 
 
-def _keys(piece: Piece, by: tuple[str, ...]) -> tuple[Normalised, pd.Series] | None:
-    """The piece's key columns read, and one comparable value per row: the key's text, with
-    the moment parsed for a (key, moment) pair; null where either is absent."""
+def _key_data(piece: Piece, by: tuple[str, ...]) -> Normalised | None:
+    """The piece's key columns, read and normalised; None when the piece lacks one."""
     arrow = read_table(piece, list(by))
     if not set(by) <= set(arrow.column_names):
         return None
     data, _ = normalise_table(piece.table, arrow)
-    if not set(by) <= set(data.columns):
+    return data if set(by) <= set(data.columns) else None
+
+
+def _keys(piece: Piece, by: tuple[str, ...]) -> tuple[Normalised, pd.Series] | None:
+    """The piece's key columns read, and one comparable value per row: the key's text, with
+    the moment parsed for a (key, moment) pair; null where either is absent."""
+    data = _key_data(piece, by)
+    if data is None:
         return None
     first = pd.Series(data.columns[by[0]].text, dtype="str")
     if len(by) == 1:
@@ -87,24 +94,45 @@ def _keys(piece: Piece, by: tuple[str, ...]) -> tuple[Normalised, pd.Series] | N
 
 
 def key_hashes(piece: Piece, by: tuple[str, ...]) -> pd.DataFrame:
-    """(h1, h2, table row) of each non-null key of one piece."""
-    keys = _keys(piece, by)
-    if keys is None:
+    """(h1, h2, table row) of each non-null key of one piece.
+
+    h1 and h2 are 64-bit FNV-1a hashes of the key's bytes under two seeds
+    (`auditkit.io.arrow.fingerprints`: a value hashes alike in every piece), each mixed
+    with the moment's nanoseconds for a (key, moment) pair.
+    """
+    data = _key_data(piece, by)
+    if data is None:
         return HASH_META.copy()
-    text = keys[1]
-    present = text.notna().to_numpy()
-    text = text[present]
+    text = data.columns[by[0]].text
+    present = text.is_valid().to_numpy(zero_copy_only=False)
+    hashes = [fingerprints(text, seed) for seed in HASH_SEEDS]
+    if len(by) == 2:
+        moments = pd.Series(data.columns[by[1]].values)
+        present &= moments.notna().to_numpy()
+        stamps = moments.to_numpy().view(np.uint64)
+        with np.errstate(over="ignore"):
+            hashes = [(h ^ stamps) * FNV_PRIME ^ (h >> np.uint64(29)) for h in hashes]
     return pd.DataFrame(
         {
-            "h1": pd.util.hash_pandas_object(text, index=False, hash_key=HASH_KEYS[0]).to_numpy(),
-            "h2": pd.util.hash_pandas_object(text, index=False, hash_key=HASH_KEYS[1]).to_numpy(),
+            "h1": hashes[0][present],
+            "h2": hashes[1][present],
             "row": np.flatnonzero(present) + piece.first_row,
         }
     )
 
 
 def _repeated(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame.duplicated(["h1", "h2"], keep=False)]
+    """The rows whose (h1, h2) occurs more than once: h1 sorted, and only rows whose h1
+    meets a neighbour's compared on both (pandas' `duplicated` over millions of pairs
+    took seconds)."""
+    h1 = frame["h1"].to_numpy()
+    ordered = np.sort(h1)
+    if not (ordered[1:] == ordered[:-1]).any():  # the usual case: no pair to look at
+        return frame.iloc[:0]
+    order = np.argsort(h1)
+    same = h1[order][1:] == h1[order][:-1]
+    near = frame.iloc[np.sort(order[np.r_[same, False] | np.r_[False, same]])]
+    return near[near.duplicated(["h1", "h2"], keep=False)]
 
 
 def suspect_duplicates(client, files: TableFiles, columns: tuple[str, ...]) -> np.ndarray:
