@@ -124,53 +124,133 @@ def export_html(notebook: object, title: str) -> str:
     return body
 
 
-def execute(
-    source: Path, target: Path, parameters: dict[str, object], kernel_name: str, cell_timeout: int
-) -> object:
-    """Run the notebook with papermill, saving it to `target` after every cell; return it.
+# Imported by a kernel started ahead of the notebook (see `ReportKernel`), while the runner
+# judges the period: they are most of the first cell's time. No name is left defined.
+WARM_UP = "import auditkit.report.sections, auditkit.report.standalone; del auditkit"
 
-    The kernel's own stdout and stderr go to a log, not to the terminal: a kernel
-    torn down by SIGTERM prints a ZMQ traceback there. If the run fails, the log is
-    kept beside `target` as kernel.log (it may say why a kernel died).
+
+class ReportKernel:
+    """A kernel for the report notebook, started before the notebook is run.
+
+    It starts (and imports what the notebook's first cell imports, `WARM_UP`) while
+    the runner evaluates the period, so that the notebook does not wait for it. It
+    runs in a scratch working directory, removed by `close` with anything the notebook
+    wrote there, and talks over Unix sockets in it on POSIX rather than localhost TCP. Its own stdout and stderr go to a log
+    (a kernel torn down by SIGTERM prints a ZMQ traceback there), kept beside a failed
+    notebook as kernel.log.
     """
-    import papermill
-    from traitlets.config import Config
 
-    # On POSIX the kernel talks over Unix sockets rather than localhost TCP; they live
-    # in a scratch working directory that is removed afterwards, with anything else
-    # the notebook might write there.
-    transport = "ipc" if os.name == "posix" else "tcp"
-    with tempfile.TemporaryDirectory(prefix="auditkit-kernel-") as scratch:
-        log_path = Path(scratch) / KERNEL_LOG
-        with log_path.open("wb") as log:
-            try:
-                return papermill.execute_notebook(
-                    str(source.absolute()),
-                    str(target.absolute()),
-                    parameters=parameters,
-                    kernel_name=kernel_name,
-                    progress_bar=False,
-                    start_timeout=KERNEL_START_TIMEOUT,
-                    execution_timeout=cell_timeout,
-                    cwd=scratch,
-                    config=Config({"KernelManager": {"transport": transport}}),
-                    kernel_manager_class=kernel_manager_logging_to(log),
-                )
-            except BaseException:
-                log.flush()
-                if log_path.stat().st_size:
-                    shutil.copyfile(log_path, target.parent / KERNEL_LOG)
-                raise
+    def __init__(self, kernel_name: str) -> None:
+        from jupyter_core.utils import run_sync
+        from traitlets.config import Config
+
+        self.kernel_name = kernel_name
+        self._scratch = tempfile.TemporaryDirectory(prefix="auditkit-kernel-")
+        self.scratch = Path(self._scratch.name)
+        self.log_path = self.scratch / KERNEL_LOG
+        self._log = self.log_path.open("wb")
+        # ipc sockets are named by a path prefix, absolute so that both ends find them
+        sockets = {"transport": "ipc", "ip": str(self.scratch / "kernel-ipc")}
+        self.km = kernel_manager_logging_to(self._log)(
+            kernel_name=kernel_name,
+            config=Config({"KernelManager": sockets if os.name == "posix" else {}}),
+        )
+        try:
+            run_sync(self.km.start_kernel)(
+                cwd=str(self.scratch), extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"]
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def keep_log(self, folder: Path) -> None:
+        """Copy the kernel's log into `folder` as kernel.log, if it said anything."""
+        self._log.flush()
+        if self.log_path.stat().st_size:
+            shutil.copyfile(self.log_path, folder / KERNEL_LOG)
+
+    def close(self) -> None:
+        """Stop the kernel (at once: the notebook is done with it) and remove its folder;
+        again, nothing."""
+        from jupyter_core.utils import run_sync
+
+        if self._log.closed:
+            return
+        try:
+            for client in getattr(self.km, "clients", []):
+                client.stop_channels()
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            self._log.close()
+            self._scratch.cleanup()
+
+    def __enter__(self) -> ReportKernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def execute(
+    source: Path,
+    target: Path,
+    parameters: dict[str, object],
+    kernel_name: str,
+    cell_timeout: int,
+    kernel: ReportKernel | None = None,
+) -> object:
+    """Run the notebook with papermill on `kernel` (by default one started here), saving it
+    to `target` after every cell; return it. If the run fails, the kernel's log is kept
+    beside `target` as kernel.log (it may say why a kernel died)."""
+    if kernel is None:
+        with ReportKernel(kernel_name) as started:
+            return execute(source, target, parameters, kernel_name, cell_timeout, started)
+    _skip_iri_grammars()
+    import papermill
+
+    try:
+        return papermill.execute_notebook(
+            str(source.absolute()),
+            str(target.absolute()),
+            parameters=parameters,
+            kernel_name=kernel.kernel_name,
+            progress_bar=False,
+            start_timeout=KERNEL_START_TIMEOUT,
+            execution_timeout=cell_timeout,
+            km=kernel.km,
+        )
+    except BaseException:
+        kernel.keep_log(target.parent)
+        raise
+
+
+def _skip_iri_grammars() -> None:
+    """Keep jsonschema from importing rfc3987_syntax (installed with jupyter-events'
+    format-nongpl extra), which builds 38 Lark grammars at import: about 1 s of every
+    report, for the `iri` formats that no notebook schema uses. Nothing changes if
+    jsonschema was already imported."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def kernel_manager_logging_to(log: BinaryIO) -> type:
-    """An AsyncKernelManager whose kernel process writes its stdout and stderr to `log`."""
+    """An AsyncKernelManager whose kernel process writes its stdout and stderr to `log`, and
+    which keeps the clients it makes (nbclient leaves a kernel it was given running, and
+    its client's channels open)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LoggingKernelManager(AsyncKernelManager):
+        clients: list
+
         async def _async_pre_start_kernel(self, **kw: object) -> tuple[list[str], dict]:
             kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
             return kernel_cmd, {**kw, "stdout": log, "stderr": log}
+
+        def client(self, **kw: object) -> object:
+            made = super().client(**kw)
+            self.clients = [*getattr(self, "clients", []), made]
+            return made
 
     return LoggingKernelManager
 

@@ -173,10 +173,17 @@ def write_totals(sheet: object, formats: Formats, table: Table, first: int, last
 
 
 def write_facts(
-    book: object, formats: Formats, name: str, title: str, facts: Sequence[Fact], label: str
+    book: object,
+    formats: Formats,
+    name: str,
+    title: str,
+    facts: Sequence[Fact],
+    label: str,
+    sheet: object | None = None,
 ) -> None:
-    """An item/value sheet: each value is written with the format of its kind."""
-    sheet = book.add_worksheet(name)
+    """An item/value sheet (`sheet`, added earlier to keep its place among the tabs, or a
+    new one): each value is written with the format of its kind."""
+    sheet = sheet if sheet is not None else book.add_worksheet(name)
     sheet.write_string(0, 0, title, formats.title)
     header_row = 2
     sheet.write_string(header_row, 0, "Item", formats.header)
@@ -220,9 +227,10 @@ def _header_text(label: str) -> str:
     return label.replace("&", "&&")[:200]
 
 
-def open_book(path: Path) -> object:
-    """A workbook written row by row; strings stay strings (never formulas, numbers, links)."""
-    return open_workbook(path)
+def open_book(path: Path, **options: object) -> object:
+    """A workbook written row by row; strings stay strings (never formulas, numbers, links).
+    `options` are XlsxWriter's (e.g. tmpdir, where rows wait until the book is closed)."""
+    return open_workbook(path, **options)
 
 
 def date_rule() -> dict[str, object]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -263,6 +265,90 @@ def manifest_facts(manifest: dict[str, object]) -> list[Fact]:
     ]
 
 
+class Workpaper:
+    """report.xlsx written in two steps, so that the long one can run beside the notebook.
+
+    `write_body` writes every sheet the run's outcome does not change (one per rule,
+    control exceptions, review, sample); `finish` writes the Summary (first tab) and
+    the Manifest once the run's final status is known, and only then creates the file.
+    Until then rows wait in a scratch folder beside the file, which `abandon` (or
+    `finish`) removes: a run that fails leaves no workbook and no scratch files.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        result: AuditResult,
+        manifest: dict[str, object],
+        sample: pd.DataFrame | None = None,
+        review: ReviewSnapshot | None = None,
+    ) -> None:
+        self.path, self.result, self.sample, self.review = path, result, sample, review
+        self.label = f"Pay-on-behalf compliance workpaper {manifest.get('report_id', '')}"
+        self.currency = Currency.from_manifest(manifest)
+        self.sample_plan = sample_plan_facts(manifest)
+        self.at_stake = exposure_matrix(result)
+        self.by_request = self.at_stake.sum(axis=1)
+        # Beside the file (in a report's staging folder), so that a killed run leaves
+        # nothing in the system's temporary folder.
+        self._scratch = tempfile.TemporaryDirectory(prefix=".workpaper-rows-", dir=path.parent)
+        self.book = open_book(path, tmpdir=self._scratch.name)
+        self.formats = Formats(self.book, self.currency.code)
+        self.summary = self.book.add_worksheet("Summary")  # the first tab, written last
+
+    def write_body(self, stopped: Callable[[], bool] = lambda: False) -> None:
+        """Every sheet between Summary and Manifest; `stopped` is asked before each one
+        (the run failed: nothing more is written, and `write_body` returns)."""
+        result, book, formats, label = self.result, self.book, self.formats, self.label
+        for j in range(len(result.rule_ids)):
+            if stopped():
+                return
+            write_table(book, formats, rule_table(result, j, self.at_stake), label)
+        exceptions = exceptions_table(result, self.currency, self.by_request)
+        if self.review is not None:
+            exceptions = with_review(exceptions, self.review)
+        write_table(book, formats, exceptions, label)
+        if self.review is not None:
+            for name, frame in review_sheets(self.review, result.verdicts).items():
+                if stopped():
+                    return
+                write_table(book, formats, text_table(name, REVIEW_TITLES[name], frame), label)
+        if self.sample is not None:
+            write_table(book, formats, sample_table(self.sample), label)
+            plan = [Fact(item, value, kind) for item, value, kind in self.sample_plan]
+            if plan:
+                write_facts(book, formats, "Sample plan", "Audit sample plan", plan, label)
+
+    def finish(self, manifest: dict[str, object]) -> Path:
+        """The Summary and Manifest sheets from the final `manifest`; the file is written."""
+        try:
+            summary = summary_facts(self.result, manifest, self.by_request)
+            if self.review is not None:
+                summary += [
+                    Fact(item, value, COUNT if isinstance(value, int) else TEXT)
+                    for item, value in review_summary(self.review, self.result.verdicts).items()
+                ]
+            write_facts(
+                self.book, self.formats, "Summary", self.label, summary, self.label, self.summary
+            )
+            write_facts(
+                self.book,
+                self.formats,
+                "Manifest",
+                "Run manifest",
+                manifest_facts(manifest),
+                self.label,
+            )
+            self.book.close()
+        finally:
+            self._scratch.cleanup()
+        return self.path
+
+    def abandon(self) -> None:
+        """Drop the workpaper unwritten (its rows waiting in the scratch folder)."""
+        self._scratch.cleanup()
+
+
 def write_workpaper(
     path: Path,
     result: AuditResult,
@@ -273,38 +359,13 @@ def write_workpaper(
     """Write the workpaper (the caller writes into a staging folder); with the run's `review`,
     the review's conclusion in the Summary, each control exception's review, and the Review
     and Follow-up sheets."""
-    currency = Currency.from_manifest(manifest)
-    label = f"Pay-on-behalf compliance workpaper {manifest.get('report_id', '')}"
-    at_stake = exposure_matrix(result)
-    by_request = at_stake.sum(axis=1)
-    book = open_book(path)
+    workpaper = Workpaper(path, result, manifest, sample, review)
     try:
-        formats = Formats(book, currency.code)
-        summary = summary_facts(result, manifest, by_request)
-        if review is not None:
-            summary += [
-                Fact(item, value, COUNT if isinstance(value, int) else TEXT)
-                for item, value in review_summary(review, result.verdicts).items()
-            ]
-        write_facts(book, formats, "Summary", label, summary, label)
-        for j in range(len(result.rule_ids)):
-            write_table(book, formats, rule_table(result, j, at_stake), label)
-        exceptions = exceptions_table(result, currency, by_request)
-        if review is not None:
-            exceptions = with_review(exceptions, review)
-        write_table(book, formats, exceptions, label)
-        if review is not None:
-            for name, frame in review_sheets(review, result.verdicts).items():
-                write_table(book, formats, text_table(name, REVIEW_TITLES[name], frame), label)
-        if sample is not None:
-            write_table(book, formats, sample_table(sample), label)
-            plan = [Fact(item, value, kind) for item, value, kind in sample_plan_facts(manifest)]
-            if plan:
-                write_facts(book, formats, "Sample plan", "Audit sample plan", plan, label)
-        write_facts(book, formats, "Manifest", "Run manifest", manifest_facts(manifest), label)
-    finally:
-        book.close()
-    return path
+        workpaper.write_body()
+    except BaseException:
+        workpaper.abandon()
+        raise
+    return workpaper.finish(manifest)
 
 
 REVIEW_TITLES = {

@@ -88,10 +88,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):
     execute_notebook = runner.execute_notebook
     replaced: dict[str, bytes] = {}
 
-    def replace_data_then_execute(plan, staging):
+    def replace_data_then_execute(plan, staging, **kernel):
         demo.write(demo.generate(requests=50, seed=8, as_of=dt.date(2026, 11, 1)), data)
         replaced.update({path.name: path.read_bytes() for path in data.iterdir()})
-        return execute_notebook(plan, staging)
+        return execute_notebook(plan, staging, **kernel)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(base)  # relative paths, as `make report` passes them
@@ -450,6 +450,14 @@ def test_broken_run_keeps_the_previous_report_and_a_failure_record(
     assert failure["error"]["ename"] == "ValueError"
     assert failure["error"]["evalue"] == "deliberately broken report"
     assert (records[0] / "report.ipynb").is_file()  # executed up to the failing cell
+    # The workpaper, begun beside the notebook, was dropped with the rows it had written.
+    assert sorted({p.name for p in records[0].iterdir()} - {"kernel.log"}) == [
+        "cases.parquet",
+        "manifest.json",
+        "report.ipynb",
+        "results.parquet",
+        "verdicts.csv",
+    ]
     assert not list(out.glob(".staging-*"))
     assert "deliberately broken report" in (out / "index.html").read_text("utf-8")
 

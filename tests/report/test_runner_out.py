@@ -192,13 +192,13 @@ def test_a_signed_report_is_never_removed_by_a_run_going_while_it_is_signed(
     refused: list[str] = []
     execute_notebook = runner.execute_notebook
 
-    def sign_during_the_run(plan, staging):
+    def sign_during_the_run(plan, staging, **kernel):
         try:
             sign_off(register, Path("reports"), PERIOD, SignoffRole.PREPARER, "Pat")
         except publish.ReportInProgress as error:
             refused.append(str(error))
         (target / SIGNOFFS).write_text(json.dumps({"manifest_sha256": signed_sha}))
-        return execute_notebook(plan, staging)
+        return execute_notebook(plan, staging, **kernel)
 
     monkeypatch.setattr(runner, "execute_notebook", sign_during_the_run)
     run = runner.run_report(
