@@ -63,6 +63,22 @@ def _set_category(column: pd.Series, hit: np.ndarray, value: str) -> pd.Categori
     return pd.Categorical.from_codes(codes, dtype=column.dtype)
 
 
+def _owned_in_scope(
+    events: pd.DataFrame, key: str, parent: pd.DataFrame, uins: Uins, rows: np.ndarray
+) -> np.ndarray:
+    """Per event, whether the order or voucher it belongs to is an account's in `uins`
+    (every event when `uins` is None; none of no order or voucher). Only `rows` are
+    looked up (12M order events against 6M orders took 3.5-4.5 s); others are False."""
+    if uins is None:
+        return np.ones(len(events), dtype=bool)
+    picked = np.flatnonzero(rows)
+    position = lookup(events[key].iloc[picked], parent[key])
+    scoped = _in_scope(parent["uin"], uins)
+    out = np.zeros(len(events), dtype=bool)
+    out[picked] = (position >= 0) & scoped[np.maximum(position, 0)]
+    return out
+
+
 def _owners(events: pd.DataFrame, key: str, parent: pd.DataFrame, column: str) -> np.ndarray:
     """Per event, `column` of the order or voucher it belongs to (None when it has none)."""
     position = lookup(events[key], parent[key])
@@ -112,8 +128,8 @@ class SettleOpenOrders:
             status = _set_category(orders["status"], hit, OrderStatus.COMPLETED)
             frames["orders"] = orders.assign(status=status)
         if events is not None:
-            owner = pd.Series(_owners(events, "order_id", orders, "uin"), dtype="str")
-            hit = is_open_order(events, params) & _in_scope(owner, self.uins)
+            hit = is_open_order(events, params)
+            hit &= _owned_in_scope(events, "order_id", orders, self.uins, hit)
             if hit.any():
                 status = _set_category(events["status"], hit, OrderStatus.COMPLETED)
                 frames["order_events"] = events.assign(status=status)
@@ -195,14 +211,13 @@ class ClearVouchers:
         hit = usable_at_snapshot(vouchers, params) & _in_scope(vouchers["uin"], self.uins)
         frames = {"vouchers": self._clear(vouchers, hit)}
         if events is not None:
-            owner = pd.Series(_owners(events, "voucher_id", vouchers, "uin"), dtype="str")
             sub = _owners(events, "voucher_id", vouchers, "subcustomer_voucher")
             hit = (
                 (sub == True)  # noqa: E712 - an object array of True/False/None
                 & (events["status"] == VoucherStatus.VALID).to_numpy(dtype=bool)
                 & (events["remaining_amount_cents"].to_numpy() > 0)
-                & _in_scope(owner, self.uins)
             )
+            hit &= _owned_in_scope(events, "voucher_id", vouchers, self.uins, hit)
             frames["voucher_events"] = self._clear(events, hit)
         return _changed(tables, frames)
 

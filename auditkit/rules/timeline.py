@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditkit.io.arrow import text_array
+from auditkit.io.arrow import duplicated, text_array
 
 NEVER = np.iinfo(np.int64).max  # the end of a span that nothing ends
 
@@ -42,19 +42,25 @@ def key_codes(keys: pd.Series) -> np.ndarray:
     """Text keys as int64 codes (equal text, equal code), numbered in order of first appearance.
 
     Keys stored in sorted order (as extracts often are) are coded in one pass over
-    neighbours, without hashing (2.4 s -> 0.25 s for 12M order events); others are
-    hashed by Arrow's dictionary encoding.
+    neighbours, without hashing (2.4 s -> 0.25 s for 12M order events). So are keys
+    stored grouped, each key's rows together (the explorer's cache keeps each order's
+    events together, sorted by their owner's uin), once the first key of each run is
+    found to occur in no other run (12M order events: 1.5 s, against 2-4 s to hash them
+    all). Others are hashed by Arrow's dictionary encoding.
     """
-    # The chunks as read, not copied into one array: comparing neighbours needs no copy.
-    array = pa.array(keys.astype("str"), type=pa.large_string(), from_pandas=True)
-    chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
-    n = len(chunked)
-    if n > 1 and not chunked.null_count:
-        before, after = chunked.slice(0, n - 1), chunked.slice(1)
-        if pc.all(pc.less_equal(before, after)).as_py():
-            changes = pc.not_equal(before, after).to_numpy()
-            return np.concatenate([[0], np.cumsum(changes, dtype=np.int64)])
+    # One array: comparing two slices of a column of many chunks (a cached table's record
+    # batches) pairs them chunk piece by chunk piece, 0.1 s -> 5 s for 12M order events.
     text = text_array(keys)
+    n = len(text)
+    if n > 1 and not text.null_count:
+        before, after = text.slice(0, n - 1), text.slice(1)
+        changes = pc.not_equal(before, after).to_numpy(zero_copy_only=False)
+        runs = np.concatenate([[0], np.cumsum(changes, dtype=np.int64)])
+        if pc.all(pc.less_equal(before, after)).as_py():
+            return runs
+        heads = np.flatnonzero(np.concatenate([[True], changes]))
+        if len(heads) < n and not len(duplicated(text.take(pa.array(heads)))):
+            return runs
     return text.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 

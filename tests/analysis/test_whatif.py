@@ -308,3 +308,37 @@ def test_diff_refuses_results_of_other_requests(tables, baseline):
 def test_gained_of_an_unknown_rule_is_a_key_error(tables, baseline):
     with pytest.raises(KeyError, match="POB-X99"):
         whatif(tables, baseline).gained("POB-X99")
+
+
+def test_edits_scoped_to_accounts_change_only_the_events_of_their_orders_and_vouchers() -> None:
+    """With history, a scoped edit reaches the events of the scoped accounts' orders and
+    vouchers only (each event's owner is looked up through its order or voucher)."""
+    from conftest import order_event, voucher_event
+
+    tables = build_tables(
+        accounts=[account("1"), account("3")],
+        orders=[order("O1", "1", status="to_be_paid"), order("O2", "3", status="processing")],
+        vouchers=[voucher("V1", "1"), voucher("V2", "3")],
+        requests=[request()],
+        account_history=[],
+        order_events=[
+            order_event("O2", "to_be_paid", "2026-09-01"),
+            order_event("O1", "to_be_paid", "2026-09-02"),
+            order_event("O2", "processing", "2026-09-03"),
+        ],
+        voucher_events=[voucher_event("V2"), voucher_event("V1")],
+    )
+
+    def statuses(edited, table: str) -> list[str]:
+        return edited[table]["status"].astype("str").tolist()
+
+    settled = SettleOpenOrders({"1"}).apply(tables, PARAMS)
+    assert statuses(settled, "order_events") == ["to_be_paid", "completed", "processing"]
+    settled = SettleOpenOrders().apply(tables, PARAMS)
+    assert statuses(settled, "order_events") == ["completed"] * 3
+    voided = ClearVouchers("void", {"3"}).apply(tables, PARAMS)
+    assert statuses(voided, "voucher_events") == ["invalidated", "valid"]
+    assert statuses(ClearVouchers("void", set()).apply(tables, PARAMS), "voucher_events") == [
+        "valid",
+        "valid",
+    ]

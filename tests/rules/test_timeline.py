@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,11 +32,20 @@ def test_order_by_key_then_moment_is_lexsort(rows, grouped):
 @settings(max_examples=300, deadline=None)
 @given(keys=st.lists(st.sampled_from(["a", "ab", "b", "B", "é", "", "a\x00"]), max_size=40))
 def test_key_codes_equal_text_equal_code_sorted_or_not(keys):
-    """Sorted keys take the one-pass path, others the hash; both number codes the same way."""
-    for order in (keys, sorted(keys)):
-        codes = key_codes(pd.Series(order, dtype="str"))
+    """Sorted keys take the one-pass path, grouped ones (each key's rows together, in no
+    order) the runs once their heads are unique, others the hash; all number codes the
+    same way, whether the column is one chunk or many (a cached table's batches)."""
+    groups = list(dict.fromkeys(reversed(keys)))
+    grouped = [key for key in groups for _ in range(keys.count(key))]
+    for order in (keys, sorted(keys), grouped):
         expected = pd.factorize(pd.Series(order, dtype="object"))[0]
-        assert np.array_equal(codes, expected)
+        column = pd.Series(order, dtype="str")
+        chunks = pa.chunked_array(
+            [pa.array(order[i : i + 3], pa.large_string()) for i in range(0, len(order), 3)]
+            or [pa.array([], pa.large_string())]
+        )
+        for series in (column, pd.Series(pd.arrays.ArrowStringArray(chunks))):
+            assert np.array_equal(key_codes(series), expected)
 
 
 def test_parents_finds_each_child_in_the_parent_table() -> None:
