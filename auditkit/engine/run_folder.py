@@ -72,8 +72,12 @@ def load(folder: Path, params: Params, catalogue: Catalogue) -> AuditResult:
     if results.num_rows != n * r:
         raise AuditkitError(f"{folder / RESULTS} has {results.num_rows} rows, expected {n} x {r}")
     rule_codes, rule_names = _codes(results.column("rule_id"))
+    # Each dictionary word's place in the catalogue (-1: none), then every row's, in integers
+    # (comparing 13M rule ids as Python strings took about 0.5 s).
+    place = {rule_id: j for j, rule_id in enumerate(catalogue.rule_ids)}
+    places = np.asarray([place.get(name, -1) for name in rule_names], dtype=np.int64)
     if n and not np.array_equal(
-        rule_names[rule_codes], np.tile(np.asarray(catalogue.rule_ids, dtype=object), n)
+        places[rule_codes].reshape(n, r), np.broadcast_to(np.arange(r), (n, r))
     ):
         raise AuditkitError(f"{folder / RESULTS} is not in catalogue order, request by request")
     request_codes, request_names = _codes(results.column("request_id"))

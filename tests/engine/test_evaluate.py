@@ -96,6 +96,20 @@ def test_a_saved_run_of_another_catalogue_is_refused(tmp_path) -> None:
         run_folder.load(tmp_path, PARAMS, shorter)
 
 
+def test_a_saved_run_whose_rules_are_out_of_catalogue_order_is_refused(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    result = evaluate(demo.tables(20), PARAMS, POB)
+    run_folder.save(result, tmp_path)
+    results = pq.read_table(tmp_path / run_folder.RESULTS)
+    order = np.arange(results.num_rows)
+    order[[14, 15]] = order[[15, 14]]  # the second request's first two rules swapped
+    pq.write_table(results.take(pa.array(order)), tmp_path / run_folder.RESULTS)
+    with pytest.raises(AuditkitError, match="not in catalogue order"):
+        run_folder.load(tmp_path, PARAMS, POB)
+
+
 def test_the_manifest_describes_the_catalogue_and_params_that_ran() -> None:
     tables = demo.tables(20)
     default = describe_run(PARAMS, POB, tables)
