@@ -2,14 +2,15 @@
 
 Run by hand: `make bench` or `python benchmarks/bench_explore.py [--requests 1000000]
 [--at requested] [--data DIR]`. Builds the demo set once (as bench_check does), starts
-`auditkit explore` with an empty evaluation cache and one pre-started kernel, and measures:
+`auditkit explore` with an empty evaluation cache (or --cache) and its default pre-started
+kernels (one per session of --max-sessions 4; --preheat N to change), and measures:
 
 - judge once: from start until the server answers (reading, judging and caching the data,
   in a worker process, before serving);
 - pages: from navigation until the explorer is usable (its overview numbers are on the
   page), for a page served by a ready pre-started kernel, for a page opened right after
-  it (the next kernel is still starting and opening the cached evaluation), and for a
-  reload once a kernel is ready again;
+  it (ready too with the default pool; with --preheat 1 its kernel is still starting and
+  opening the cached evaluation), and for a reload once a kernel is ready again;
 - in the first page: a filter, a drill-down (click on a row), a what-if, a CSV export of
   every fail and error and an Excel export of one rule's findings;
 - memory: RSS and USS of every kernel after these steps, and the peak RSS of the worker
@@ -103,12 +104,13 @@ def kernel_memory(server: int) -> list[tuple[int, float, float]]:
 
 
 def start_server(
-    data: Path, work: Path, at: str, log_path: Path, cache: Path
+    data: Path, work: Path, at: str, log_path: Path, cache: Path, preheat: int | None = None
 ) -> tuple[subprocess.Popen, str]:
     auditkit = Path(sys.executable).with_name("auditkit")
     argv = [str(auditkit), "explore", "--data", str(data), "--as-of", "2026-11-01", "--at", at]
     argv += ["--cache", str(cache), "--exports", str(work / "exports")]
-    argv += ["--no-browser", "--preheat", "1", "--max-sessions", "4", "--cull-idle", "900"]
+    argv += ["--no-browser", "--max-sessions", "4", "--cull-idle", "900"]
+    argv += [] if preheat is None else ["--preheat", str(preheat)]
     log = log_path.open("w")
     server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=work)
     deadline = time.monotonic() + 1800
@@ -209,6 +211,13 @@ def main() -> int:
         default=None,
         help="an evaluation cache to keep between runs (default: a fresh one in --work)",
     )
+    parser.add_argument(
+        "--preheat",
+        type=int,
+        default=None,
+        help="kernels started ahead (default: auditkit's, one per session of --max-sessions 4; "
+        "1 shows a second page waiting for its kernel)",
+    )
     args = parser.parse_args()
     build(args.requests, args.data)
     shutil.rmtree(args.work, ignore_errors=True)
@@ -218,7 +227,9 @@ def main() -> int:
     print(f"explorer at {args.requests:,} requests, judged {args.at}:", flush=True)
     start = time.perf_counter()
     cache = (args.cache or args.work / "cache").resolve()
-    server, url = start_server(args.data.resolve(), args.work, args.at, log_path, cache)
+    server, url = start_server(
+        args.data.resolve(), args.work, args.at, log_path, cache, args.preheat
+    )
     figures["judge once and start serving"] = time.perf_counter() - start
     try:
         wait_until_settled(server.pid)
@@ -227,7 +238,7 @@ def main() -> int:
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
             first = open_page(browser, url, figures, "page 1 (pre-started kernel)")
-            open_page(browser, url, figures, "page 2 at once (kernel still opening)")
+            open_page(browser, url, figures, "page 2 opened at once")
             wait_until_settled(server.pid)
             open_page(browser, url, figures, "page 3 (once a kernel is ready again)")
             actions(first, figures, PeakWatcher(server.pid))
