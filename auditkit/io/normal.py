@@ -49,7 +49,7 @@ from auditkit.contract import (
     column_spec,
 )
 from auditkit.errors import Problem
-from auditkit.io.arrow import one_array
+from auditkit.io.arrow import blocks, one_array
 from auditkit.io.stamps import timestamps
 from auditkit.money import parse_cents
 from auditkit.vocab import Kind
@@ -267,7 +267,9 @@ def money_cents(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         return safe.to_numpy() * 100, _ok_mask(within)
     if pa.types.is_floating(kind):
         return float_cents(one_array(column).cast(pa.float64()))
-    cents, ok = parse_cents(as_text(column))
+    parsed = [parse_cents(block) for block in blocks(as_text(column))]
+    cents = np.concatenate([block_cents for block_cents, _ in parsed])
+    ok = np.concatenate([block_ok for _, block_ok in parsed])
     return cents, ok | ~_present(column)
 
 

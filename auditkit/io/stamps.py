@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from auditkit.io.arrow import one_array
+from auditkit.io.arrow import blocks, joined_masks, one_array
 
 # A fraction of a second with more than 6 digits. Digits past the 6th that are all zero
 # are dropped; any other is finer than the microseconds the engine keeps.
@@ -35,7 +35,15 @@ def timestamps(column: pa.ChunkedArray) -> tuple[pd.Series, np.ndarray | None, n
         return _native(one_array(column))
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         column = column.cast(pa.string())
-    return _text(one_array(column))
+    parts = [_text(block) for block in blocks(one_array(column))]
+    if len(parts) == 1:
+        return parts[0]
+    sizes = [len(values) for values, _, _ in parts]
+    return (
+        pd.Series(np.concatenate([values.to_numpy() for values, _, _ in parts])),
+        joined_masks([bad for _, bad, _ in parts], sizes),
+        joined_masks([finer for _, _, finer in parts], sizes),
+    )
 
 
 def _native(column: pa.Array) -> tuple[pd.Series, np.ndarray | None, np.ndarray | None]:

@@ -108,3 +108,42 @@ def test_byte_shapes_agree_with_the_contract_patterns(values: list[str]) -> None
         for kind in SHAPES:
             expected = all(re.fullmatch(PATTERNS[kind].strip("^$"), v) for v in values)
             assert shaped(array, kind) == expected, (kind, values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    amounts=st.lists(
+        st.one_of(st.none(), st.sampled_from(["1.00", "-2.5", "3", "1.005", "x", "0.10"])),
+        max_size=12,
+    ),
+    moments=st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(
+                ["2026-10-01", "2026-10-01T10:00:00+08:00", "no", "2026-10-01T00:00:00.0000001"]
+            ),
+        ),
+        max_size=12,
+    ),
+)
+def test_text_parsed_block_by_block_reads_as_in_one_go(amounts, moments) -> None:
+    """Money and moments in text are parsed in blocks of PARSE_BLOCK rows; with blocks of 3
+    rows every value, bad and finer-than-microsecond flag comes out as with one block."""
+    import auditkit.io.arrow as arrow
+
+    specs = {"amount": column_spec("orders", "amount"), "at": column_spec("orders", "created_at")}
+    columns = {
+        "amount": pa.chunked_array([pa.array(amounts, pa.string())]),
+        "at": pa.chunked_array([pa.array(moments, pa.string())]),
+    }
+    whole = {name: normalise(specs[name], column) for name, column in columns.items()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrow, "PARSE_BLOCK", 3)
+        split_columns = {name: normalise(specs[name], column) for name, column in columns.items()}
+    for name, split in split_columns.items():
+        assert np.array_equal(
+            np.asarray(split.values), np.asarray(whole[name].values), equal_nan=True
+        )
+        for flag in ("bad", "imprecise"):
+            one, many = getattr(whole[name], flag), getattr(split, flag)
+            assert (one is None and many is None) or np.array_equal(one, many), flag
