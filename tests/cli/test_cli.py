@@ -442,8 +442,8 @@ def test_the_manifest_hashes_the_bytes_that_were_judged(
     original = (data / "requests.csv").read_bytes()
     parse = auditkit.io.read.parse
 
-    def parse_then_replace(table: str, path: Path, raw: bytes):
-        frame = parse(table, path, raw)
+    def parse_then_replace(table: str, path: Path, raw: bytes, **options: bool):
+        frame = parse(table, path, raw, **options)
         if table == "requests":
             path.write_text(
                 path.read_text(encoding="utf-8") + "R2,1,2,join,pay_on_behalf,,2026-10-15,\n"

@@ -130,19 +130,24 @@ def address(url: str, path: str = "", *, token: bool = True, **query: str) -> st
 
 
 def kernels(server: subprocess.Popen) -> list[int]:
-    """Process ids of the kernels the server runs (one per open page, plus pre-started ones)."""
+    """Process ids of the kernels the server runs (one per open page, plus pre-started ones).
+
+    A process a kernel forks (to start a worker) shows the kernel's command line until it
+    runs its own program; under load that moment is long enough for a watcher to see it,
+    so a process whose parent is a kernel is not counted as one more kernel.
+    """
     import psutil
 
     try:
         children = psutil.Process(server.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-    found = []
+    found: dict[int, int] = {}  # pid -> parent pid
     for child in children:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             if "ipykernel_launcher" in " ".join(child.cmdline()):
-                found.append(child.pid)
-    return found
+                found[child.pid] = child.ppid()
+    return [pid for pid, parent in found.items() if parent not in found]
 
 
 def kernel_ids(server: subprocess.Popen) -> list[str]:
