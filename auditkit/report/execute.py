@@ -51,6 +51,14 @@ def find_notebook(name: str = NOTEBOOK_NAME) -> Path:
         raise ReportError(str(error)) from None
 
 
+def is_shipped(notebook: Path) -> bool:
+    """Whether `notebook` is the report notebook shipped with auditkit."""
+    try:
+        return Path(notebook).resolve() == find_notebook().resolve()
+    except ReportError:
+        return False
+
+
 def check_kernel(name: str) -> list[str]:
     """The kernel's command line; refuse a kernel that would run another Python than this one.
 
@@ -140,7 +148,9 @@ class ReportKernel:
     notebook as kernel.log.
     """
 
-    def __init__(self, kernel_name: str) -> None:
+    def __init__(self, kernel_name: str, warm_up: bool = True) -> None:
+        """`warm_up`: import `WARM_UP` first (for the shipped notebook; another notebook,
+        e.g. a user's own, would pay for imports it may not make)."""
         from jupyter_core.utils import run_sync
         from traitlets.config import Config
 
@@ -157,7 +167,8 @@ class ReportKernel:
         )
         try:
             run_sync(self.km.start_kernel)(
-                cwd=str(self.scratch), extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"]
+                cwd=str(self.scratch),
+                extra_arguments=[f"--IPKernelApp.exec_lines={WARM_UP}"] if warm_up else [],
             )
         except BaseException:
             self.close()
@@ -204,7 +215,7 @@ def execute(
     to `target` after every cell; return it. If the run fails, the kernel's log is kept
     beside `target` as kernel.log (it may say why a kernel died)."""
     if kernel is None:
-        with ReportKernel(kernel_name) as started:
+        with ReportKernel(kernel_name, warm_up=is_shipped(source)) as started:
             return execute(source, target, parameters, kernel_name, cell_timeout, started)
     _skip_iri_grammars()
     import papermill

@@ -332,7 +332,9 @@ def run_report(
         try:
             note("evaluate")
             # The notebook's kernel starts, and imports what it needs, while the period is judged.
-            kernel = notebook.ReportKernel(plan.settings.kernel_name)
+            kernel = notebook.ReportKernel(
+                plan.settings.kernel_name, warm_up=notebook.is_shipped(plan.notebook)
+            )
             judged = evaluate_and_save(plan, tables, staging, manifest, register, quality)
             note("run notebook")
             workpaper = WorkpaperBeside(staging, manifest, judged)

@@ -653,3 +653,13 @@ def test_snapshot_mode_counts_the_period_requests_made_after_as_of(tmp_path: Pat
         row[0]: int(row[1]) for row in table_rows(run.html.read_text("utf-8"), "data-quality")
     }
     assert quality["requests of the period made after as_of 2026-10-20"] == late
+
+
+def test_only_the_shipped_notebook_gets_a_kernel_warmed_with_its_imports(tmp_path: Path) -> None:
+    """The kernel started ahead imports the shipped notebook's modules first; a notebook of
+    one's own (a copy of the shipped one included) gets a plain kernel."""
+    shipped = execute.find_notebook()
+    assert execute.is_shipped(shipped)
+    assert not execute.is_shipped(TINY)
+    shutil.copy(shipped, tmp_path / "copy.ipynb")
+    assert not execute.is_shipped(tmp_path / "copy.ipynb")
