@@ -143,9 +143,9 @@ class ReportKernel:
     It starts (and imports what the notebook's first cell imports, `WARM_UP`) while
     the runner evaluates the period, so that the notebook does not wait for it. It
     runs in a scratch working directory, removed by `close` with anything the notebook
-    wrote there, and talks over Unix sockets in it on POSIX rather than localhost TCP. Its own stdout and stderr go to a log
-    (a kernel torn down by SIGTERM prints a ZMQ traceback there), kept beside a failed
-    notebook as kernel.log.
+    wrote there, and talks over Unix sockets in it on POSIX rather than localhost TCP.
+    Its own stdout and stderr go to a log (a kernel torn down by SIGTERM prints a ZMQ
+    traceback there), kept beside a failed notebook as kernel.log.
     """
 
     def __init__(self, kernel_name: str, warm_up: bool = True) -> None:
